@@ -1,0 +1,1 @@
+"""Command-line tools of parita: validate, build and the `parita` entry point."""

@@ -1,0 +1,275 @@
+"""`parita build`: ontology + shapes + data -> validated, immutable release, switched to atomically.
+
+A release is a folder `build/releases/<id>/` holding an embedded pyoxigraph store, dumps with their
+SHA-256, VoID statistics and `release.json`. `build/current` is a symlink replaced with one
+rename(2), so readers see the old release or the new one, never a mix. On any parse error or
+violation nothing under `build/` changes except the removal of abandoned temporary folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from server.config import DEFAULT_BASE_URI, Settings
+from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, read_quads, to_rdflib_graph
+from scripts.validate import Report, format_text, validate_graph
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+TMP_PREFIX = ".tmp-"
+KEEP_RELEASES = 5
+DUMP_MEDIA_TYPES = {
+    "parita.nq.gz": "application/n-quads",
+    "parita.nt.gz": "application/n-triples",
+    "parita.ttl": "text/turtle",
+}
+Progress = Callable[[str], None]
+
+
+class BuildError(Exception):
+    """The build refused its input; `report` holds the SHACL findings when validation failed."""
+
+    def __init__(self, message: str, report: Report | None = None):
+        super().__init__(message)
+        self.report = report
+
+
+def graph_iri(base_uri: str, name: str) -> str:
+    return f"{base_uri}graph/{name}"
+
+
+def release_sources(settings: Settings) -> list[SourceFile]:
+    """Every file of a release and its named graph: one graph per data file (per source document)."""
+    base = DEFAULT_BASE_URI  # files are written against the default base; rebased on output
+    sources = [SourceFile(p, graph_iri(base, "ontology")) for p in sorted(settings.ontology_dir.glob("*.ttl"))]
+    sources += [SourceFile(p, graph_iri(base, "shapes")) for p in sorted(settings.shapes_dir.glob("*.ttl"))]
+    sources += [
+        SourceFile(p, graph_iri(base, p.stem))
+        for p in sorted(settings.data_dir.iterdir())
+        if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
+    ]
+    return sources
+
+
+def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    for source in sources:
+        quads += read_quads(source.path, ox.NamedNode(source.graph))
+    return quads
+
+
+def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
+    """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
+    meta = {graph_iri(DEFAULT_BASE_URI, "ontology"), graph_iri(DEFAULT_BASE_URI, "shapes")}
+    data = [q for q in quads if q.graph_name.value not in meta]
+    origins: dict[rdflib.term.Node, list[str]] = {}
+    for q in data:
+        files = origins.setdefault(rdflib.URIRef(q.subject.value) if isinstance(q.subject, ox.NamedNode) else rdflib.BNode(q.subject.value), [])
+        if q.graph_name.value not in files:
+            files.append(q.graph_name.value)
+    ontology = to_rdflib_graph([q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")])
+    return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
+
+
+def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
+    """Move every IRI under the default base to the configured canonical base."""
+    if base_uri == DEFAULT_BASE_URI:
+        return quads
+
+    def move(term):  # type: ignore[no-untyped-def]
+        if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_URI):
+            return ox.NamedNode(base_uri + term.value[len(DEFAULT_BASE_URI):])
+        return term
+
+    return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
+
+
+def new_release_id(releases: Path) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = stamp, 1
+    while (releases / candidate).exists():
+        n += 1
+        candidate = f"{stamp}-{n}"
+    return candidate
+
+
+def write_store(folder: Path, quads: list[ox.Quad]) -> None:
+    store = ox.Store(str(folder))
+    store.bulk_extend(quads)
+    store.flush()
+    store.optimize()
+    del store
+
+
+def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile]) -> dict[str, dict]:
+    """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible."""
+    folder.mkdir()
+    nquads = sorted(set(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode().splitlines()))
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    ntriples = sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().splitlines()))
+    _write_gzip(folder / "parita.nq.gz", "\n".join(nquads) + "\n")
+    _write_gzip(folder / "parita.nt.gz", "\n".join(ntriples) + "\n")
+    union = rdflib.Graph()
+    union.parse(data="\n".join(ntriples), format="nt")
+    _bind_prefixes(union, sources)
+    (folder / "parita.ttl").write_text(union.serialize(format="turtle"), encoding="utf-8")
+    files = {}
+    for name, media_type in DUMP_MEDIA_TYPES.items():
+        data = (folder / name).read_bytes()
+        files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "media_type": media_type}
+    (folder / "SHA256SUMS").write_text("".join(f"{v['sha256']}  {k}\n" for k, v in files.items()))
+    return files
+
+
+def _write_gzip(path: Path, text: str) -> None:
+    # mtime=0 keeps the gzip header, and so the checksum, identical across builds of the same data
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        out.write(text.encode("utf-8"))
+
+
+def _bind_prefixes(graph: rdflib.Graph, sources: list[SourceFile]) -> None:
+    for source in sources:
+        if source.path.suffix == ".ttl":
+            parsed = rdflib.Graph().parse(source.path, format="turtle")
+            for prefix, namespace in parsed.namespaces():
+                if prefix and not prefix.endswith("_"):
+                    graph.bind(prefix, namespace, override=False)
+
+
+def statistics(store_dir: Path) -> dict:
+    """Counts for VoID, computed with SPARQL on the written store (so they equal what SPARQL says)."""
+    store = ox.Store.read_only(str(store_dir))
+
+    def count(query: str) -> int:
+        return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)
+
+    def partition(query: str) -> dict[str, int]:
+        return {row[0].value: int(row[1].value) for row in store.query(query, use_default_graph_as_union=True)}
+
+    stats = {
+        "triples": count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "entities": count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?s) }"),
+        "distinct_subjects": count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+        "distinct_objects": count("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        "properties": partition("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"),
+        "classes": partition("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"),
+        "graphs": {row[0].value: int(row[1].value) for row in store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")},
+    }
+    del store
+    return stats
+
+
+def build(settings: Settings, progress: Progress | None = None) -> Path:
+    """Build and publish a release; return its folder. Raises BuildError or UnreadableInput."""
+    say = progress or (lambda message: None)
+    releases = settings.build_dir / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(releases)
+    started = time.monotonic()
+
+    sources = release_sources(settings)
+    say(f"reading {len(sources)} files")
+    quads = read_sources(sources)
+    say(f"read {len(quads)} statements; validating against the shapes")
+    report = validate_release(quads, settings)
+    if not report.conforms:
+        raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
+    say(f"valid ({len(report.warnings)} warning(s)); writing the release")
+
+    quads = rebase(quads, settings.base_uri)
+    release_id = new_release_id(releases)
+    work = releases / f"{TMP_PREFIX}{release_id}"
+    work.mkdir()
+    write_store(work / "store", quads)
+    say("store written; writing dumps")
+    dumps = write_dumps(work / "dumps", quads, sources)
+    stats = statistics(work / "store")
+    (work / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
+    manifest = {
+        "id": release_id,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_uri": settings.base_uri,
+        "triples": stats["triples"],
+        "warnings": len(report.warnings),
+        "graphs": {
+            rebase_iri(s.graph, settings.base_uri): {
+                "triples": stats["graphs"].get(rebase_iri(s.graph, settings.base_uri), 0),
+                "file": s.path.relative_to(s.path.parents[1]).as_posix(),
+            }
+            for s in sources
+        },
+        "dumps": dumps,
+    }
+    (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    final = releases / release_id
+    os.rename(work, final)
+    switch_current(settings.build_dir, final)
+    _prune(releases, keep=KEEP_RELEASES)
+    say(f"release {release_id}: {stats['triples']} triples in {len(stats['graphs'])} graphs ({time.monotonic() - started:.1f} s)")
+    return final
+
+
+def rebase_iri(iri: str, base_uri: str) -> str:
+    return base_uri + iri[len(DEFAULT_BASE_URI):] if iri.startswith(DEFAULT_BASE_URI) else iri
+
+
+def switch_current(build_dir: Path, release: Path) -> None:
+    """Point `build/current` at `release` with one atomic rename."""
+    link = build_dir / "current"
+    tmp = build_dir / f"{TMP_PREFIX}current-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(release, build_dir), tmp)
+    os.replace(tmp, link)
+
+
+def _remove_abandoned(releases: Path) -> None:
+    """Folders left by a build that was killed half-way are never served; remove them."""
+    for leftover in releases.glob(f"{TMP_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _prune(releases: Path, keep: int) -> None:
+    current = (releases.parent / "current").resolve()
+    finished = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX))
+    for old in finished[:-keep]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita build", description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, help="where releases are written (default: build/)")
+    parser.add_argument("--quiet", action="store_true", help="print only the result")
+    args = parser.parse_args(argv)
+    settings = settings or Settings.from_env(build_dir=args.build_dir)
+    progress = None if args.quiet else (lambda message: print(f"[build] {message}", file=sys.stderr))
+    try:
+        release = build(settings, progress)
+    except UnreadableInput as error:
+        print(f"UNREADABLE {error}\nThe current release is unchanged.", file=sys.stderr)
+        return EXIT_ERROR
+    except BuildError as error:
+        if error.report is not None:
+            print(format_text(error.report))
+        print(f"build refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"published {release}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The `parita` command: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from server.config import Settings
+
+EXIT_USAGE = 2
+
+
+def _validate(argv: list[str]) -> int:
+    from scripts.validate import main
+    return main(argv)
+
+
+def _build(argv: list[str]) -> int:
+    from scripts.build import main
+    return main(argv)
+
+
+def _serve(argv: list[str], build_first: bool = False) -> int:
+    parser = argparse.ArgumentParser(prog="parita up" if build_first else "parita serve",
+                                     description="Build the release first, then serve it." if build_first else "Serve the current release.")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(host=args.host, port=args.port)
+    if build_first:
+        from scripts.build import main as build_main
+        status = build_main([], settings=settings)
+        if status != 0:
+            return status
+    elif not settings.current_release.exists():
+        print(f"no release at {settings.current_release}: run `parita build` first", file=sys.stderr)
+        return EXIT_USAGE
+    from server.serve import serve
+    serve(settings)
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "validate": ("check RDF files against the shapes (exit 0 valid, 1 violations, 2 unreadable)", _validate),
+    "build": ("validate ontology, shapes and data and publish a new release", _build),
+    "serve": ("serve the current release: SPARQL, linked data, HTML, VoID, DCAT", _serve),
+    "up": ("build, then serve (the quick-start command)", lambda argv: _serve(argv, build_first=True)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="parita", description="Linked open data publisher for Italy's equal-opportunity public sector.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="commands:\n" + "\n".join(f"  {name:<10} {help_}" for name, (help_, _) in COMMANDS.items()))
+    parser.add_argument("command", choices=COMMANDS, metavar="command", help="one of: " + ", ".join(COMMANDS))
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the command (see `parita COMMAND --help`)")
+    if not argv:
+        parser.print_help()
+        return EXIT_USAGE
+    if argv[0] in ("-h", "--help"):
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv[:1])
+    return COMMANDS[args.command][1](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The one registry of media types: negotiation, serialization, suffix URLs, SD and HTML links read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["results", "graph", "dataset", "html"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One representation: `name` is the short `format=` value, `extension` the suffix URL ending."""
+
+    name: str
+    media_type: str
+    kind: Kind
+    extension: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    oxigraph: str = ""  # attribute name on pyoxigraph.RdfFormat / QueryResultsFormat
+    sd_iri: str = ""  # W3C formats IRI, for the SPARQL Service Description
+    qs: float = 1.0  # server-side quality: breaks ties between equally acceptable types
+
+
+_W3 = "http://www.w3.org/ns/formats/"
+
+FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", "results", "srj", "SPARQL JSON",
+           ("application/json", "srj"), "JSON", _W3 + "SPARQL_Results_JSON"),
+    Format("xml", "application/sparql-results+xml", "results", "srx", "SPARQL XML",
+           ("application/xml", "text/xml", "srx"), "XML", _W3 + "SPARQL_Results_XML", 0.9),
+    Format("csv", "text/csv", "results", "csv", "CSV", (), "CSV", _W3 + "SPARQL_Results_CSV", 0.8),
+    Format("tsv", "text/tab-separated-values", "results", "tsv", "TSV", (), "TSV",
+           _W3 + "SPARQL_Results_TSV", 0.8),
+    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl", "application/x-turtle"), "TURTLE",
+           _W3 + "Turtle"),
+    Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld",), "JSON_LD",
+           _W3 + "JSON-LD", 0.9),
+    Format("rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml-rdf"), "RDF_XML",
+           _W3 + "RDF_XML", 0.8),
+    Format("ntriples", "application/n-triples", "graph", "nt", "N-Triples", ("nt",), "N_TRIPLES",
+           _W3 + "N-Triples", 0.8),
+    Format("trig", "application/trig", "dataset", "trig", "TriG", (), "TRIG", _W3 + "TriG", 0.7),
+    Format("nquads", "application/n-quads", "dataset", "nq", "N-Quads", ("nq",), "N_QUADS",
+           _W3 + "N-Quads", 0.7),
+    Format("html", "text/html", "html", "html", "HTML", ("application/xhtml+xml",), "", "", 0.95),
+)
+
+BY_NAME = {f.name: f for f in FORMATS}
+RESULT_FORMATS = tuple(f for f in FORMATS if f.kind == "results")
+GRAPH_FORMATS = tuple(f for f in FORMATS if f.kind == "graph")
+#: CONSTRUCT/DESCRIBE results: triples, serialised in any graph or dataset syntax (default graph only).
+CONSTRUCT_FORMATS = GRAPH_FORMATS + tuple(f for f in FORMATS if f.kind == "dataset")
+#: What a dereferenced document offers; Turtle first, so `*/*` (curl) gets Turtle.
+DOCUMENT_FORMATS = GRAPH_FORMATS + (BY_NAME["html"],)
+#: The RDF formats a document offers, in the order the HTML "download as" links show them.
+DOCUMENT_RDF_FORMATS = GRAPH_FORMATS
+
+
+def by_extension(extension: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> Format | None:
+    """The offered format whose suffix URL ends with `.extension`, if any."""
+    return next((f for f in offered if f.extension == extension), None)
+
+
+def by_name(name: str, offered: tuple[Format, ...]) -> Format | None:
+    """The offered format called `name` (short name, alias, extension or media type) by a `format=` parameter."""
+    key = name.strip().lower()
+    for f in offered:
+        if key in (f.name, f.media_type, f.extension, *f.aliases):
+            return f
+    return None

@@ -1,0 +1,111 @@
+"""Read a SPARQL request's text before the store sees it: its form, FROM clauses, and refused features.
+
+pyoxigraph runs SERVICE clauses over HTTP and has no switch to stop it, so a public endpoint must refuse
+them itself. A plain regex is fooled by comments, strings and IRIs, so the text is first reduced to its
+bare syntax: `\\u` escapes decoded (SPARQL 1.1 §19.2, as oxigraph does before parsing), then comments,
+string literals, IRIs and variables blanked out. Whatever still spells SERVICE, in any case and glued
+to any neighbour, refuses the query: a false refusal costs a rewrite, a miss costs a network request.
+LOAD and the other update operations never reach `Store.query` (which parses queries only) and are
+refused earlier with a clear message. https://www.w3.org/TR/sparql11-query/#grammar
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import BadRequest, Forbidden
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_VARNAME = (  # SPARQL 1.1 grammar [166] VARNAME, exactly
+    "A-Za-z0-9_\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040"
+    "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF"
+)
+_VAR = re.compile(f"[?$][{_VARNAME}]+")
+_KEYWORD = r"(?<![\w:?$-]){}(?![\w:-])"
+_QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+_UPDATE_OPS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+_FORM = re.compile(_KEYWORD.format("(" + "|".join(_QUERY_FORMS + _UPDATE_OPS) + ")"), re.I)
+_FROM = re.compile(_KEYWORD.format("FROM"), re.I)
+_SERVICE = re.compile("SERVICE", re.I)
+_READ_ONLY = "This public endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, …) is refused."
+_UPDATE_LINK = "https://www.w3.org/TR/sparql11-protocol/#update-operation"
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the guard learnt: the query form (SELECT, CONSTRUCT, DESCRIBE, ASK) and whether FROM is used."""
+
+    form: str
+    has_from: bool
+
+
+def unescape(text: str) -> str:
+    """Decode SPARQL codepoint escapes everywhere in the text, as the parser does before parsing."""
+    return _ESCAPE.sub(lambda m: _char(m.group(1) or m.group(2)), text)
+
+
+def _char(hex_digits: str) -> str:
+    code = int(hex_digits, 16)
+    return chr(code) if code <= 0x10FFFF else ""
+
+
+def bare_syntax(text: str) -> str:
+    """The text with comments, strings and IRIs replaced by spaces (variables are kept)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            out.append(" ")
+        elif c in "\"'":
+            i = _skip_string(text, i)
+            out.append(" ")
+        elif c == "<" and (m := _IRIREF.match(text, i)):
+            i = m.end()
+            out.append(" ")
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _skip_string(text: str, i: int) -> int:
+    quote = text[i] * 3 if text.startswith(text[i] * 3, i) else text[i]
+    j = i + len(quote)
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+        elif text.startswith(quote, j):
+            return j + len(quote)
+        elif len(quote) == 1 and text[j] in "\r\n":
+            return j  # unterminated single-line string: let the parser report it
+        else:
+            j += 1
+    return j
+
+
+def inspect_query(text: str) -> QueryInfo:
+    """Classify a query and refuse what a public read-only endpoint must not run."""
+    views = [bare_syntax(t) for t in {text, unescape(text)}]
+    for view in views:
+        if _SERVICE.search(_VAR.sub(" ", view)):
+            raise Forbidden(
+                "SERVICE (federated query) is disabled on this public endpoint: it would make the server "
+                "fetch other URLs. Query the other endpoint yourself and combine the results.",
+                link="https://www.w3.org/TR/sparql11-federated-query/",
+            )
+    bare = _VAR.sub(" ", views[-1])
+    m = _FORM.search(bare)
+    form = m.group(1).upper() if m else ""
+    if form in _UPDATE_OPS:
+        raise BadRequest(_READ_ONLY + " A `query` must be SELECT, ASK, CONSTRUCT or DESCRIBE.", link=_UPDATE_LINK)
+    return QueryInfo(form=form or "SELECT", has_from=bool(_FROM.search(bare)))
+
+
+def refuse_update() -> Forbidden:
+    """The error for any update request (form `update=` or `application/sparql-update` body)."""
+    return Forbidden(_READ_ONLY, link=_UPDATE_LINK)

@@ -1,0 +1,98 @@
+"""Proactive content negotiation (RFC 9110 §12.5.1) as a pure function; no web framework here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import BadRequest, NotAcceptable
+from .formats import Format, by_name
+
+_RFC = "https://www.rfc-editor.org/rfc/rfc9110#section-12.5.1"
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """3 exact, 2 type/*, 1 */*, 0 no match."""
+        t, _, s = media_type.partition("/")
+        if self.type == "*" and self.subtype == "*":
+            return 1
+        if self.type == t and self.subtype == "*":
+            return 2
+        if self.type == t and self.subtype == s:
+            return 3
+        return 0
+
+
+def parse_accept(header: str) -> list[MediaRange]:
+    """Parse an Accept header; a malformed media range or q-value is a BadRequest."""
+    ranges = []
+    for part in header.split(","):
+        if not part.strip():
+            continue
+        media, *params = (p.strip() for p in part.split(";"))
+        t, slash, s = media.lower().partition("/")
+        if not slash or not t or not s or (t == "*" and s != "*"):
+            raise BadRequest(f"Malformed media range {media!r} in the Accept header.", link=_RFC)
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                q = _q_value(value.strip())
+        ranges.append(MediaRange(t, s, q))
+    return ranges
+
+
+def _q_value(value: str) -> float:
+    try:
+        q = float(value)
+    except ValueError:
+        raise BadRequest(f"Malformed q-value {value!r} in the Accept header.", link=_RFC) from None
+    if not 0.0 <= q <= 1.0:
+        raise BadRequest(f"q-value {value!r} out of range 0..1 in the Accept header.", link=_RFC)
+    return q
+
+
+def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
+    """The client's q for `fmt` (its most specific matching range wins), times the server's qs."""
+    best_spec, best_q = 0, 0.0
+    for media_type in (fmt.media_type, *(a for a in fmt.aliases if "/" in a)):
+        for r in ranges:
+            spec = r.specificity(media_type)
+            if spec > best_spec or (spec == best_spec and spec and r.q > best_q):
+                best_spec, best_q = spec, r.q
+    return best_q * fmt.qs
+
+
+def negotiate(accept: str | None, offered: Sequence[Format]) -> Format:
+    """The best offered format for `accept`; no header (or an empty one) means the first offered."""
+    if not accept or not accept.strip():
+        return offered[0]
+    ranges = parse_accept(accept)
+    scored = [(quality(ranges, f), -i, f) for i, f in enumerate(offered)]
+    score, _, best = max(scored, key=lambda x: (x[0], x[1]))
+    if score <= 0:
+        raise NotAcceptable(
+            f"None of the media types in Accept: {accept!r} is offered here. Offered: {offered_list(offered)}.",
+            link=_RFC,
+        )
+    return best
+
+
+def choose(accept: str | None, format_param: str | None, offered: Sequence[Format]) -> Format:
+    """A `format=` parameter (name, extension or media type) wins over Accept."""
+    if format_param:
+        fmt = by_name(format_param, tuple(offered))
+        if fmt is None:
+            raise NotAcceptable(f"format={format_param!r} is not offered here. Offered: {offered_list(offered)}.")
+        return fmt
+    return negotiate(accept, offered)
+
+
+def offered_list(offered: Sequence[Format]) -> str:
+    return ", ".join(f"{f.media_type} (format={f.name})" for f in offered)

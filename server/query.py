@@ -1,0 +1,75 @@
+"""One SPARQL query run to the end inside a worker process: execute, cap, serialise to bytes.
+
+The default graph is the union of all named graphs unless the request names a dataset
+(`default-graph-uri` / `named-graph-uri` parameters, which override FROM / FROM NAMED, or FROM in the query).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .formats import BY_NAME
+from .results import write_boolean, write_rows, write_triples
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the web process asks a worker to do; plain data so it pickles cheaply."""
+
+    query: str
+    format: str
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    union_default: bool = True
+    row_limit: int = 10000
+    base_iri: str | None = None
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Serialised result (or an error kind and message) sent back to the web process."""
+
+    body: bytes = b""
+    rows: int = 0
+    truncated: bool = False
+    error: str | None = None  # "syntax" or "store"
+    message: str = ""
+
+
+def run_job(store: ox.Store, job: Job) -> Outcome:
+    """Execute `job` against `store`, mapping pyoxigraph's SyntaxError and OSError to error outcomes."""
+    try:
+        return _run(store, job)
+    except SyntaxError as exc:
+        return Outcome(error="syntax", message=str(exc))
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+        return Outcome(error="store", message=f"{type(exc).__name__}: {exc}")
+
+
+def _dataset_kwargs(job: Job) -> dict[str, object]:
+    if job.default_graphs is None and job.named_graphs is None:
+        return {"use_default_graph_as_union": job.union_default}
+    kwargs: dict[str, object] = {"default_graph": [ox.NamedNode(g) for g in job.default_graphs or ()]}
+    kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+    return kwargs
+
+
+def _run(store: ox.Store, job: Job) -> Outcome:
+    fmt = BY_NAME[job.format]
+    result = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))  # type: ignore[arg-type]
+    if isinstance(result, ox.QueryBoolean):
+        return Outcome(body=write_boolean(bool(result), fmt), rows=1)
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = [tuple(s[i] for i in range(len(variables))) for s in itertools.islice(result, job.row_limit + 1)]
+        cut = len(rows) > job.row_limit
+        rows = rows[: job.row_limit]
+        return Outcome(body=write_rows(variables, rows, fmt), rows=len(rows), truncated=cut)
+    triples = list(itertools.islice(result, job.row_limit + 1))
+    cut = len(triples) > job.row_limit
+    triples = triples[: job.row_limit]
+    return Outcome(body=write_triples(triples, fmt, dict(job.prefixes)), rows=len(triples), truncated=cut)
