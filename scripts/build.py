@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -64,9 +65,18 @@ def release_sources(settings: Settings) -> list[SourceFile]:
 
 
 def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
+    """Every statement of every source, blank nodes renamed in reading order so builds are reproducible."""
     quads: list[ox.Quad] = []
-    for source in sources:
-        quads += read_quads(source.path, ox.NamedNode(source.graph))
+    for number, source in enumerate(sources):
+        names: dict[str, ox.BlankNode] = {}
+
+        def stable(term):  # type: ignore[no-untyped-def]
+            if isinstance(term, ox.BlankNode):
+                return names.setdefault(term.value, ox.BlankNode(f"f{number}b{len(names)}"))
+            return term
+
+        quads += [ox.Quad(stable(q.subject), q.predicate, stable(q.object), q.graph_name)
+                  for q in read_quads(source.path, ox.NamedNode(source.graph))]
     return quads
 
 
@@ -113,7 +123,7 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
     del store
 
 
-def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile]) -> dict[str, dict]:
+def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI) -> dict[str, dict]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible."""
     folder.mkdir()
     nquads = sorted(set(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode().splitlines()))
@@ -121,10 +131,9 @@ def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile]) -
     ntriples = sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().splitlines()))
     _write_gzip(folder / "parita.nq.gz", "\n".join(nquads) + "\n")
     _write_gzip(folder / "parita.nt.gz", "\n".join(ntriples) + "\n")
-    union = rdflib.Graph()
-    union.parse(data="\n".join(ntriples), format="nt")
-    _bind_prefixes(union, sources)
-    (folder / "parita.ttl").write_text(union.serialize(format="turtle"), encoding="utf-8")
+    sorted_triples = list(ox.parse("\n".join(ntriples).encode(), format=ox.RdfFormat.N_TRIPLES))
+    turtle = ox.serialize(sorted_triples, format=ox.RdfFormat.TURTLE, prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()})
+    (folder / "parita.ttl").write_bytes(turtle)
     files = {}
     for name, media_type in DUMP_MEDIA_TYPES.items():
         data = (folder / name).read_bytes()
@@ -139,13 +148,14 @@ def _write_gzip(path: Path, text: str) -> None:
         out.write(text.encode("utf-8"))
 
 
-def _bind_prefixes(graph: rdflib.Graph, sources: list[SourceFile]) -> None:
+def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
+    """The prefixes the Turtle sources declare, so the Turtle dump reads like them."""
+    prefixes: dict[str, str] = {}
     for source in sources:
         if source.path.suffix == ".ttl":
-            parsed = rdflib.Graph().parse(source.path, format="turtle")
-            for prefix, namespace in parsed.namespaces():
-                if prefix and not prefix.endswith("_"):
-                    graph.bind(prefix, namespace, override=False)
+            for prefix, namespace in re.findall(r"^@prefix\s+([A-Za-z][\w-]*):\s*<([^>]+)>", source.path.read_text(encoding="utf-8"), re.M):
+                prefixes.setdefault(prefix, namespace)
+    return prefixes
 
 
 def statistics(store_dir: Path) -> dict:
@@ -195,7 +205,7 @@ def build(settings: Settings, progress: Progress | None = None) -> Path:
     work.mkdir()
     write_store(work / "store", quads)
     say("store written; writing dumps")
-    dumps = write_dumps(work / "dumps", quads, sources)
+    dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
     stats = statistics(work / "store")
     (work / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     manifest = {

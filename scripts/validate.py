@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyshacl
 import rdflib
+import rdflib.collection
 from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
 
 from server.config import Settings
@@ -93,7 +94,7 @@ def _finding(report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Grap
         severity=severity,
         focus_node=str(focus),
         focus_label=label_of(labels, focus),
-        path=None if path is None else _short(labels, path),
+        path=None if path is None else _short(labels, path, report),
         value=None if value is None else str(value),
         messages=messages,
         shape=str(report.value(result, SH.sourceShape)),
@@ -113,12 +114,21 @@ def label_of(graph: rdflib.Graph, node: rdflib.term.Node, lang: str = "it") -> s
     return None
 
 
-def _short(graph: rdflib.Graph, path: rdflib.term.Node) -> str:
+def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | None = None) -> str:
+    """A SHACL property path in SPARQL-like notation (`^org:organization`, `a/b`), prefixed where possible."""
     if isinstance(path, rdflib.URIRef):
         try:
             return graph.namespace_manager.normalizeUri(path)
         except Exception:  # noqa: BLE001 - rdflib raises several types for unbindable IRIs
             return str(path)
+    if report is not None:
+        inverse = report.value(path, SH.inversePath)
+        if inverse is not None:
+            return "^" + _short(graph, inverse, report)
+        for kind, joiner in ((SH.alternativePath, "|"), (None, "/")):
+            items = report.value(path, kind) if kind else path
+            if items is not None and (items, rdflib.RDF.first, None) in report:
+                return joiner.join(_short(graph, item, report) for item in rdflib.collection.Collection(report, items))
     return str(path)
 
 
@@ -132,6 +142,23 @@ def read_files(paths: list[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, 
             origins.setdefault(subject, []).append(str(path))
         data += graph
     return data, origins
+
+
+def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Report:
+    """Keep the findings whose focus node the checked files state (background data is not on trial)."""
+    findings = [f for f in report.findings if f.files]
+    conforms = not any(f.severity == "Violation" for f in findings)
+    graph = rdflib.Graph()
+    for prefix, namespace in report.report_graph.namespaces():
+        graph.bind(prefix, namespace)
+    for root in report.report_graph.subjects(rdflib.RDF.type, SH.ValidationReport):
+        graph.add((root, rdflib.RDF.type, SH.ValidationReport))
+        graph.add((root, SH.conforms, rdflib.Literal(conforms)))
+        for result in report.report_graph.objects(root, SH.result):
+            if report.report_graph.value(result, SH.focusNode) in origins:
+                graph.add((root, SH.result, result))
+                graph += report.report_graph.cbd(result)
+    return Report(conforms=conforms, findings=findings, report_graph=graph)
 
 
 # --- Report formats --------------------------------------------------------------------------
@@ -195,7 +222,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     except UnreadableInput as error:
         print(format_unreadable(error, args.format))
         return EXIT_UNREADABLE
-    report = validate_graph(data, settings, origins, shapes=shapes_graph(settings, with_warnings=not args.no_warnings))
+    # The published data is background knowledge: a submission may point at its bodies and concepts.
+    background, _ = read_files(sorted(p for p in settings.data_dir.glob("*.ttl")))
+    report = validate_graph(data + background, settings, origins, shapes=shapes_graph(settings, with_warnings=not args.no_warnings))
+    report = only_about(report, origins)
     print(FORMATTERS[args.format](report))
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS
 
