@@ -1,0 +1,36 @@
+"""The README stays true: its two commands, CI calling the test command, every setting documented."""
+
+from __future__ import annotations
+
+import re
+
+from scripts.cli import COMMANDS
+from server.config import PROJECT_ROOT, settings_help
+
+README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    run, test = quick_start_commands()
+    assert run.endswith("parita up") and "python3 -m venv .venv" in run
+    assert test.endswith(".venv/bin/pytest") and "'.[test]'" in test
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    assert quick_start_commands()[1] in ci
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    for variable, default, _ in settings_help():
+        assert re.search(rf"\| `{variable}` \| `{re.escape(default)}` \|", README), variable
+
+
+def test_every_command_is_documented() -> None:
+    for name in COMMANDS:
+        assert f"`parita {name}" in README, name
