@@ -33,7 +33,7 @@ FORMATS: tuple[Format, ...] = (
     Format("csv", "text/csv", "results", "csv", "CSV", (), "CSV", _W3 + "SPARQL_Results_CSV", 0.8),
     Format("tsv", "text/tab-separated-values", "results", "tsv", "TSV", (), "TSV",
            _W3 + "SPARQL_Results_TSV", 0.8),
-    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl", "application/x-turtle"), "TURTLE",
+    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), "TURTLE",
            _W3 + "Turtle"),
     Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld",), "JSON_LD",
            _W3 + "JSON-LD", 0.9),

@@ -64,6 +64,8 @@ def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
     for media_type in (fmt.media_type, *(a for a in fmt.aliases if "/" in a)):
         for r in ranges:
             spec = r.specificity(media_type)
+            if media_type != fmt.media_type and spec < 3:
+                continue  # an alias (application/json …) counts only when named exactly, never via a wildcard
             if spec > best_spec or (spec == best_spec and spec and r.q > best_q):
                 best_spec, best_q = spec, r.q
     return best_q * fmt.qs

@@ -36,7 +36,7 @@ class Outcome:
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
-    error: str | None = None  # "syntax" or "store"
+    error: str | None = None  # "syntax", "evaluation" or "store"
     message: str = ""
 
 
@@ -46,8 +46,10 @@ def run_job(store: ox.Store, job: Job) -> Outcome:
         return _run(store, job)
     except SyntaxError as exc:
         return Outcome(error="syntax", message=str(exc))
-    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+    except OSError as exc:
         return Outcome(error="store", message=f"{type(exc).__name__}: {exc}")
+    except (RuntimeError, ValueError, TypeError) as exc:
+        return Outcome(error="evaluation", message=str(exc))
 
 
 def _dataset_kwargs(job: Job) -> dict[str, object]:

@@ -10,7 +10,8 @@ import pyoxigraph as ox
 
 from .store import Description
 from .urls import Urls
-from .vocab import TYPE, curie
+from .known_labels import known_label
+from .vocab import LABEL_PROPERTIES, TYPE, curie
 
 LabelPairs = Mapping[str, Sequence[tuple[ox.NamedNode, ox.Literal]]]
 
@@ -32,13 +33,18 @@ def local_name(iri: str) -> str:
 
 
 def label(iri: str, labels: LabelPairs, lang: str) -> str:
-    """skos:prefLabel → rdfs:label → dct:title → foaf:name → sh:name → last IRI segment."""
+    """skos:prefLabel → rdfs:label → dct:title → foaf:name → sh:name → a bundled label → last IRI segment."""
+    return stored_label(iri, labels, lang) or known_label(iri, lang) or local_name(iri)
+
+
+def stored_label(iri: str, labels: LabelPairs, lang: str) -> str | None:
+    """The best label the data holds for `iri`, in chain order, or None."""
     pairs = labels.get(iri, ())
     for prop in dict.fromkeys(p.value for p, _ in pairs):
         lit = pick_label([lit for p, lit in pairs if p.value == prop], lang)
         if lit is not None:
             return lit.value
-    return local_name(iri)
+    return None
 
 
 @dataclass
@@ -77,14 +83,18 @@ class View:
 class Renderer:
     """Builds `View`s for one language; `prefix_map` gives CURIEs for property names."""
 
-    def __init__(self, urls: Urls, labels: LabelPairs, lang: str, prefix_map: dict[str, str]) -> None:
+    def __init__(self, urls: Urls, labels: LabelPairs, lang: str, prefix_map: dict[str, str],
+                 graph_sources: Mapping[str, str] | None = None) -> None:
         self.urls, self.labels, self.lang, self.prefix_map = urls, labels, lang, prefix_map
+        self.graph_sources = graph_sources or {}
 
     def term(self, term: object, nested_from: dict[str, list[ox.Quad]] | None = None) -> Value:
         if isinstance(term, ox.NamedNode):
             iri = term.value
-            text = label(iri, self.labels, self.lang)
-            return Value(text, self.urls.link(iri), "" if text != local_name(iri) else "", iri)
+            text = stored_label(iri, self.labels, self.lang) or known_label(iri, self.lang)
+            if text is None:  # no label anywhere: our IRIs by their last segment, others as a CURIE or the IRI
+                text = local_name(iri) if iri.startswith(self.urls.base) else curie(iri, self.prefix_map)
+            return Value(text, self.urls.link(iri), "", iri)
         if isinstance(term, ox.Literal):
             note = f"@{term.language}" if term.language else curie(term.datatype.value, self.prefix_map)
             return Value(term.value, None, "" if note == "xsd:string" else note)
@@ -96,7 +106,7 @@ class Renderer:
         iri = graph.value if isinstance(graph, ox.NamedNode) else ""
         if not iri:
             return ("", "")
-        source = self.urls.source_of_graph(iri)
+        source = self.graph_sources.get(iri)
         if source and source in self.labels:
             return (self.urls.link(source), label(source, self.labels, self.lang))
         return (self.urls.link(iri), label(iri, self.labels, self.lang))
@@ -117,10 +127,10 @@ class Renderer:
 
     def _row(self, prop: str, values: list[Value]) -> Row:
         return Row(prop, label(prop, self.labels, self.lang), self.urls.link(prop), curie(prop, self.prefix_map),
-                   sorted(values, key=lambda v: v.text.lower()))
+                   sorted(values, key=lambda v: (v.note.startswith("@") and v.note != "@" + self.lang, v.text.lower())))
 
     def _sort_key(self, prop: str) -> tuple[int, str]:
-        return (0 if prop == TYPE else 1, label(prop, self.labels, self.lang).lower())
+        return (0 if prop == TYPE else 1 if prop in LABEL_PROPERTIES else 2, label(prop, self.labels, self.lang).lower())
 
     def view(self, desc: Description) -> View:
         node = ox.NamedNode(desc.iri)
@@ -135,11 +145,21 @@ class Renderer:
                    ((q.graph_name.value, self.graph_value(q.graph_name)) for q in own
                     if isinstance(q.graph_name, ox.NamedNode))}
         incoming = self._incoming(desc.incoming)
+        rows = self.rows(own, by_bnode, skip_types=True)
+        if len(sources) <= 1:  # one source: the "Sources" line says it, values need no tag each
+            _drop_graphs(rows)
         return View(desc.iri, label(desc.iri, self.labels, self.lang), list(types.values()),
-                    self.rows(own, by_bnode, skip_types=True), incoming, list(sources.values()))
+                    rows, incoming, list(sources.values()))
 
     def _incoming(self, quads: Sequence[ox.Quad]) -> list[Row]:
         grouped: dict[str, dict[str, Value]] = {}
         for q in quads:
             grouped.setdefault(q.predicate.value, {}).setdefault(str(q.subject), self.term(q.subject))
         return [self._row(p, list(v.values())) for p, v in sorted(grouped.items())]
+
+
+def _drop_graphs(rows: list[Row]) -> None:
+    for row in rows:
+        for value in row.values:
+            value.graphs = []
+            _drop_graphs(value.nested)

@@ -53,12 +53,15 @@ class Runtime:
     served_: Served | None = None
     _checked: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _retiring: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> None:
         self.served_ = await open_served(self.settings)
         self._checked = time.monotonic()
 
     async def stop(self) -> None:
+        for task in self._retiring:
+            task.cancel()
         if self.served_ is not None:
             await self.served_.pool.close()
 
@@ -77,5 +80,14 @@ class Runtime:
                 old, self.served_ = self.served_, await open_served(self.settings)
                 log.info('{"event": "release-switched", "from": "%s", "to": "%s"}', old.release.id,
                          self.served_.release.id)
-                await old.pool.close()
+                # queries already running on the old workers may finish: close them after the time limit
+                self._retiring.add(asyncio.get_running_loop().create_task(
+                    _close_later(old.pool, self.settings.sparql_timeout + 1.0)))
         return self.served_
+
+
+async def _close_later(pool: QueryPool, delay: float) -> None:
+    try:
+        await asyncio.sleep(delay)
+    finally:
+        await pool.close()

@@ -7,14 +7,17 @@ User SPARQL goes to the worker processes (`workers.py`) instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .vocab import LABEL_PROPERTIES
+from .vocab import LABEL_PROPERTIES, OWL
 
 Quad = ox.Quad
+GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
+  GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
+} GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
 Subject = ox.NamedNode | ox.BlankNode
 
 
@@ -47,6 +50,20 @@ class DataStore:
     def __init__(self, store: ox.Store) -> None:
         self.store = store
         self._label_cache: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}
+        self._graph_sources: dict[str, str] | None = None
+
+    def graph_sources(self) -> dict[str, str]:
+        """Named graph → the source document it transcribes: the `prov:wasDerivedFrom` target most used in it."""
+        if self._graph_sources is None:
+            rows = self.select(GRAPH_SOURCES)
+            mapping: dict[str, str] = {}
+            for row in rows:  # ordered by graph, then by use count descending
+                mapping.setdefault(row["g"].value, row["src"].value)
+            self._graph_sources = mapping
+        return self._graph_sources
+
+    def source_of_graph(self, graph_iri: str) -> str | None:
+        return self.graph_sources().get(graph_iri)
 
     def __len__(self) -> int:
         return len(self.store)
@@ -60,13 +77,17 @@ class DataStore:
     def has_subject(self, iri: str) -> bool:
         return next(self.store.quads_for_pattern(ox.NamedNode(iri), None, None), None) is not None
 
+    def version_of(self, iri: str) -> str | None:
+        """The ontology whose `owl:versionIRI` is `iri` (a version IRI resolves to that ontology)."""
+        quad = next(self.store.quads_for_pattern(None, ox.NamedNode(OWL + "versionIRI"), ox.NamedNode(iri)), None)
+        return quad.subject.value if quad is not None and isinstance(quad.subject, ox.NamedNode) else None
+
     def subjects_with_prefix(self, prefix: str) -> list[str]:
         """Every subject IRI that starts with `prefix` (used for hash namespaces such as `B ontology#`)."""
         rows = self.select(f"SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), {_lit(prefix)})) }}")
         return sorted(str(r["s"].value) for r in rows)
 
-    def describe(self, iri: str, offset: int = 0, limit: int = 100,
-                 source_of_graph: Callable[[str], str | None] = lambda g: None) -> Description:
+    def describe(self, iri: str, offset: int = 0, limit: int = 100) -> Description:
         """Outgoing quads (blank nodes closed), one page of incoming quads, labels of every linked IRI."""
         node = ox.NamedNode(iri)
         outgoing = list(self._closure([node]))
@@ -80,7 +101,7 @@ class DataStore:
         linked |= {q.subject.value for q in page if isinstance(q.subject, ox.NamedNode)}
         linked |= {q.graph_name.value for q in outgoing + page if isinstance(q.graph_name, ox.NamedNode)}
         linked.add(iri)
-        linked.update(s for g in list(linked) if (s := source_of_graph(g)))
+        linked.update(s for g in list(linked) if (s := self.source_of_graph(g)))
         desc.labels = {i: pairs for i in linked if (pairs := self.label_pairs(i))}
         return desc
 

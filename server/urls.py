@@ -49,11 +49,6 @@ class Urls:
         path = path.split("#", 1)[0]
         return "/doc/" + path[len("/id/"):] if path.startswith("/id/") else path
 
-    def source_of_graph(self, graph_iri: str) -> str | None:
-        """`B graph/source/x` holds what source document `B id/source/x` says."""
-        prefix = self.base + "graph/source/"
-        return self.base + "id/source/" + graph_iri[len(prefix):] if graph_iri.startswith(prefix) else None
-
     @staticmethod
     def with_format(doc_path: str, fmt: Format) -> str:
         """Suffix URL of a document in one format: `/doc/x` → `/doc/x.ttl`."""

@@ -36,6 +36,8 @@ COMMON_PREFIXES = {
     "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dct": DCT, "foaf": FOAF, "prov": PROV,
     "sh": SH, "void": VOID, "dcat": DCAT, "dcatapit": DCATAPIT, "sd": SD, "vcard": VCARD, "org": ORG,
     "schema": SCHEMA, "adms": ADMS, "locn": LOCN,
+    "cov": "https://w3id.org/italia/onto/COV/", "clv": "https://w3id.org/italia/onto/CLV/",
+    "cpsv": "http://purl.org/vocab/cpsv#", "vann": "http://purl.org/vocab/vann/",
 }
 
 

@@ -38,7 +38,7 @@ def worker_main(release_dir: str, conn: Connection) -> None:
         conn.send(run_job(store, job))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     process: BaseProcess
     conn: Connection

@@ -124,7 +124,9 @@ def write_release(build_dir: Path, trig: str = FIXTURE_TRIG, release_id: str = R
     meta = {"id": release_id, "created": "2026-11-23T01:45:00+00:00", "base_uri": BASE, "triples": len(quads),
             "graphs": graphs, "dumps": dumps}
     (rel / "release.json").write_text(json.dumps(meta, indent=1))
-    (build_dir / "current").symlink_to(rel.relative_to(build_dir))
+    link = build_dir / "current.next"
+    link.symlink_to(rel.relative_to(build_dir))
+    os.replace(link, build_dir / "current")  # atomic switch, as `parita build` does
     return rel
 
 

@@ -1,0 +1,90 @@
+"""The application factory: `uvicorn --factory server.app:create_app`. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from . import __version__
+from .accesslog import AccessLog, configure_logging
+from .config import Settings
+from .errors import MethodNotAllowed, NotFound, PublisherError, error_body
+from .formats import BY_NAME, Format
+from .negotiation import negotiate
+from .routes import dataset, pages, resources, sparql
+from .runtime import Runtime
+from .urls import Urls
+from .web import make_templates, render
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_ERROR_FORMATS: tuple[Format, ...] = (
+    Format("text", "text/plain", "html", "txt", "text"),
+    Format("json", "application/json", "html", "json", "JSON", ("application/sparql-results+json",
+                                                                 "application/ld+json")),
+    BY_NAME["html"],
+)
+EXPOSED = ["ETag", "Last-Modified", "Link", "Content-Location", "X-Parita-Truncated", "X-Parita-Row-Limit",
+           "X-Parita-Rows", "Retry-After"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Wire settings, runtime, routers, the one error handler and middleware into an app."""
+    settings = settings or Settings.from_env()
+    configure_logging()
+    runtime = Runtime(settings, Urls(settings.base_uri))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title="parita", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.runtime = runtime
+    app.state.templates = make_templates()
+    app.add_exception_handler(PublisherError, handle_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)  # type: ignore[arg-type]
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (sparql, dataset, pages, resources):
+        app.include_router(module.router)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+                       allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
+                       expose_headers=EXPOSED, max_age=86400)
+    app.add_middleware(AccessLog, metrics=runtime.metrics)
+    return app
+
+
+async def handle_http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+    """Framework errors (unknown route, wrong method) get the same negotiated shape as ours."""
+    if exc.status_code == 405:
+        return await handle_error(request, MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.",
+                                                            headers=dict(exc.headers or {})))
+    if exc.status_code == 404:
+        return await handle_error(request, NotFound(f"Nothing is published at {request.url.path}."))
+    err = PublisherError(str(exc.detail))
+    err.status = exc.status_code
+    return await handle_error(request, err)
+
+
+async def handle_error(request: Request, exc: PublisherError) -> Response:
+    """The one error handler: HTML for browsers, JSON for JSON clients, plain text otherwise."""
+    headers = {"Vary": "Accept", "Cache-Control": "no-store", **exc.headers}
+    try:
+        fmt = negotiate(request.headers.get("accept"), _ERROR_FORMATS)
+    except PublisherError:
+        fmt = _ERROR_FORMATS[0]
+    if fmt.name == "html" and request.app.state.runtime.served_ is not None:
+        return render(request, "error.html", {"error": exc, "title": exc.title}, status=exc.status, headers=headers)
+    if fmt.name == "json":
+        return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
+    text = f"{exc.status} {exc.title}: {exc.message}\n" + (f"See {exc.link}\n" if exc.link else "")
+    return PlainTextResponse(text, status_code=exc.status, headers=headers)

@@ -1,0 +1,148 @@
+"""Dataset descriptions generated from the served data (VoID, DCAT-AP_IT catalog), dumps, sitemap, robots."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+
+from ..catalog import catalog_description
+from ..documents import document_response, pick_format
+from ..errors import NotFound
+from ..formats import BY_NAME, by_extension
+from ..pages_model import alternates
+from ..responses import conditional, validators
+from ..results import write_triples
+from ..runtime import Served
+from ..void import VOID_PATH, void_description
+from ..vocab import prefixes
+from ..web import render, runtime
+from .pages import stats_of
+
+router = APIRouter()
+SOURCES = """PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?source (SAMPLE(?t) AS ?title) ?publisher (SAMPLE(?pl) AS ?publisher_label) WHERE {{
+  VALUES ?source {{ {sources} }}
+  ?source dct:publisher ?publisher .
+  OPTIONAL {{ ?source dct:title|rdfs:label ?t FILTER(LANG(?t) IN ("it", "")) }}
+  OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pl }}
+}} GROUP BY ?source ?publisher"""
+
+
+async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
+    """Source documents with their graph, title and publisher (rows for the catalog)."""
+    mapping = await run_in_threadpool(served.data.graph_sources)
+    graph_of = {s: g for g, s in mapping.items()}
+    if not graph_of:
+        return []
+    rows = await run_in_threadpool(served.data.select, SOURCES.format(sources=" ".join(f"<{s}>" for s in graph_of)))
+    out = []
+    for row in rows:
+        source = row["source"].value
+        out.append({"source": source, "graph": graph_of[source],
+                    "title": row["title"].value if "title" in row else "", "publisher": row["publisher"].value,
+                    "publisher_label": row["publisher_label"].value if "publisher_label" in row else ""})
+    return out
+
+
+async def _description(request: Request, key: str) -> tuple[Served, list[ox.Triple]]:
+    rt = runtime(request)
+    served = await rt.served()
+    if key not in served.cache:
+        stats = await stats_of(request, served)
+        sources = await _sources(request, served)
+        if key == "void":
+            titles = {s["graph"]: s["title"] for s in sources}  # type: ignore[index]
+            sources_by_graph = await run_in_threadpool(served.data.graph_sources)
+            served.cache[key] = void_description(rt.settings, served.release, stats, titles, sources_by_graph)
+        else:
+            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources)  # type: ignore[arg-type]
+    return served, served.cache[key]
+
+
+async def _respond(request: Request, key: str, doc_path: str, ext: str | None, title: str) -> Response:
+    fixed = by_extension(ext) if ext else None
+    if ext and fixed is None:
+        raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
+    served, triples = await _description(request, key)
+    fmt = pick_format(request, fixed)
+    base = runtime(request).settings.base_uri
+
+    async def html(lang: str) -> Response:
+        text = write_triples(triples, BY_NAME["turtle"], prefixes(base)).decode()
+        return render(request, "rdfdoc.html", {"title": title, "turtle": text, "alternates": alternates(doc_path),
+                                               "doc_path": doc_path})
+
+    return await document_response(request, served, doc_path, fmt, fixed is not None, lambda: triples, html)
+
+
+@router.api_route("/" + VOID_PATH, methods=["GET", "HEAD"], include_in_schema=False)
+async def void(request: Request) -> Response:
+    return await _respond(request, "void", "/" + VOID_PATH, None, "VoID")
+
+
+@router.api_route("/" + VOID_PATH + ".{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+async def void_as(request: Request, ext: str) -> Response:
+    return await _respond(request, "void", "/" + VOID_PATH, ext, "VoID")
+
+
+@router.api_route("/catalog", methods=["GET", "HEAD"], include_in_schema=False)
+async def catalog(request: Request) -> Response:
+    return await _respond(request, "catalog", "/catalog", None, "DCAT-AP_IT")
+
+
+@router.api_route("/catalog.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+async def catalog_as(request: Request, ext: str) -> Response:
+    return await _respond(request, "catalog", "/catalog", ext, "DCAT-AP_IT")
+
+
+@router.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
+async def dumps_index(request: Request) -> Response:
+    served = await runtime(request).served()
+    return render(request, "dumps.html", {"title": "Dump", "dumps": sorted(served.release.dumps.items()),
+                                          "release": served.release})
+
+
+@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+async def dump(request: Request, name: str) -> Response:
+    """A dump file of the current release, with a checksum-based ETag (gzip files are served as gzip)."""
+    served = await runtime(request).served()
+    path = served.release.dumps_dir / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise NotFound(f"No dump called {name!r}; see /dumps/ for the list.")
+    info = served.release.dumps.get(name, {})
+    etag = f'"{info["sha256"]}"' if "sha256" in info else served.release.etag("dump", name)
+    headers = {"Cache-Control": "public, max-age=3600"}
+    if (hit := conditional(request, served.release, etag, headers)) is not None:
+        return hit
+    media = "application/gzip" if name.endswith(".gz") else ("text/plain" if name == "SHA256SUMS"
+                                                             else info.get("media_type", "application/octet-stream"))
+    return FileResponse(path, media_type=media, headers={**headers, **validators(served.release, etag)},
+                        filename=None if name == "SHA256SUMS" else name)
+
+
+@router.get("/robots.txt", include_in_schema=False)
+async def robots(request: Request) -> Response:
+    root = str(request.base_url).rstrip("/")
+    return PlainTextResponse(f"User-agent: *\nDisallow: /sparql\nAllow: /\nSitemap: {root}/sitemap.xml\n")
+
+
+@router.get("/sitemap.xml", include_in_schema=False)
+async def sitemap(request: Request) -> Response:
+    """Home, reference pages and every thing's document (https://www.sitemaps.org/protocol.html)."""
+    rt = runtime(request)
+    served = await rt.served()
+    root = str(request.base_url).rstrip("/")
+    things = await run_in_threadpool(served.data.subjects_with_prefix, rt.urls.base + "id/")
+    paths = ["/", "/sparql", "/ontology", "/shapes", "/catalog", "/" + VOID_PATH, "/dumps/"]
+    paths += [rt.urls.document_path(t) or "" for t in things if "#" not in t]
+    lastmod = served.release.created.date().isoformat()
+    body = "".join(f"<url><loc>{escape(root + p)}</loc><lastmod>{lastmod}</lastmod></url>" for p in paths if p)
+    xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n'
+    return Response(xml, media_type="application/xml")

@@ -1,0 +1,140 @@
+"""Pages for people (home, listings by kind), the ontology and shapes documents, and operations endpoints."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from ..documents import document_response, pick_format
+from ..errors import NotFound
+from ..void import about_graph
+from ..formats import by_extension
+from ..pages_model import vocabulary_page
+from ..rendering import label
+from ..runtime import Served
+from ..stats import Stats, compute
+from ..web import language, render, runtime
+
+router = APIRouter()
+KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
+    "organization": ("Enti", "Bodies"), "network": ("Reti", "Networks"), "protocol": ("Protocolli", "Protocols"),
+    "help-desk": ("Sportelli", "Help desks"), "membership": ("Adesioni", "Memberships"),
+    "source": ("Fonti", "Sources"), "concept": ("Concetti", "Concepts"), "scheme": ("Vocabolari", "Schemes"),
+    "act": ("Atti", "Acts"), "plan": ("Piani", "Plans"), "initiative": ("Iniziative", "Initiatives"),
+    "event": ("Eventi", "Events"), "change-event": ("Cambiamenti organizzativi", "Organizational changes"),
+    "post": ("Incarichi", "Posts"), "site": ("Sedi", "Sites"), "address": ("Indirizzi", "Addresses"),
+    "facility": ("Strutture", "Facilities"), "role": ("Ruoli", "Roles"), "territory": ("Territori", "Territories"),
+}
+LIST_PAGE = 100
+
+
+async def stats_of(request: Request, served: Served) -> Stats:
+    """The release's counts, computed once (releases never change)."""
+    if "stats" not in served.cache:
+        served.cache["stats"] = await run_in_threadpool(compute, served.data, runtime(request).settings.base_uri)
+    return served.cache["stats"]  # type: ignore[no-any-return]
+
+
+def kind_label(kind: str, lang: str) -> str:
+    it, en = KINDS.get(kind, (kind, kind))
+    return en if lang == "en" else it
+
+
+@router.get("/", include_in_schema=False)
+async def home(request: Request) -> Response:
+    served = await runtime(request).served()
+    stats = await stats_of(request, served)
+    order = {k: i for i, k in enumerate(KINDS)}
+    kinds = sorted(stats.kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    return render(request, "index.html", {"stats": stats, "kinds": kinds, "kind_label": kind_label,
+                                          "release": served.release, "title": None})
+
+
+@router.get("/-/kind/{kind}", include_in_schema=False)
+async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
+    rt = runtime(request)
+    served = await rt.served()
+    prefix = f"{rt.urls.base}id/{kind}/"
+    iris = await run_in_threadpool(served.data.subjects_with_prefix, prefix)
+    if not iris:
+        raise NotFound(f"No resources of kind {kind!r}.")
+    labels = await run_in_threadpool(served.data.labels, iris)
+    lang = language(request)
+    items = sorted(({"href": rt.urls.link(i), "label": label(i, labels, lang)} for i in iris),
+                   key=lambda x: x["label"].lower())
+    page = max(1, page)
+    pages = max(1, -(-len(items) // LIST_PAGE))
+    return render(request, "list.html", {"title": kind_label(kind, lang), "items": items[(page - 1) * LIST_PAGE:
+                                         page * LIST_PAGE], "page": page, "pages": pages, "total": len(items)})
+
+
+async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
+    rt = runtime(request)
+    served = await rt.served()
+    fixed = by_extension(ext) if ext else None
+    if ext and fixed is None:
+        raise NotFound(f"/{name}.{ext}: unknown suffix.")
+    doc_iri, graph_iri = rt.urls.iri(name), rt.urls.iri("graph/" + name)
+    if not await run_in_threadpool(served.data.graph_exists, graph_iri):
+        raise NotFound(f"The {name} graph <{graph_iri}> is not in this release.")
+    fmt = pick_format(request, fixed)
+
+    def rdf() -> list[ox.Triple]:
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in served.data.graph_quads(graph_iri)]
+        return triples + about_graph(rt.settings.base_uri, doc_iri, graph_iri)
+
+    async def html(lang: str) -> Response:
+        return await vocabulary_page(request, served, doc_iri, graph_iri, "/" + name, lang)
+
+    return await document_response(request, served, "/" + name, fmt, fixed is not None, rdf, html)
+
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], include_in_schema=False)
+async def ontology(request: Request) -> Response:
+    return await _vocabulary(request, "ontology", None)
+
+
+@router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+async def ontology_as(request: Request, ext: str) -> Response:
+    return await _vocabulary(request, "ontology", ext)
+
+
+@router.api_route("/shapes", methods=["GET", "HEAD"], include_in_schema=False)
+async def shapes(request: Request) -> Response:
+    return await _vocabulary(request, "shapes", None)
+
+
+@router.api_route("/shapes.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+async def shapes_as(request: Request, ext: str) -> Response:
+    return await _vocabulary(request, "shapes", ext)
+
+
+@router.get("/health", include_in_schema=False)
+async def health(request: Request) -> Response:
+    rt = runtime(request)
+    served = await rt.served()
+    return JSONResponse({"ok": True, "release": served.release.id, "quads": len(served.data)},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    rt = runtime(request)
+    pool = rt.served_.pool if rt.served_ else None
+    extra = {}
+    if pool is not None:
+        extra = {
+            "parita_sparql_queries_total": ("counter", "SPARQL queries sent to workers.", float(pool.stats.queries)),
+            "parita_sparql_timeouts_total": ("counter", "SPARQL queries cancelled at the time limit.",
+                                             float(pool.stats.timeouts)),
+            "parita_sparql_worker_restarts_total": ("counter", "Worker processes replaced.",
+                                                    float(pool.stats.restarts)),
+            "parita_sparql_busy_total": ("counter", "Queries refused because every worker stayed busy.",
+                                         float(pool.stats.busy_refusals)),
+        }
+    return PlainTextResponse(rt.metrics.render(extra), media_type="text/plain; version=0.0.4",
+                             headers={"Cache-Control": "no-store"})
+

@@ -1,0 +1,112 @@
+"""Dereferencing: `/id/…` → 303 → `/doc/…` (negotiated, suffix URLs), named graphs, other IRIs under the base.
+The policy is described in `server/urls.py`."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..documents import document_response, pick_format
+from ..errors import NotFound
+from ..pages_model import resource_page, graph_page
+from ..runtime import Served
+from ..store import Description
+from ..urls import Urls
+from ..void import about_graph
+from ..web import runtime
+
+router = APIRouter()
+HTML_PAGE_SIZE = 50
+RDF_INCOMING_LIMIT = 1000
+
+
+def _not_found(iri: str) -> NotFound:
+    return NotFound(f"<{iri}> is not described in this dataset. Browse from the home page or ask /sparql.")
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"])
+async def thing(request: Request, path: str) -> Response:
+    """A thing's IRI: 303 See Other to the document about it."""
+    rt = runtime(request)
+    served = await rt.served()
+    iri = rt.urls.iri(request.url.path)
+    if not await run_in_threadpool(served.data.exists, iri):
+        raise _not_found(iri)
+    return RedirectResponse(f"/doc/{path}", status_code=303, headers={"Vary": "Accept", "Cache-Control": "public, max-age=3600"})
+
+
+@router.api_route("/doc/{path:path}", methods=["GET", "HEAD"])
+async def document(request: Request, path: str) -> Response:
+    """The document about `B id/{path}`, in the negotiated or suffix format."""
+    rt = runtime(request)
+    served = await rt.served()
+    stem, fixed = Urls.split_suffix(path)
+    iri = rt.urls.iri("/id/" + stem)
+    if not await run_in_threadpool(served.data.exists, iri):
+        raise _not_found(iri)
+    return await describe_response(request, served, iri, "/doc/" + stem, fixed)
+
+
+async def describe_response(request: Request, served: Served, iri: str, doc_path: str, fixed: object) -> Response:
+    """Negotiate and answer the description of `iri` published at `doc_path`."""
+    rt = runtime(request)
+    fmt = pick_format(request, fixed)  # type: ignore[arg-type]
+    page = max(1, _int(request.query_params.get("incoming"), 1))
+
+    def rdf() -> list:  # type: ignore[type-arg]
+        return served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
+
+    async def html(lang: str) -> Response:
+        desc: Description = await run_in_threadpool(
+            served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE)
+        return resource_page(request, desc, doc_path, lang, page)
+
+    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}")
+
+
+@router.api_route("/graph/{path:path}", methods=["GET", "HEAD"])
+async def graph(request: Request, path: str) -> Response:
+    """A named graph: its triples (RDF) or the resources it describes (HTML)."""
+    rt = runtime(request)
+    served = await rt.served()
+    stem, fixed = Urls.split_suffix(path)
+    graph_iri = rt.urls.iri("/graph/" + stem)
+    if not await run_in_threadpool(served.data.graph_exists, graph_iri):
+        raise NotFound(f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.")
+    fmt = pick_format(request, fixed)
+
+    def rdf() -> list[ox.Triple]:
+        quads = served.data.graph_quads(graph_iri)
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        source = served.data.source_of_graph(graph_iri)
+        return triples + about_graph(rt.settings.base_uri, graph_iri, graph_iri, len(quads), source)
+
+    async def html(lang: str) -> Response:
+        return await graph_page(request, served, graph_iri, "/graph/" + stem, lang)
+
+    return await document_response(request, served, "/graph/" + stem, fmt, fixed is not None, rdf, html)
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+@router.api_route("/{path:path}", methods=["GET", "HEAD"])
+async def other(request: Request, path: str) -> Response:
+    """Any other IRI under the base that the data describes (last route: everything else is a 404)."""
+    rt = runtime(request)
+    served = await rt.served()
+    stem, fixed = Urls.split_suffix("/" + path)
+    iri = rt.urls.iri(stem)
+    if not path or not await run_in_threadpool(served.data.exists, iri):
+        raise NotFound(f"Nothing is published at {request.url.path}.")
+    versioned = await run_in_threadpool(served.data.version_of, iri)
+    if versioned and (target := rt.urls.document_path(versioned)):
+        return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+    return await describe_response(request, served, iri, stem, fixed)

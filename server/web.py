@@ -1,0 +1,48 @@
+"""Request helpers shared by the routes: the runtime, the page language, HTML rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from . import __version__
+from .formats import DOCUMENT_RDF_FORMATS
+from .i18n import pick_language, t
+from .runtime import Runtime
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals.update(t=t, version=__version__, rdf_formats=DOCUMENT_RDF_FORMATS)
+    return templates
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def language(request: Request) -> str:
+    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"),
+                         request.headers.get("accept-language"))
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render `template` with the language, a language switch link, and the page's alternates."""
+    lang = context.get("lang") or language(request)
+    other = "en" if lang == "it" else "it"
+    params = {**request.query_params, "lang": other}
+    ctx = {"request": request, "lang": lang, "switch_href": f"{request.url.path}?{urlencode(params)}",
+           "alternates": [], "site_base": runtime(request).settings.base_uri, **context}
+    response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status,
+                                                            headers=headers)
+    if request.query_params.get("lang") in ("it", "en"):
+        response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
+    return response  # type: ignore[no-any-return]
