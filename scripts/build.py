@@ -9,6 +9,8 @@ violation nothing under `build/` changes except the removal of abandoned tempora
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
@@ -17,7 +19,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import rdflib
 from server.config import DEFAULT_BASE_URI, Settings
 from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, read_quads, to_rdflib_graph
 from scripts.validate import Report, format_text, validate_graph
+from scripts import releases as releases_module
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 TMP_PREFIX = ".tmp-"
@@ -51,8 +54,9 @@ def graph_iri(base_uri: str, name: str) -> str:
     return f"{base_uri}graph/{name}"
 
 
-def release_sources(settings: Settings) -> list[SourceFile]:
-    """Every file of a release and its named graph: one graph per data file (per source document)."""
+def release_sources(settings: Settings, contributions: dict[str, Path] | None = None) -> list[SourceFile]:
+    """Every file of a release and its named graph: one graph per data file (per source document),
+    plus one per publisher whose submission was accepted (`contributions` replaces or adds some)."""
     base = DEFAULT_BASE_URI  # files are written against the default base; rebased on output
     sources = [SourceFile(p, graph_iri(base, "ontology")) for p in sorted(settings.ontology_dir.glob("*.ttl"))]
     sources += [SourceFile(p, graph_iri(base, "shapes")) for p in sorted(settings.shapes_dir.glob("*.ttl"))]
@@ -61,7 +65,33 @@ def release_sources(settings: Settings) -> list[SourceFile]:
         for p in sorted(settings.data_dir.iterdir())
         if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
     ]
+    files = {**published_contributions(settings), **(contributions or {})}
+    sources += [SourceFile(files[name], graph_iri(base, f"publisher/{name}")) for name in sorted(files)]
     return sources
+
+
+def contributions_dir(settings: Settings) -> Path:
+    return settings.build_dir / "contributions"
+
+
+def published_contributions(settings: Settings) -> dict[str, Path]:
+    """publisher ID -> the accepted statements of that publisher (`build/contributions/<ID>.nq`)."""
+    folder = contributions_dir(settings)
+    if not folder.exists():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.nq")) if not p.name.startswith(".")}
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """One writer at a time (build, ingest, rollback); readers never wait."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
@@ -182,15 +212,23 @@ def statistics(store_dir: Path) -> dict:
     return stats
 
 
-def build(settings: Settings, progress: Progress | None = None) -> Path:
-    """Build and publish a release; return its folder. Raises BuildError or UnreadableInput."""
-    say = progress or (lambda message: None)
+def build(settings: Settings, progress: Progress | None = None, contributions: dict[str, Path] | None = None) -> Path:
+    """Build and publish a release; return its folder. Raises BuildError or UnreadableInput.
+
+    `contributions` maps publisher IDs to candidate files: they are validated with everything else
+    and, only if the release is published, moved into `build/contributions/` before the switch.
+    """
+    with build_lock(settings.build_dir):
+        return _build(settings, progress or (lambda message: None), contributions or {})
+
+
+def _build(settings: Settings, say: Progress, contributions: dict[str, Path]) -> Path:
     releases = settings.build_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(releases)
     started = time.monotonic()
 
-    sources = release_sources(settings)
+    sources = release_sources(settings, contributions)
     say(f"reading {len(sources)} files")
     quads = read_sources(sources)
     say(f"read {len(quads)} statements; validating against the shapes")
@@ -224,12 +262,31 @@ def build(settings: Settings, progress: Progress | None = None) -> Path:
         "dumps": dumps,
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    log = releases_module.changelog(releases_module.previous_release(settings), quads)
+    (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+    _snapshot_contributions(work / "contributions", sources)
     final = releases / release_id
     os.rename(work, final)
+    _install_contributions(settings, contributions)
     switch_current(settings.build_dir, final)
     _prune(releases, keep=KEEP_RELEASES)
     say(f"release {release_id}: {stats['triples']} triples in {len(stats['graphs'])} graphs ({time.monotonic() - started:.1f} s)")
     return final
+
+
+def _snapshot_contributions(folder: Path, sources: list[SourceFile]) -> None:
+    """Each release keeps the contributions it was built from, so a rollback can restore them."""
+    for source in sources:
+        if source.path.parent.name == "contributions":
+            folder.mkdir(exist_ok=True)
+            shutil.copyfile(source.path, folder / source.path.name)
+
+
+def _install_contributions(settings: Settings, contributions: dict[str, Path]) -> None:
+    folder = contributions_dir(settings)
+    for publisher, path in contributions.items():
+        folder.mkdir(exist_ok=True)
+        os.replace(path, folder / f"{publisher}.nq")
 
 
 def rebase_iri(iri: str, base_uri: str) -> str:

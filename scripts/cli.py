@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 
@@ -11,14 +12,11 @@ from server.config import Settings
 EXIT_USAGE = 2
 
 
-def _validate(argv: list[str]) -> int:
-    from scripts.validate import main
-    return main(argv)
-
-
-def _build(argv: list[str]) -> int:
-    from scripts.build import main
-    return main(argv)
+def _run(module: str) -> Callable[[list[str]], int]:
+    """A subcommand whose module is imported only when it runs, so `parita --help` stays fast."""
+    def run(argv: list[str]) -> int:
+        return int(importlib.import_module(module).main(argv))
+    return run
 
 
 def _serve(argv: list[str], build_first: bool = False) -> int:
@@ -42,8 +40,12 @@ def _serve(argv: list[str], build_first: bool = False) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
-    "validate": ("check RDF files against the shapes (exit 0 valid, 1 violations, 2 unreadable)", _validate),
-    "build": ("validate ontology, shapes and data and publish a new release", _build),
+    "validate": ("check RDF files against the shapes (exit 0 valid, 1 violations, 2 unreadable)", _run("scripts.validate")),
+    "build": ("validate ontology, shapes and data and publish a new release", _run("scripts.build")),
+    "ingest": ("publish a publisher's CSV (data/templates) or RDF as its named graph (exit 0 published, 1 refused)", _run("scripts.ingest")),
+    "reconcile": ("list bodies that may duplicate published ones; confirm them as owl:sameAs", _run("scripts.reconcile")),
+    "rollback": ("make an earlier release current again (atomic switch)", _run("scripts.releases")),
+    "synth": ("write deterministic synthetic national data for load tests", _run("scripts.synth")),
     "serve": ("serve the current release: SPARQL, linked data, HTML, VoID, DCAT", _serve),
     "up": ("build, then serve (the quick-start command)", lambda argv: _serve(argv, build_first=True)),
 }

@@ -19,7 +19,7 @@ from .config import Settings
 from .errors import MethodNotAllowed, NotFound, PublisherError, error_body
 from .formats import BY_NAME, Format
 from .negotiation import negotiate
-from .routes import dataset, pages, resources, sparql
+from .routes import dataset, pages, releases, resources, sparql, submissions
 from .runtime import Runtime
 from .urls import Urls
 from .web import make_templates, render
@@ -54,8 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PublisherError, handle_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (sparql, dataset, pages, resources):
+    for module in (sparql, dataset, pages):
         app.include_router(module.router)
+    app.include_router(releases.router(settings))
+    if settings.submission_token:  # off by default: without a token the route does not exist
+        app.include_router(submissions.router(settings))
+    app.include_router(resources.router)  # last: it answers every other path under the base
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
                        expose_headers=EXPOSED, max_age=86400)

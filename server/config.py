@@ -30,6 +30,8 @@ class Settings:
     license_uri: str = field(default="https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40", metadata={"help": "Licence of the data (OntoPiA licence URI; CC BY 4.0 by default)."})
     publisher_name: str = field(default="Editore non configurato (segnaposto) / Publisher not configured (placeholder)", metadata={"help": "Official name of the publishing body, for the DCAT catalog. The default is a placeholder."})
     publisher_ipa: str = field(default="", metadata={"help": "IPA code of the publishing body. Empty by default: parita never invents one."})
+    submission_token: str = field(default="", metadata={"help": "Bearer token for POST /-/submissions/{publisher}; empty (the default) turns HTTP submission off."})
+    submission_max_bytes: int = field(default=5_000_000, metadata={"help": "Largest submission body accepted over HTTP, in bytes; larger ones get 413."})
     contact_email: str = field(default="", metadata={"help": "E-mail of the equal-opportunity office, the catalog's contact point. Empty by default (placeholder)."})
 
     @property

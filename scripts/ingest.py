@@ -1,0 +1,264 @@
+"""`parita ingest --publisher ID FILE...`: a publisher's CSV (per the templates) or RDF becomes its named graph.
+
+Convert (CSVW metadata in data/templates), mint URIs under the canonical base, reconcile with the
+published bodies, check references, then validate the whole release with the shapes. On success a
+new release replaces that publisher's graph `{base}graph/publisher/{ID}` (the others untouched);
+on failure the report names file, row and column, and nothing under build/ changes.
+Exit codes: 0 published, 1 refused (report printed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from scripts import csv2rdf, reconcile
+from scripts.build import BuildError, build, contributions_dir, graph_iri, read_sources, release_sources
+from scripts.csv2rdf import Cell, Converted, Problem
+from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
+from scripts.submission_report import FORMATS, SubmissionReport
+from scripts.validate import Finding
+from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+PUBLISHER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+METADATA = PROJECT_ROOT / "data" / "templates" / "parita-metadata.json"
+ID_BASE = DEFAULT_BASE_URI + "id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+OWN_CLASSES = ("https://w3id.org/parita/ontology#", "http://www.w3.org/ns/org#", "https://w3id.org/italia/onto/COV/",
+               "https://w3id.org/italia/onto/CPSV/")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One submitted file: its name (which picks the CSV template or the RDF syntax) and bytes."""
+
+    name: str
+    data: bytes
+
+
+def publisher_graph(publisher: str) -> str:
+    return graph_iri(DEFAULT_BASE_URI, f"publisher/{publisher}")
+
+
+def ingest(settings: Settings, publisher: str, uploads: list[Upload], progress=None) -> SubmissionReport:  # type: ignore[no-untyped-def]
+    """Run the whole pipeline; the report says whether a release was published."""
+    report = SubmissionReport(publisher, [u.name for u in uploads])
+    if not PUBLISHER_ID.match(publisher):
+        report.problems.append(Problem("publisher", f"Identificativo dell'editore non valido: {publisher!r} (minuscole, cifre, trattini; 2-63 caratteri).",
+                                       f"Invalid publisher ID: {publisher!r} (lower case, digits, hyphens; 2-63 characters).", value=publisher))
+        return report
+    converted = convert(settings, publisher, uploads)
+    if converted.problems:
+        report.problems = converted.problems
+        return report
+    background = read_sources([s for s in release_sources(settings) if s.graph != publisher_graph(publisher)])
+    decisions = reconcile.load_decisions(settings, publisher)
+    _mint_and_reconcile(converted, background, publisher, report)
+    decided = {tuple(p) for p in decisions["confirmed"] + decisions["rejected"]}
+    report.candidates = [c for c in report.candidates if (c["submitted"], c["existing"]) not in decided]
+    converted.quads += reconcile.same_as_quads(decisions, publisher_graph(publisher))
+    report.problems += references(converted, background)
+    if report.problems:
+        return report
+    _publish(settings, publisher, converted, report, progress)
+    if report.ok:
+        decisions["candidates"] = report.candidates
+        reconcile.save_decisions(settings, publisher, decisions)
+    return report
+
+
+def convert(settings: Settings, publisher: str, uploads: list[Upload]) -> Converted:
+    """CSV through the CSVW metadata, RDF as it is; every IRI moved back to the default base."""
+    out = Converted()
+    graph = ox.NamedNode(publisher_graph(publisher))
+    group = csv2rdf.load_metadata(METADATA)
+    for upload in uploads:
+        if upload.name.lower().endswith(".csv"):
+            csv2rdf.convert_file(group, upload.name, upload.data, graph, out)
+        else:
+            _convert_rdf(upload, graph, out, settings.base_uri)
+    return out
+
+
+def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: str) -> None:
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in SYNTAX_BY_SUFFIX:
+        out.problems.append(Problem("syntax", f"{upload.name}: formato sconosciuto (ammessi: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).",
+                                    f"{upload.name}: unknown format (allowed: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).", Cell(upload.name, 0, None)))
+        return
+    try:
+        quads = list(ox.parse(upload.data, format=SYNTAX_BY_SUFFIX[suffix], base_iri=f"file:///{upload.name}"))
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None) or 0
+        out.problems.append(Problem("syntax", f"{upload.name}: RDF illeggibile: {error}", f"{upload.name}: unreadable RDF: {error}", Cell(upload.name, line, None)))
+        return
+    for q in quads:
+        s, p, o = (_unrebase(t, base_uri) for t in (q.subject, q.predicate, q.object))
+        out.add(ox.Triple(s, p, o), Cell(upload.name, 0, None), graph)
+
+
+def _unrebase(term, base_uri: str):  # type: ignore[no-untyped-def]
+    if base_uri != DEFAULT_BASE_URI and isinstance(term, ox.NamedNode) and term.value.startswith(base_uri):
+        return ox.NamedNode(DEFAULT_BASE_URI + term.value[len(base_uri):])
+    return term
+
+
+def _mint_and_reconcile(converted: Converted, background: list[ox.Quad], publisher: str, report: SubmissionReport) -> None:
+    """Reuse a published URI for a body already published; else mint `{kind}/{publisher}-{slug}` for CSV rows."""
+    from_csv = {s for s, cell in converted.subjects.items() if cell.file.lower().endswith(".csv")}
+    renames = {s: _minted(s, publisher) for s in converted.described & from_csv if s.startswith(ID_BASE)}
+    submitted = reconcile.entities(converted.quads, only=converted.described)
+    published = reconcile.entities(background)
+    for a, b in reconcile.duplicates(submitted):
+        cell = converted.subjects.get(b.iri)
+        report.problems.append(Problem("duplicate", f"Ente duplicato: \"{b.label}\" è descritto due volte (anche come {a.iri.rsplit('/', 1)[-1]}).",
+                                       f"Duplicate body: \"{b.label}\" is described twice (also as {a.iri.rsplit('/', 1)[-1]}).", cell, focus=b.iri, value=b.label))
+    for entity in submitted.values():
+        matches = reconcile.match(entity, published)
+        if matches and matches[0].certain:
+            renames[entity.iri] = matches[0].existing
+            report.reused.append(reconcile.as_dict(matches[0]) | {"submitted": renames.get(entity.iri, entity.iri)})
+        else:
+            report.candidates += [reconcile.as_dict(m) | {"submitted": renames.get(entity.iri, entity.iri)} for m in matches]
+    _rename(converted, renames)
+
+
+def _minted(iri: str, publisher: str) -> str:
+    kind, _, slug = iri[len(ID_BASE):].partition("/")
+    return iri if slug.startswith(f"{publisher}-") else f"{ID_BASE}{kind}/{publisher}-{slug}"
+
+
+def _rename(converted: Converted, renames: dict[str, str]) -> None:
+    def move(term):  # type: ignore[no-untyped-def]
+        return ox.NamedNode(renames[term.value]) if isinstance(term, ox.NamedNode) and term.value in renames else term
+
+    converted.quads = [ox.Quad(move(q.subject), q.predicate, move(q.object), q.graph_name) for q in converted.quads]
+    converted.cells = {(renames.get(s, s), p): c for (s, p), c in converted.cells.items()}
+    converted.subjects = {renames.get(s, s): c for s, c in converted.subjects.items()}
+    converted.described = {renames.get(s, s) for s in converted.described}
+
+
+def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]:
+    """Every referenced parita thing exists (here or published); nothing is minted outside the canonical base."""
+    known = {q.subject.value for q in background} | {q.subject.value for q in converted.quads}
+    problems = []
+    for q in converted.quads:
+        s, p, o = q.subject.value, q.predicate.value, q.object
+        cell = (converted.cells.get((s, p)) or [None])[0]
+        if isinstance(o, ox.NamedNode) and o.value.startswith(ID_BASE) and o.value not in known:
+            kind, _, slug = o.value[len(ID_BASE):].partition("/")
+            problems.append(Problem("unknown-reference", f"Riferimento sconosciuto: \"{slug}\" ({kind}) non è descritto nell'invio né nei dati pubblicati.",
+                                    f"Unknown reference: \"{slug}\" ({kind}) is described neither in the submission nor in the published data.",
+                                    cell, focus=s, path=p, value=slug))
+        elif p == RDF_TYPE and o.value.startswith(OWN_CLASSES) and isinstance(q.subject, ox.NamedNode) and not s.startswith(ID_BASE):
+            problems.append(Problem("outside-base", f"<{s}> è fuori dalla base canonica {ID_BASE}: un ente parita non può essere coniato altrove.",
+                                    f"<{s}> is outside the canonical base {ID_BASE}: a parita thing cannot be minted elsewhere.", cell, focus=s))
+        elif s.startswith(DEFAULT_BASE_URI) and not s.startswith(ID_BASE):
+            problems.append(Problem("reserved", f"<{s}> è riservato (ontologia, vincoli, grafi): un invio non può descriverlo.",
+                                    f"<{s}> is reserved (ontology, shapes, graphs): a submission cannot describe it.", cell, focus=s))
+    return problems
+
+
+def _publish(settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress) -> None:  # type: ignore[no-untyped-def]
+    """Build a release with the candidate contribution; map SHACL findings back to cells on refusal."""
+    work = settings.build_dir / f".tmp-ingest-{os.getpid()}-{publisher}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "contributions").mkdir(parents=True)
+    candidate = work / "contributions" / f"{publisher}.nq"
+    candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS))
+    try:
+        release = build(settings, progress, {publisher: candidate})
+    except BuildError as error:
+        own = {q.subject.value for q in converted.quads}
+        findings = [f for f in (error.report.findings if error.report else []) if f.focus_node in own]
+        report.problems += [_from_finding(f, converted) for f in findings if f.severity == "Violation"]
+        report.warnings += [_from_finding(f, converted) for f in findings if f.severity != "Violation"]
+        if not report.problems:
+            report.problems.append(Problem("release", f"Il rilascio è stato rifiutato: {error}", f"The release was refused: {error}"))
+        return
+    except UnreadableInput as error:
+        report.problems.append(Problem("release", f"Rilascio illeggibile: {error}", f"Unreadable release input: {error}"))
+        return
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report.release = release.name
+    report.changelog = json.loads((release / "changelog.json").read_text())
+
+
+def _from_finding(f: Finding, converted: Converted) -> Problem:
+    path = _expand(f.path)
+    cells = converted.cells.get((f.focus_node, path or "")) or []
+    cell = cells[0] if cells else _column_for(converted, f.focus_node, path)
+    return Problem("shacl", f.messages.get("it", next(iter(f.messages.values()), "")), f.messages.get("en", next(iter(f.messages.values()), "")),
+                   cell, focus=f.focus_node, path=path or f.path, value=f.value, severity=f.severity, shape=f.shape)
+
+
+def _expand(path: str | None) -> str | None:
+    if path and path.startswith("<") and path.endswith(">"):
+        return path[1:-1]
+    if not path or path.startswith(("http", "^")) or "/" in path.split(":", 1)[-1] or "|" in path:
+        return path
+    try:
+        return str(rdflib.Graph().namespace_manager.expand_curie(path))
+    except ValueError:
+        return path
+
+
+def _column_for(converted: Converted, focus: str, path: str | None) -> Cell | None:
+    """The row that describes `focus`, and the template column that would hold `path` (for a missing value)."""
+    row = converted.subjects.get(focus)
+    if row is None or path is None or not row.file.lower().endswith(".csv"):
+        return row
+    table = csv2rdf.table_for(csv2rdf.load_metadata(METADATA), row.file)
+    for col in table.tableSchema.columns if table else []:
+        prop = col.inherit("propertyUrl")
+        if prop is not None and not col.virtual and csv2rdf._iri(prop.expand(), "") == path:
+            return Cell(row.file, row.row, col.name)
+    return row
+
+
+def republish(settings: Settings, publisher: str, decisions: dict) -> SubmissionReport:
+    """Publish the publisher's accepted statements again with the owl:sameAs of `decisions` (used by reconcile)."""
+    report = SubmissionReport(publisher, [f"contributions/{publisher}.nq"])
+    current = contributions_dir(settings) / f"{publisher}.nq"
+    converted = Converted()
+    graph = ox.NamedNode(publisher_graph(publisher))
+    for q in read_quads(current, graph) if current.exists() else []:
+        if q.predicate.value != reconcile.SAME_AS:
+            converted.quads.append(q)
+    converted.quads += reconcile.same_as_quads(decisions, graph.value)
+    _publish(settings, publisher, converted, report, None)
+    return report
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita ingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--publisher", required=True, help="publisher ID: lower case, digits, hyphens (e.g. provincia-cuneo)")
+    parser.add_argument("files", nargs="+", type=Path, help="CSV files named as in data/templates/, or RDF files (.ttl .trig .nt .nq .jsonld .rdf)")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (turtle = sh:ValidationReport)")
+    parser.add_argument("--quiet", action="store_true", help="no progress messages")
+    args = parser.parse_args(argv)
+    settings = settings or Settings.from_env()
+    try:
+        uploads = [Upload(p.name, p.read_bytes()) for p in args.files]
+    except OSError as error:
+        print(f"cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = None if args.quiet else (lambda message: print(f"[ingest] {message}", file=sys.stderr))
+    report = ingest(settings, args.publisher, uploads, progress)
+    print(FORMATS[args.format](report))
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

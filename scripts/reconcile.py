@@ -1,0 +1,202 @@
+"""Reconciliation: is a submitted body one already published? Reuse its URI, or ask a person.
+
+Certain (the URI is reused): same IPA code; else same territory and legal status (the ISTAT
+identity of a comune or province); else same normalised label, kind and territory. Uncertain
+(listed by `parita reconcile` for a person to confirm, then recorded as owl:sameAs): same label
+where one side has no territory, or labels at least 85% alike. Decisions are kept per publisher in
+`build/reconciliation/<publisher>.json`, outside any release, and applied on every ingest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from server.config import DEFAULT_BASE_URI, Settings
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+BODY_KINDS = ("organization", "post", "network")
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+IPA = "https://w3id.org/italia/onto/COV/IPAcode"
+TERRITORY = "https://w3id.org/parita/ontology#territory"
+LEGAL_STATUS = "https://w3id.org/italia/onto/COV/hasLegalStatus"
+SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+SIMILAR = 0.85
+
+
+@dataclass
+class Entity:
+    iri: str
+    kind: str
+    label: str | None = None
+    labels: set[str] = field(default_factory=set)
+    ipa: str | None = None
+    territory: str | None = None
+    legal_status: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A submitted entity and a published one; `certain` ones are merged, the others wait for a person."""
+
+    submitted: str
+    existing: str
+    label: str | None
+    existing_label: str | None
+    reason: str
+    certain: bool
+    score: float = 1.0
+
+
+def normalise(label: str) -> str:
+    """ASCII-folded, lower-case words: "Comitato Unico di Garanzia – CUG" -> "comitato unico di garanzia cug"."""
+    folded = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return " ".join(re.findall(r"[a-z0-9]+", folded.lower()))
+
+
+def kind_of(iri: str) -> str | None:
+    prefix = DEFAULT_BASE_URI + "id/"
+    if not iri.startswith(prefix):
+        return None
+    return iri[len(prefix):].split("/", 1)[0]
+
+
+def entities(quads: list[ox.Quad], only: set[str] | None = None) -> dict[str, Entity]:
+    """The bodies (organizations, posts, networks) the statements describe, with what identifies them."""
+    found: dict[str, Entity] = {}
+    for q in quads:
+        s = q.subject.value
+        kind = kind_of(s) if isinstance(q.subject, ox.NamedNode) else None
+        if kind not in BODY_KINDS or (only is not None and s not in only):
+            continue
+        e = found.setdefault(s, Entity(s, kind))
+        p, o = q.predicate.value, q.object
+        if p == RDFS_LABEL and isinstance(o, ox.Literal):
+            e.labels.add(normalise(o.value))
+            if e.label is None or o.language == "it":
+                e.label = o.value
+        elif p == IPA:
+            e.ipa = o.value
+        elif p == TERRITORY:
+            e.territory = o.value
+        elif p == LEGAL_STATUS:
+            e.legal_status = o.value
+    return found
+
+
+def match(submitted: Entity, published: dict[str, Entity]) -> list[Match]:
+    """Certain matches first (at most one is used), then uncertain candidates, best first."""
+    certain, maybe = [], []
+    for e in published.values():
+        if e.kind != submitted.kind:
+            continue
+        reason = _certain_reason(submitted, e)
+        if reason:
+            certain.append(Match(submitted.iri, e.iri, submitted.label, e.label, reason, True))
+            continue
+        score = max((SequenceMatcher(None, a, b).ratio() for a in submitted.labels for b in e.labels), default=0.0)
+        if score >= SIMILAR:
+            why = "stessa etichetta, territorio diverso o assente / same label, different or missing territory" if score == 1.0 \
+                else f"etichette simili al {score:.0%} / labels {score:.0%} alike"
+            maybe.append(Match(submitted.iri, e.iri, submitted.label, e.label, why, False, round(score, 3)))
+    return certain[:1] or sorted(maybe, key=lambda m: -m.score)
+
+
+def _certain_reason(a: Entity, b: Entity) -> str | None:
+    if a.ipa and a.ipa == b.ipa:
+        return f"stesso codice IPA / same IPA code ({a.ipa})"
+    if a.territory and a.legal_status and (a.territory, a.legal_status) == (b.territory, b.legal_status):
+        return "stesso territorio ISTAT e forma giuridica / same ISTAT territory and legal status"
+    if a.labels & b.labels and a.territory == b.territory and a.territory is not None:
+        return "stessa etichetta, tipo e territorio / same label, kind and territory"
+    if a.labels & b.labels and a.territory is None and b.territory is None and a.kind == "organization":
+        return "stessa etichetta e tipo, nessun territorio / same label and kind, no territory"
+    return None
+
+
+def duplicates(submitted: dict[str, Entity]) -> list[tuple[Entity, Entity]]:
+    """Pairs of submitted bodies that describe the same thing (same label, kind and territory)."""
+    seen: dict[tuple, Entity] = {}
+    pairs = []
+    for e in submitted.values():
+        for label in sorted(e.labels):
+            key = (e.kind, label, e.territory)
+            if key in seen and seen[key].iri != e.iri:
+                pairs.append((seen[key], e))
+                break
+            seen.setdefault(key, e)
+    return pairs
+
+
+# --- Decisions: kept per publisher outside the releases ------------------------------------------
+
+def decisions_path(settings: Settings, publisher: str) -> Path:
+    return settings.build_dir / "reconciliation" / f"{publisher}.json"
+
+
+def load_decisions(settings: Settings, publisher: str) -> dict:
+    path = decisions_path(settings, publisher)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return {"candidates": data.get("candidates", []), "confirmed": data.get("confirmed", []), "rejected": data.get("rejected", [])}
+
+
+def save_decisions(settings: Settings, publisher: str, decisions: dict) -> None:
+    path = decisions_path(settings, publisher)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(decisions, indent=2, ensure_ascii=False, sort_keys=True))
+    tmp.replace(path)
+
+
+def pending(decisions: dict) -> list[dict]:
+    decided = {tuple(p) for p in decisions["confirmed"] + decisions["rejected"]}
+    return [c for c in decisions["candidates"] if (c["submitted"], c["existing"]) not in decided]
+
+
+def same_as_quads(decisions: dict, graph: str) -> list[ox.Quad]:
+    return [ox.Quad(ox.NamedNode(a), ox.NamedNode(SAME_AS), ox.NamedNode(b), ox.NamedNode(graph)) for a, b in decisions["confirmed"]]
+
+
+def as_dict(m: Match) -> dict:
+    return asdict(m)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita reconcile", description=__doc__.splitlines()[0])
+    parser.add_argument("--publisher", required=True, help="publisher ID")
+    parser.add_argument("--confirm", type=int, metavar="N", action="append", default=[], help="confirm candidate N (owl:sameAs, new release)")
+    parser.add_argument("--reject", type=int, metavar="N", action="append", default=[], help="reject candidate N")
+    args = parser.parse_args(argv)
+    settings = settings or Settings.from_env()
+    decisions = load_decisions(settings, args.publisher)
+    todo = pending(decisions)
+    if not args.confirm and not args.reject:
+        for n, c in enumerate(todo, start=1):
+            print(f"{n}. <{c['submitted']}> ({c['label']})\n   = <{c['existing']}> ({c['existing_label']})?\n   {c['reason']}")
+        print(f"{len(todo)} candidato/i da confermare / candidate(s) to confirm")
+        return EXIT_OK
+    try:
+        chosen = [todo[n - 1] for n in args.confirm]
+        rejected = [todo[n - 1] for n in args.reject]
+    except IndexError:
+        print(f"no such candidate: there are {len(todo)}", file=sys.stderr)
+        return EXIT_ERROR
+    decisions["confirmed"] += [[c["submitted"], c["existing"]] for c in chosen]
+    decisions["rejected"] += [[c["submitted"], c["existing"]] for c in rejected]
+    if chosen:
+        from scripts.ingest import republish
+        report = republish(settings, args.publisher, decisions)
+        if not report.ok:
+            print(report.text())
+            return EXIT_INVALID
+        print(f"published {report.release}")
+    save_decisions(settings, args.publisher, decisions)
+    return EXIT_OK

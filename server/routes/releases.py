@@ -1,0 +1,126 @@
+"""`/releases`: every kept release as a version (DCAT, ADMS, PROV) with its changelog, in HTML and RDF.
+
+`/releases` lists the kept releases, `/releases/{id}` describes one with its changelog, and
+`/releases/{id}/dumps/{file}` downloads that release's dumps (the last KEEP_RELEASES are kept).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import rdflib
+from fastapi import APIRouter
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, XSD
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+
+from scripts.build import DUMP_MEDIA_TYPES
+from scripts.releases import release_list
+from server.config import Settings
+from server.errors import NotFound
+from server.formats import BY_NAME, GRAPH_FORMATS
+from server.negotiation import negotiate
+
+ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
+DCAT_VERSION = rdflib.URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; rdflib's closed DCAT namespace lacks it
+RDFLIB_FORMAT = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml", "ntriples": "nt"}
+OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
+RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
+
+
+def router(settings: Settings) -> APIRouter:
+    """The routes, bound to `settings` (which build folder to read)."""
+    api = APIRouter()
+
+    @api.get("/releases")
+    def releases(request: Request) -> Response:
+        return _respond(request, settings, release_list(settings), "Rilasci / Releases")
+
+    @api.get("/releases/{release_id}")
+    def one_release(request: Request, release_id: str) -> Response:
+        return _respond(request, settings, [_find(settings, release_id)], f"Rilascio / Release {release_id}", detail=True)
+
+    @api.get("/releases/{release_id}/dumps/{name}")
+    def dump(release_id: str, name: str) -> FileResponse:
+        release = _find(settings, release_id)
+        if name not in DUMP_MEDIA_TYPES:
+            raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMP_MEDIA_TYPES)}.")
+        return FileResponse(release["path"] / "dumps" / name, media_type=DUMP_MEDIA_TYPES[name], filename=f"{release_id}-{name}")
+
+    return api
+
+
+def _find(settings: Settings, release_id: str) -> dict:
+    found = [r for r in release_list(settings) if r["id"] == release_id] if RELEASE_ID.match(release_id) else []
+    if not found:
+        raise NotFound(f"No kept release {release_id!r}: see /releases for the last ones.")
+    return found[0]
+
+
+def _respond(request: Request, settings: Settings, items: list[dict], title: str, detail: bool = False) -> Response:
+    fmt = negotiate(request.headers.get("accept"), OFFERED)
+    headers = {"Vary": "Accept"}
+    if fmt.name == "html":
+        return HTMLResponse(_html(items, title, detail), headers=headers)
+    graph = describe(settings, items, str(request.base_url))
+    return Response(graph.serialize(format=RDFLIB_FORMAT[fmt.name]), media_type=fmt.media_type, headers=headers)
+
+
+def release_iri(settings: Settings, release_id: str) -> rdflib.URIRef:
+    return rdflib.URIRef(f"{settings.base_uri}releases/{release_id}")
+
+
+def describe(settings: Settings, items: list[dict], site: str) -> rdflib.Graph:
+    """Each release as a dcat:Dataset version: dcat:version, adms:versionNotes, prov:wasRevisionOf, distributions."""
+    g = rdflib.Graph()
+    g.bind("dcat", DCAT), g.bind("adms", ADMS), g.bind("prov", PROV), g.bind("dct", DCTERMS)
+    for r in items:
+        node, log = release_iri(settings, r["id"]), r["changelog"] or {}
+        g.add((node, RDF.type, DCAT.Dataset))
+        g.add((node, DCAT_VERSION, rdflib.Literal(r["id"])))
+        g.add((node, DCTERMS.identifier, rdflib.Literal(r["id"])))
+        if r["created"]:
+            g.add((node, DCTERMS.issued, rdflib.Literal(r["created"], datatype=XSD.dateTime)))
+            g.add((node, PROV.generatedAtTime, rdflib.Literal(r["created"], datatype=XSD.dateTime)))
+        g.add((node, ADMS.versionNotes, rdflib.Literal(notes(log, "it"), lang="it")))
+        g.add((node, ADMS.versionNotes, rdflib.Literal(notes(log, "en"), lang="en")))
+        if log.get("previous"):
+            g.add((node, PROV.wasRevisionOf, release_iri(settings, log["previous"])))
+        for name, media_type in DUMP_MEDIA_TYPES.items():
+            dist = rdflib.URIRef(f"{node}/dumps/{name}")
+            g.add((node, DCAT.distribution, dist))
+            g.add((dist, RDF.type, DCAT.Distribution))
+            g.add((dist, DCAT.downloadURL, rdflib.URIRef(f"{site}releases/{r['id']}/dumps/{name}")))
+            g.add((dist, DCAT.mediaType, rdflib.URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
+    return g
+
+
+def notes(log: dict, lang: str) -> str:
+    t, e = log.get("triples", {}), log.get("entity_counts", {})
+    graphs = ", ".join(f"{g.rsplit('/graph/', 1)[-1]} (+{c['added']} -{c['removed']})" for g, c in log.get("graphs", {}).items())
+    if lang == "it":
+        return (f"Triple aggiunte {t.get('added', 0)}, rimosse {t.get('removed', 0)}; entità aggiunte {e.get('added', 0)}, "
+                f"rimosse {e.get('removed', 0)}, modificate {e.get('changed', 0)}. Grafi: {graphs or 'nessuno'}.")
+    return (f"Triples added {t.get('added', 0)}, removed {t.get('removed', 0)}; entities added {e.get('added', 0)}, "
+            f"removed {e.get('removed', 0)}, changed {e.get('changed', 0)}. Graphs: {graphs or 'none'}.")
+
+
+def _html(items: list[dict], title: str, detail: bool) -> str:
+    e = html.escape
+    parts = [f"<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
+             + "".join(f'<link rel="alternate" type="{f.media_type}" href="?format={f.name}">' for f in GRAPH_FORMATS)
+             + f"</head><body><h1>{e(title)}</h1>"]
+    for r in items:
+        log = r["changelog"] or {}
+        current = " (corrente / current)" if r["current"] else ""
+        dumps = " ".join(f'<a href="/releases/{e(r["id"])}/dumps/{e(n)}">{e(n)}</a>' for n in DUMP_MEDIA_TYPES)
+        parts.append(f'<section><h2><a href="/releases/{e(r["id"])}">{e(r["id"])}</a>{current}</h2>'
+                     f"<p>{e(str(r['created']))} · {e(str(r['triples']))} triple</p><p lang=\"it\">{e(notes(log, 'it'))}</p>"
+                     f"<p lang=\"en\">{e(notes(log, 'en'))}</p><p>{dumps}</p>")
+        if detail:
+            for kind in ("added", "removed", "changed"):
+                rows = "".join(f'<li><a href="{e(x["iri"])}">{e(x["label"] or x["iri"])}</a></li>' for x in log.get("entities", {}).get(kind, []))
+                parts.append(f"<h3>{kind}</h3><ul>{rows}</ul>")
+        parts.append("</section>")
+    return "".join(parts) + "</body></html>"

@@ -1,0 +1,88 @@
+"""`POST /-/submissions/{publisher}`: the `parita ingest` pipeline over HTTP, off unless a token is set.
+
+Authentication: `Authorization: Bearer <token>`, compared with `hmac.compare_digest` against the
+`submission_token` setting; with no token configured the route answers 404. The body (multipart,
+field `files`, one or more CSV/RDF files) is cut off at `submission_max_bytes` (413). The report
+is JSON, HTML or Turtle (sh:ValidationReport) by Accept; 201 when a release was published, 422
+when refused. It never touches the served store: a release is a new folder switched to atomically.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from scripts.ingest import Upload, ingest
+from server.config import Settings
+from server.errors import BadRequest, NotFound, PublisherError
+
+MAX_FILES = 20
+REPORTS = {"text/html": ("html", "text/html; charset=utf-8"), "text/turtle": ("turtle", "text/turtle"),
+           "application/json": ("json", "application/json")}
+
+
+class Unauthorized(PublisherError):
+    status = 401
+    title = "Unauthorized"
+
+
+class PayloadTooLarge(PublisherError):
+    status = 413
+    title = "Payload too large"
+
+
+def router(settings: Settings) -> APIRouter:
+    """The submission route, bound to `settings` (token, size limit, build folder)."""
+    api = APIRouter()
+    token = settings.submission_token
+    limit = settings.submission_max_bytes
+
+    @api.post("/-/submissions/{publisher}")
+    async def submit(request: Request, publisher: str) -> Response:
+        if not token:
+            raise NotFound("Submissions over HTTP are off: set PARITA_SUBMISSION_TOKEN to turn them on.")
+        _authenticate(request, token)
+        uploads = await _read_uploads(request, limit)
+        report = await run_in_threadpool(ingest, settings, publisher, uploads)
+        kind, media_type = _report_format(request.headers.get("accept"))
+        body = {"html": report.html, "turtle": report.turtle, "json": report.json}[kind]()
+        return Response(body, status_code=201 if report.ok else 422, media_type=media_type, headers={"Vary": "Accept"})
+
+    return api
+
+
+def _authenticate(request: Request, token: str) -> None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized("A valid `Authorization: Bearer <token>` header is required.", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _read_uploads(request: Request, limit: int) -> list[Upload]:
+    """The multipart files, refusing a body over `limit` bytes before it is parsed."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The submission is larger than {limit} bytes.")
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The submission is larger than {limit} bytes.")
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # starlette re-reads a consumed stream from _body
+    form = await request.form(max_files=MAX_FILES, max_part_size=limit)
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not files:
+        raise BadRequest("Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF).")
+    return [Upload(f.filename or "file", await f.read()) for f in files]
+
+
+def _report_format(accept: str | None) -> tuple[str, str]:
+    for media_type, answer in REPORTS.items():
+        if accept and media_type in accept:
+            return answer
+    return REPORTS["application/json"]

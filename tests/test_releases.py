@@ -1,0 +1,80 @@
+"""Releases as versions (issue 5): changelog, rollback, and the /releases router."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from scripts import releases
+from scripts.build import build
+from server.errors import PublisherError
+from server.routes.releases import router
+from tests.ingest_helpers import GRAPH, ingested_release
+
+
+def app_for(routes) -> TestClient:  # type: ignore[no-untyped-def]
+    app = FastAPI()
+    app.include_router(routes)
+
+    @app.exception_handler(PublisherError)
+    async def handle(request: Request, exc: PublisherError) -> JSONResponse:
+        return JSONResponse({"ok": False, "error": exc.message, "status": exc.status}, status_code=exc.status, headers=exc.headers)
+
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return ingested_release(tmp_path_factory.mktemp("releases"))
+
+
+def test_a_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path) -> None:
+    from tests.release_helpers import settings_for
+    settings = settings_for(tmp_path)
+    first = json.loads((build(settings) / "changelog.json").read_text())
+    second = json.loads((build(settings) / "changelog.json").read_text())
+    assert first["previous"] is None and first["triples"]["removed"] == 0 and first["entity_counts"]["added"] > 50
+    assert second["triples"] == {"added": 0, "removed": 0} and second["graphs"] == {}
+
+
+def test_releases_page_in_html_and_rdf(ingested) -> None:  # type: ignore[no-untyped-def]
+    settings, release, _ = ingested
+    client = app_for(router(settings))
+    page = client.get("/releases", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and release.name in page.text and "cuneo (+" in page.text
+    ttl = client.get("/releases", headers={"Accept": "text/turtle"})
+    assert ttl.headers["vary"] == "Accept"
+    graph = rdflib.Graph().parse(data=ttl.text, format="turtle")
+    node = rdflib.URIRef(f"{settings.base_uri}releases/{release.name}")
+    assert (node, rdflib.URIRef("http://www.w3.org/ns/dcat#version"), rdflib.Literal(release.name)) in graph
+    assert (node, rdflib.URIRef("http://www.w3.org/ns/adms#versionNotes"), None) in graph
+    assert (node, rdflib.namespace.PROV.wasRevisionOf, None) in graph
+    detail = client.get(f"/releases/{release.name}", headers={"Accept": "text/html"})
+    assert "Provincia di Cuneo" in detail.text
+    dump = client.get(f"/releases/{release.name}/dumps/parita.nq.gz")
+    assert dump.status_code == 200 and dump.content == (release / "dumps" / "parita.nq.gz").read_bytes()
+    assert client.get("/releases/20000101T000000Z").status_code == 404
+    assert client.get(f"/releases/{release.name}/dumps/..%2Frelease.json").status_code == 404
+
+
+def test_rollback_switches_back_and_restores_contributions(tmp_path: Path) -> None:
+    settings, release, report = ingested_release(tmp_path)
+    previous = settings.build_dir / "releases" / report.changelog["previous"]
+    assert releases.main([], settings=settings) == 0
+    assert settings.current_release.resolve() == previous.resolve()
+    assert not (settings.build_dir / "contributions" / "cuneo.nq").exists()
+    store = ox.Store.read_only(str(settings.current_release.resolve() / "store"))
+    assert not list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)))
+    assert releases.main([release.name], settings=settings) == 0
+    assert (settings.build_dir / "contributions" / "cuneo.nq").exists()
+    assert releases.main(["19990101T000000Z"], settings=settings) == 2
+    rebuilt = build(settings)
+    assert json.loads((rebuilt / "release.json").read_text())["graphs"][GRAPH]["triples"] > 0
