@@ -46,6 +46,9 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "reconcile": ("list bodies that may duplicate published ones; confirm them as owl:sameAs", _run("scripts.reconcile")),
     "rollback": ("make an earlier release current again (atomic switch)", _run("scripts.releases")),
     "synth": ("write deterministic synthetic national data for load tests", _run("scripts.synth")),
+    "publish": ("load the current release into a remote SPARQL store, switching atomically", _run("scripts.publish")),
+    "bench": ("benchmark parita against its peers on synthetic data; writes BENCHMARKS.md", _run("scripts.bench")),
+    "reliability": ("start a server on loopback and check it under load, faults and hostile input (writes RELIABILITY.md)", _run("scripts.reliability")),
     "serve": ("serve the current release: SPARQL, linked data, HTML, VoID, DCAT", _serve),
     "up": ("build, then serve (the quick-start command)", lambda argv: _serve(argv, build_first=True)),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,16 +17,20 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from . import __version__
 from .accesslog import AccessLog, configure_logging
+from .backends.cache import ResponseCache
 from .config import Settings
-from .errors import MethodNotAllowed, NotFound, PublisherError, error_body
+from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, public
 from .formats import BY_NAME, Format
 from .negotiation import negotiate
-from .routes import dataset, pages, releases, resources, sparql, submissions
+from .routes import dataset, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
+from .security import SecurityMiddleware
+from . import openapi
 from .urls import Urls
 from .web import make_templates, render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("parita.errors")
 _ERROR_FORMATS: tuple[Format, ...] = (
     Format("text", "text/plain", "html", "txt", "text"),
     Format("json", "application/json", "html", "json", "JSON", ("application/sparql-results+json",
@@ -53,16 +59,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.add_exception_handler(PublisherError, handle_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, handle_unexpected)  # a bug: logged, answered without details
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (sparql, dataset, pages):
+    for module in (sparql, dataset, pages, site):
         app.include_router(module.router)
     app.include_router(releases.router(settings))
     if settings.submission_token:  # off by default: without a token the route does not exist
         app.include_router(submissions.router(settings))
+    app.include_router(openapi.router)  # /-/openapi.json: the public routes only
     app.include_router(resources.router)  # last: it answers every other path under the base
+    app.add_middleware(ResponseCache, runtime=runtime)  # innermost: CORS and the access log still see hits
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
                        expose_headers=EXPOSED, max_age=86400)
+    app.add_middleware(SecurityMiddleware, settings=settings)  # limits, odd paths, security headers
     app.add_middleware(AccessLog, metrics=runtime.metrics)
     return app
 
@@ -81,6 +91,11 @@ async def handle_http_exception(request: Request, exc: StarletteHTTPException) -
 
 async def handle_error(request: Request, exc: PublisherError) -> Response:
     """The one error handler: HTML for browsers, JSON for JSON clients, plain text otherwise."""
+    if exc.status >= 500:
+        if exc.status != 503:  # timeouts and busy refusals are in the access log already
+            log.error('{"event": "error", "status": %d, "path": %s, "error": %s}', exc.status,
+                      json.dumps(request.url.path), json.dumps(exc.message))
+        exc = public(exc)  # no file paths, hosts or internal state in a response
     headers = {"Vary": "Accept", "Cache-Control": "no-store", **exc.headers}
     try:
         fmt = negotiate(request.headers.get("accept"), _ERROR_FORMATS)
@@ -92,3 +107,9 @@ async def handle_error(request: Request, exc: PublisherError) -> Response:
         return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
     text = f"{exc.status} {exc.title}: {exc.message}\n" + (f"See {exc.link}\n" if exc.link else "")
     return PlainTextResponse(text, status_code=exc.status, headers=headers)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Any exception that is not ours is a bug: log its traceback, answer a plain 500 with no details."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return await handle_error(request, PublisherError("unexpected " + type(exc).__name__))

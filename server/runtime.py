@@ -1,7 +1,9 @@
 """What the running app holds: settings, the served release (store + SPARQL workers) and its caches.
 
 `build/current` is a symlink that `parita build` switches atomically; the runtime notices a new target
-(checked at most every `RELOAD_CHECK` seconds) and swaps to the new release without a restart.
+(checked at most every `RELOAD_CHECK` seconds) and swaps to the new release without a restart. With a
+remote store (`PARITA_STORE=http…`) it also notices when `parita publish` switched the store to another
+release, and then serves that release's metadata (`build/releases/<id>`) when it has it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from .backends import open_backend, remote_graphs
+from .backends.remote import is_remote
 from .config import Settings
 from .metrics import Metrics
 from .release import Release
-from .store import DataStore
+from .store import DataStore, QueryRunner
 from .urls import Urls
-from .workers import QueryPool
 
 log = logging.getLogger("parita.runtime")
 RELOAD_CHECK = 2.0
@@ -28,21 +31,37 @@ RELOAD_CHECK = 2.0
 
 @dataclass
 class Served:
-    """One release being served: its metadata, the in-process store, the SPARQL worker pool, caches."""
+    """One release being served: its metadata, its data look-ups, where user SPARQL runs, caches."""
 
     release: Release
     data: DataStore
-    pool: QueryPool
+    pool: QueryRunner
     cache: dict[str, Any] = field(default_factory=dict)
+    published: str | None = None  # remote store: the release id `parita publish` recorded there
+
+
+def _release_for(settings: Settings, published: str | None) -> Release:
+    """The published release's metadata when this build folder has it, else `build/current`'s."""
+    if published:
+        candidate = settings.build_dir / "releases" / published
+        if (candidate / "release.json").exists():
+            return Release.open(candidate)
+    return Release.open(settings.current_release)
 
 
 async def open_served(settings: Settings) -> Served:
-    """Load the current release into memory and start its SPARQL workers."""
-    release = await run_in_threadpool(Release.open, settings.current_release)
-    store = await run_in_threadpool(release.load_store)
-    pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout)
-    await pool.start()
-    return Served(release, DataStore(store), pool)
+    """Open the current release on the configured backend and start its query runner."""
+    published: str | None = None
+    graphs: tuple[str, ...] = ()
+    if is_remote(settings.store):
+        release = await run_in_threadpool(Release.open, settings.current_release)
+        published, graphs = await run_in_threadpool(remote_graphs, settings, release)
+        release = await run_in_threadpool(_release_for, settings, published)
+    else:
+        release = await run_in_threadpool(Release.open, settings.current_release)
+    data, runner = await run_in_threadpool(open_backend, settings, release, graphs)
+    await runner.start()
+    return Served(release, data, runner, published=published)
 
 
 @dataclass
@@ -72,6 +91,8 @@ class Runtime:
         if now - self._checked < RELOAD_CHECK:
             return self.served_
         self._checked = now
+        if is_remote(self.settings.store):
+            return await self._follow_store()
         target = os.path.realpath(self.settings.current_release)
         if target == str(self.served_.release.path) or not os.path.exists(target):
             return self.served_
@@ -86,7 +107,24 @@ class Runtime:
         return self.served_
 
 
-async def _close_later(pool: QueryPool, delay: float) -> None:
+    async def _follow_store(self) -> Served:
+        """Reopen (new graph list, empty caches) when the remote store now holds another release."""
+        assert self.served_ is not None
+        try:
+            published, _ = await run_in_threadpool(remote_graphs, self.settings, self.served_.release)
+        except Exception:  # noqa: BLE001 - the store is away: keep serving what we have; reads will say 503
+            return self.served_
+        if published is None or published == self.served_.published:
+            return self.served_
+        async with self._lock:
+            if published != self.served_.published:
+                old, self.served_ = self.served_, await open_served(self.settings)
+                log.info('{"event": "store-release-switched", "from": "%s", "to": "%s"}', old.published, published)
+                self._retiring.add(asyncio.get_running_loop().create_task(_close_later(old.pool, 1.0)))
+        return self.served_
+
+
+async def _close_later(pool: QueryRunner, delay: float) -> None:
     try:
         await asyncio.sleep(delay)
     finally:

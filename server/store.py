@@ -1,16 +1,21 @@
 """Read access to the served release for the web process: descriptions, labels, graph contents.
 
 These are the server's own bounded look-ups (by pattern, not by user queries), run in a thread pool.
-User SPARQL goes to the worker processes (`workers.py`) instead.
+User SPARQL goes to a `QueryRunner` instead: the worker processes (`workers.py`) for the embedded store,
+or the remote store itself (`backends/remote.py`). `DataStore` is the embedded implementation; the remote
+one overrides the few primitives below (`outgoing`, `incoming`, `fetch_labels`, `select`, ...).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
+
+from .query import Job, Outcome
 
 from .vocab import LABEL_PROPERTIES, OWL
 
@@ -19,6 +24,15 @@ GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
 Subject = ox.NamedNode | ox.BlankNode
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+class QueryRunner(Protocol):
+    """Where user SPARQL runs: `run(job)` answers or raises a PublisherError (timeout, store unavailable)."""
+
+    async def start(self) -> None: ...
+    async def run(self, job: Job) -> Outcome: ...
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -89,11 +103,20 @@ class DataStore:
 
     def describe(self, iri: str, offset: int = 0, limit: int = 100) -> Description:
         """Outgoing quads (blank nodes closed), one page of incoming quads, labels of every linked IRI."""
-        node = ox.NamedNode(iri)
-        outgoing = list(self._closure([node]))
-        incoming_all = self.store.quads_for_pattern(None, None, node)
-        incoming = [q for q in incoming_all if not isinstance(q.subject, ox.BlankNode)]
-        incoming.sort(key=lambda q: (q.predicate.value, str(q.subject)))
+        return self.assemble(iri, self.outgoing(iri), self.incoming(iri), offset, limit)
+
+    def outgoing(self, iri: str) -> list[ox.Quad]:
+        """Quads whose subject is `iri`, plus those of the blank nodes reached from it."""
+        return list(self._closure([ox.NamedNode(iri)]))
+
+    def incoming(self, iri: str) -> list[ox.Quad]:
+        """Quads whose object is `iri`, from named subjects."""
+        return [q for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
+                if not isinstance(q.subject, ox.BlankNode)]
+
+    def assemble(self, iri: str, outgoing: list[ox.Quad], incoming: list[ox.Quad], offset: int,
+                 limit: int) -> Description:
+        incoming = sorted(incoming, key=lambda q: (q.predicate.value, str(q.subject)))
         page = incoming[offset: offset + limit]
         desc = Description(iri, outgoing, page, len(incoming), offset, limit)
         linked = {q.predicate.value for q in outgoing + page}
@@ -102,7 +125,7 @@ class DataStore:
         linked |= {q.graph_name.value for q in outgoing + page if isinstance(q.graph_name, ox.NamedNode)}
         linked.add(iri)
         linked.update(s for g in list(linked) if (s := self.source_of_graph(g)))
-        desc.labels = {i: pairs for i in linked if (pairs := self.label_pairs(i))}
+        desc.labels = self.labels(linked)
         return desc
 
     def _closure(self, start: list[Subject]) -> Iterator[ox.Quad]:
@@ -121,20 +144,28 @@ class DataStore:
 
     def label_pairs(self, iri: str) -> list[tuple[ox.NamedNode, ox.Literal]]:
         """(label property, literal) pairs of `iri`, in fallback-chain order (cached: releases are immutable)."""
-        cached = self._label_cache.get(iri)
-        if cached is None:
+        return self.labels([iri]).get(iri, [])
+
+    def labels(self, iris: Iterable[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
+        """Label pairs of each IRI that has some (looked up once per IRI per release)."""
+        iris = list(dict.fromkeys(iris))
+        missing = [i for i in iris if i not in self._label_cache]
+        if missing:
+            self._label_cache.update(self.fetch_labels(missing))
+        return {i: pairs for i in iris if (pairs := self._label_cache.get(i))}
+
+    def fetch_labels(self, iris: Sequence[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
+        """Uncached label look-up: every IRI of `iris` gets its (possibly empty) list."""
+        out: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}
+        for iri in iris:
             node = ox.NamedNode(iri)
-            cached = []
+            pairs: list[tuple[ox.NamedNode, ox.Literal]] = []
             for prop in LABEL_PROPERTIES:
                 p = ox.NamedNode(prop)
                 lits = {q.object for q in self.store.quads_for_pattern(node, p, None) if isinstance(q.object, ox.Literal)}
-                cached.extend((p, lit) for lit in sorted(lits, key=str))
-            self._label_cache[iri] = cached
-        return cached
-
-    def labels(self, iris: Iterable[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
-        """Label pairs of each IRI that has some."""
-        return {i: pairs for i in iris if (pairs := self.label_pairs(i))}
+                pairs.extend((p, lit) for lit in sorted(lits, key=str))
+            out[iri] = pairs
+        return out
 
     def graph_quads(self, graph_iri: str) -> list[ox.Quad]:
         return list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)))

@@ -24,11 +24,12 @@ _CTX = multiprocessing.get_context("spawn")  # never fork a process that runs an
 STARTUP_TIMEOUT = 120.0
 
 
-def worker_main(release_dir: str, conn: Connection) -> None:
-    """Entry point of a worker process: load the release, then answer jobs until the pipe closes."""
+def worker_main(release_dir: str, conn: Connection, mode: str = "memory") -> None:
+    """Entry point of a worker process: load the release (or open its store read-only), then answer jobs."""
+    from .backends import open_local
     from .release import Release
 
-    store = Release.open(Path(release_dir)).load_store()
+    store = open_local(Release.open(Path(release_dir)), mode)
     conn.send("ready")
     while True:
         try:
@@ -61,6 +62,7 @@ class QueryPool:
     release_dir: Path
     size: int = 2
     timeout: float = 10.0
+    mode: str = "memory"  # or "disk": each worker opens the release's on-disk store read-only
     stats: PoolStats = field(default_factory=PoolStats)
 
     def __post_init__(self) -> None:
@@ -77,7 +79,7 @@ class QueryPool:
 
     async def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
-        proc = _CTX.Process(target=worker_main, args=(str(self.release_dir), child), daemon=True,
+        proc = _CTX.Process(target=worker_main, args=(str(self.release_dir), child, self.mode), daemon=True,
                             name="parita-sparql-worker")
         proc.start()
         child.close()

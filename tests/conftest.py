@@ -205,3 +205,45 @@ def http(live_server: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client bound to the live server, not following redirects."""
     with httpx.Client(base_url=live_server.url, timeout=30.0, follow_redirects=False) as client:
         yield client
+
+
+def _engine_fixture(start: object, folder: Path) -> Iterator[object]:
+    """Start an engine (tests/engines.py) or skip loudly, with the install or start error as the reason."""
+    from tests.engines import EngineUnavailable
+
+    try:
+        engine = start(folder)  # type: ignore[operator]
+    except EngineUnavailable as error:
+        pytest.skip(f"ENGINE NOT AVAILABLE, tests against it skipped: {error}")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Oxigraph server (`oxigraph serve`, pip-installed) on a loopback port, stopped by process group."""
+    from tests.engines import start_oxigraph
+
+    yield from _engine_fixture(start_oxigraph, tmp_path_factory.mktemp("oxigraph"))
+
+
+@pytest.fixture(scope="session")
+def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Virtuoso Open Source 7 (Debian package, apt-installed as root) on loopback ports."""
+    from tests.engines import start_virtuoso
+
+    yield from _engine_fixture(start_virtuoso, tmp_path_factory.mktemp("virtuoso"))
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real uvicorn server over a release built by `scripts.build` from the project's own data/, for the
+    site and browser tests (what people will look at)."""
+    from scripts.build import build
+
+    tmp = tmp_path_factory.mktemp("site")
+    settings = Settings(build_dir=tmp / "build", sparql_timeout=10.0)
+    build(settings)
+    server = start_server(settings, tmp / "uvicorn.log")
+    yield server
+    stop_server(server)

@@ -1,0 +1,560 @@
+"""`parita bench`: parita side by side with its peers, one run, same machine, same data, same workloads.
+
+For each synthetic scale (`parita synth`): a timed build (parse, validate, index, dumps, total, peak RSS, and a
+rebuild after a change to one source graph); then, each in turn on loopback, parita with 1 and 2 uvicorn
+workers, `oxigraph serve-read-only` on the release's store, rdflib-endpoint (latest from PyPI, in a
+temporary venv) on the release's N-Triples dump, and a bare FastAPI app returning fixed JSON (the floor).
+wrk (Debian) drives each workload from a second process at fixed concurrency for a bounded time:
+dereference (random things as Turtle and HTML) and a SPARQL mix (label lookup, network members, memberships
+per province with GROUP BY, OPTIONAL with a language filter, org:subOrganizationOf*, DESCRIBE, CONSTRUCT,
+text FILTER), each without repeats (every request new: cold) and with repeats (a few requests over
+and over: warm). Throughput, p50/p95/p99 latency, errors and the server's peak RSS (its process tree)
+go into a Markdown table with ratios, printed and written to BENCHMARKS.md.
+
+Exit codes: 0 done, 2 a tool could not be installed or a server did not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from server.config import PROJECT_ROOT, Settings
+
+EXIT_OK, EXIT_ERROR = 0, 2
+ORG = "http://www.w3.org/ns/org#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PREFIXES = (f"PREFIX org: <{ORG}> PREFIX rdfs: <{RDFS}> PREFIX parita: <https://w3id.org/parita/ontology#> "
+            "PREFIX clv: <https://w3id.org/italia/onto/CLV/> ")
+FLOOR_APP = '''from fastapi import FastAPI
+app = FastAPI()
+@app.get("/{path:path}")
+async def fixed(path: str) -> dict[str, object]:
+    return {"ok": True, "path": "fixed"}
+'''
+#: N uvicorn processes sharing one port (SO_REUSEPORT), each a plain 1-worker server. The listening socket gets
+#: TCP_NODELAY: `uvicorn --workers N` shares a socket without it here and every answer then waits ~40 ms for
+#: a delayed ACK (Nagle), which measures the kernel, not the app. Parita and the floor run the same way.
+LAUNCHER = '''import socket, subprocess, sys
+CHILD = """import socket, sys, uvicorn
+sys.path.insert(0, sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.bind(("127.0.0.1", int(sys.argv[2])))
+uvicorn.Server(uvicorn.Config(sys.argv[1], factory=sys.argv[3] == "1", access_log=False, log_level="warning")).run(sockets=[s])
+"""
+app, port, factory, n, appdir = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+kids = [subprocess.Popen([sys.executable, "-c", CHILD, app, port, factory, appdir]) for _ in range(n)]
+for kid in kids:
+    kid.wait()
+'''
+WRK_LUA = '''local paths = {}
+local accepts = {}
+for line in io.lines("%(list)s") do
+  local tab = line:find("\\t")
+  paths[#paths + 1] = line:sub(1, tab - 1)
+  accepts[#accepts + 1] = line:sub(tab + 1)
+end
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  counter = id * 7919
+end
+function request()
+  counter = counter + 1
+  local i = (counter %% #paths) + 1
+  return wrk.format("GET", paths[i], {["Accept"] = accepts[i]})
+end
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("BENCH %%d %%f %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, errors))
+end
+'''
+
+
+@dataclass
+class Result:
+    system: str
+    workload: str
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    errors: int
+    requests: int
+    rss_mb: float
+
+
+@dataclass
+class ScaleReport:
+    scale: float
+    triples: int = 0
+    build: dict[str, float] = field(default_factory=dict)
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- processes -------------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (from /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                kids = (task / "children").read_text().split()
+                todo.extend(int(k) for k in kids)
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+class RssWatch:
+    """Samples a process tree's RSS every 0.2 s in a thread; `peak` is the largest sample."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        return self.peak
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def running(cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = None,
+            limit: float = 600.0) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `cmd` in its own process group, wait (bounded) until `probe` answers, stop it on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {log.read_text(errors='replace')[-1500:]}")
+            try:
+                if httpx.get(probe, timeout=5.0).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{probe} did not answer within {limit:g} s")
+            time.sleep(0.25)
+        yield proc
+    finally:
+        stop(proc)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, capture_output=True, check=False, timeout=600)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is not installed and could not be installed with apt-get")
+    return found
+
+
+def ensure_rdflib_endpoint(folder: Path) -> Path:
+    """rdflib-endpoint, latest from PyPI, in its own venv under `folder`; returns its command."""
+    venv = folder / "rdflib-endpoint-venv"
+    exe = venv / "bin" / "rdflib-endpoint"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--upgrade", "rdflib-endpoint", "uvicorn"],
+                       check=True, timeout=900, capture_output=True)
+    return exe
+
+
+def oxigraph_command() -> str:
+    local = Path(sys.executable).parent / "oxigraph"
+    found = str(local) if local.exists() else shutil.which("oxigraph")
+    if not found:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "oxigraph"], check=True, timeout=600)
+        found = str(local)
+    return found
+
+
+# --- build --------------------------------------------------------------------------------------------------------
+
+BUILD_PROBE = '''import json, resource, sys, time
+from pathlib import Path
+from server.config import Settings
+from scripts.build import build
+marks = [("start", time.monotonic())]
+build(Settings.from_env(), lambda message: marks.append((message, time.monotonic())))
+marks.append(("end", time.monotonic()))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("BUILD " + json.dumps({"marks": marks, "peak_mb": peak}))
+'''
+
+
+def timed_build(data_dir: Path, build_dir: Path) -> dict[str, float]:
+    env = {**os.environ, "PARITA_DATA_DIR": str(data_dir), "PARITA_BUILD_DIR": str(build_dir)}
+    done = subprocess.run([sys.executable, "-c", BUILD_PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=3600, check=False)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BUILD ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"build failed: {done.stderr[-2000:]}")
+    info = json.loads(line[6:])
+    marks = info["marks"]
+    at = {m: t for m, t in marks}
+
+    def when(prefix: str) -> float:
+        return next(t for m, t in marks if m.startswith(prefix))
+
+    t0, end = at["start"], at["end"]
+    read_end, valid_end, store_end = when("read "), when("valid"), when("store written")
+    return {"parse": read_end - t0, "validate": valid_end - read_end, "index": store_end - valid_end,
+            "dumps": end - store_end, "total": end - t0, "peak_rss_mb": info["peak_mb"]}
+
+
+# --- workloads ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    things: list[str]
+    labels: list[str]
+    networks: list[str]
+    provinces: list[str]
+    bodies: list[str]
+
+
+def sample_data(store_dir: Path, base: str, n: int = 20000, seed: int = 1) -> Sample:
+    import pyoxigraph as ox
+    store = ox.Store.read_only(str(store_dir))
+
+    def column(query: str) -> list[str]:
+        return [row[0].value for row in store.query(query, use_default_graph_as_union=True)]
+
+    rng = random.Random(seed)
+    things = column(f'SELECT DISTINCT ?s {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{base}id/")) }}')
+    labels = column(f'SELECT ?l {{ ?s a <{ORG}FormalOrganization> ; <{RDFS}label> ?l }}')
+    networks = column(f"SELECT ?n {{ ?n a <{ORG}OrganizationalCollaboration> }}")
+    provinces = column("SELECT ?p { ?p a <https://w3id.org/italia/onto/CLV/Province> }")
+    bodies = column(f"SELECT DISTINCT ?b {{ ?x <{ORG}subOrganizationOf> ?b }}")
+    del store
+    pick = (lambda xs: rng.sample(xs, min(n, len(xs))) if xs else [])
+    return Sample(pick(things), pick(labels), pick(networks), pick(provinces), pick(bodies))
+
+
+def sparql_queries(s: Sample, rng: random.Random) -> list[str]:
+    """One query of each kind of the mix, with random parameters."""
+    label = rng.choice(s.labels).replace("\\", "\\\\").replace('"', '\\"')
+    net, prov, body, thing = rng.choice(s.networks), rng.choice(s.provinces), rng.choice(s.bodies), rng.choice(s.things)
+    word = rng.choice(["sintetic", "Asti", "Provincia", "Comune", "Rete", "Sportello"]) + str(rng.randint(0, 9))
+    return [
+        PREFIXES + f'SELECT ?s {{ ?s rdfs:label "{label}"@it }}',
+        PREFIXES + f"SELECT ?member ?l {{ ?m org:organization <{net}> ; org:member ?member . OPTIONAL {{ ?member rdfs:label ?l }} }}",
+        PREFIXES + f"SELECT ?net (COUNT(?m) AS ?n) {{ ?m org:organization ?net ; org:member ?x . ?x parita:territory ?t . "
+                   f"?t clv:hasDirectHigherRank <{prov}> }} GROUP BY ?net ORDER BY DESC(?n)",
+        PREFIXES + f'SELECT ?x ?l {{ ?m org:organization <{net}> ; org:member ?x . OPTIONAL {{ ?x rdfs:label ?l FILTER(lang(?l) = "it") }} }}',
+        PREFIXES + f"SELECT ?x {{ ?x org:subOrganizationOf* <{body}> }}",
+        f"DESCRIBE <{thing}>",
+        PREFIXES + f"CONSTRUCT {{ <{net}> ?p ?o . ?m org:member ?x }} WHERE {{ {{ <{net}> ?p ?o }} UNION {{ ?m org:organization <{net}> ; org:member ?x }} }}",
+        PREFIXES + f'SELECT ?s ?l {{ ?s a org:OrganizationalCollaboration ; rdfs:label ?l FILTER(CONTAINS(?l, "{word}")) }} LIMIT 20',
+    ]
+
+
+def accept_for(query: str) -> str:
+    return "text/turtle" if re.match(r"\s*(PREFIX[^>]*>\s*)*(DESCRIBE|CONSTRUCT)", query) else "application/sparql-results+json"
+
+
+def write_list(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(f"{p}\t{a}\n" for p, a in rows))
+    return path
+
+
+def deref_rows(sample: Sample, base: str, repeats: bool) -> list[tuple[str, str]]:
+    things = sample.things[:8] if repeats else sample.things
+    rows = []
+    for i, iri in enumerate(things):
+        path = "/doc/" + iri[len(base) + 3:]
+        rows.append((path, "text/turtle" if i % 2 == 0 else "text/html"))
+        rows.append(("/id/" + iri[len(base) + 3:], "text/turtle"))
+    return rows
+
+
+def sparql_rows(sample: Sample, path: str, repeats: bool, count: int = 40000, seed: int = 7) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    queries = sparql_queries(sample, rng) if repeats else [q for _ in range(count // 8) for q in sparql_queries(sample, rng)]
+    return [(path + "?" + urllib.parse.urlencode({"query": q}), accept_for(q)) for q in queries]
+
+
+def wrk_run(wrk: str, url: str, rows_file: Path, seconds: float, connections: int, folder: Path) -> tuple[int, float, float, float, float, int]:
+    script = folder / "bench.lua"
+    script.write_text(WRK_LUA % {"list": str(rows_file)})
+    done = subprocess.run([wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+                           "-s", str(script), url], capture_output=True, text=True, timeout=seconds + 120, check=False)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {done.stdout[-800:]} {done.stderr[-800:]}")
+    n, dur, p50, p95, p99, errors = line.split()[1:]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    return int(n), float(dur), float(p50), float(p95), float(p99), int(errors) + (int(non2xx.group(1)) if non2xx else 0)
+
+
+# --- one scale --------------------------------------------------------------------------------------------------
+
+def bench_scale(scale: float, folder: Path, seconds: float, connections: int, say: callable) -> ScaleReport:  # type: ignore[valid-type]
+    from scripts.synth import synthesize
+
+    report = ScaleReport(scale)
+    settings = Settings.from_env()
+    base = settings.base_uri
+    data_dir, build_dir = folder / f"data-{scale:g}", folder / f"build-{scale:g}"
+    say(f"scale {scale:g}: synthesising and building")
+    synthesize(scale, data_dir, settings)
+    report.build = timed_build(data_dir, build_dir)
+    # rebuild after changing one source graph (a real data file gets one more label)
+    changed = sorted(p for p in data_dir.glob("*.ttl"))[0]
+    changed.write_text(changed.read_text() + "\n")
+    rebuild = timed_build(data_dir, build_dir)
+    report.build["rebuild_one_graph"] = rebuild["total"]
+    release = (build_dir / "current").resolve()
+    meta = json.loads((release / "release.json").read_text())
+    report.triples = int(meta["triples"])
+    sample = sample_data(release / "store", base)
+    wrk = ensure_wrk()
+    lists = folder / f"lists-{scale:g}"
+    lists.mkdir(exist_ok=True)
+    workloads = {
+        "deref cold": write_list(lists / "deref-cold.tsv", deref_rows(sample, base, False)),
+        "deref warm": write_list(lists / "deref-warm.tsv", deref_rows(sample, base, True)),
+        "sparql cold": write_list(lists / "sparql-cold.tsv", sparql_rows(sample, "/sparql", False)),
+        "sparql warm": write_list(lists / "sparql-warm.tsv", sparql_rows(sample, "/sparql", True)),
+        "oxi cold": write_list(lists / "oxi-cold.tsv", sparql_rows(sample, "/query", False)),
+        "oxi warm": write_list(lists / "oxi-warm.tsv", sparql_rows(sample, "/query", True)),
+        "rdflib cold": write_list(lists / "rdflib-cold.tsv", sparql_rows(sample, "/", False)),
+        "rdflib warm": write_list(lists / "rdflib-warm.tsv", sparql_rows(sample, "/", True)),
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
+    env.update({"PARITA_BUILD_DIR": str(build_dir), "PARITA_SPARQL_TIMEOUT": "30"})
+
+    def measure(system: str, proc: subprocess.Popen[bytes], url: str, runs: dict[str, str]) -> None:
+        watch = RssWatch(proc.pid)
+        try:
+            for workload, key in runs.items():
+                if "warm" in workload:  # a cold workload must meet every request for the first time
+                    wrk_run(wrk, url, workloads[key], min(3.0, seconds), connections, folder)
+                n, dur, p50, p95, p99, errors = wrk_run(wrk, url, workloads[key], seconds, connections, folder)
+                ok = max(0, n - errors) / dur  # only answered requests count as throughput
+                report.results.append(Result(system, workload, ok, p50, p95, p99, errors, n, 0.0))
+                say(f"  {system:<26} {workload:<12} {ok:9.1f} ok req/s  p99 {p99:8.1f} ms  errors {errors}")
+        finally:
+            peak = watch.stop()
+        for r in report.results:
+            if r.system == system:
+                r.rss_mb = peak
+
+    def launch(app: str, factory: bool, workers: int, port: int) -> list[str]:
+        return [sys.executable, "-c", LAUNCHER, app, str(port), "1" if factory else "0", str(workers), str(folder)]
+
+    for workers in (1, 2):
+        port = free_port()
+        with running(launch("server.app:create_app", True, workers, port), f"http://127.0.0.1:{port}/health",
+                     folder / f"parita-{workers}.log", env) as proc:
+            measure(f"parita ({workers} worker{'s' if workers > 1 else ''})", proc, f"http://127.0.0.1:{port}",
+                    {"deref warm": "deref warm", "deref cold": "deref cold", "sparql warm": "sparql warm",
+                     "sparql cold": "sparql cold"})
+    port = free_port()
+    with running(launch("server.app:create_app", True, 1, port), f"http://127.0.0.1:{port}/health",
+                 folder / "parita-disk.log", {**env, "PARITA_STORE": "disk"}) as proc:
+        measure("parita (1 worker, disk)", proc, f"http://127.0.0.1:{port}",
+                {"deref cold": "deref cold", "sparql cold": "sparql cold"})
+    (folder / "floor_app.py").write_text(FLOOR_APP)
+    for workers in (1, 2):
+        port = free_port()
+        with running(launch("floor_app:app", False, workers, port), f"http://127.0.0.1:{port}/health",
+                     folder / f"floor-{workers}.log", env) as proc:
+            measure(f"bare FastAPI ({workers} worker{'s' if workers > 1 else ''})", proc, f"http://127.0.0.1:{port}",
+                    {"deref warm": "deref warm"})
+    port = free_port()
+    cmd = [oxigraph_command(), "serve-read-only", "--location", str(release / "store"), "--bind",
+           f"127.0.0.1:{port}", "--union-default-graph"]
+    with running(cmd, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", folder / "oxigraph.log") as proc:
+        measure("oxigraph serve-read-only", proc, f"http://127.0.0.1:{port}", {"sparql cold": "oxi cold", "sparql warm": "oxi warm"})
+    try:
+        exe = ensure_rdflib_endpoint(folder.parent if folder.name.startswith("scale") else folder)
+        nt = folder / f"union-{scale:g}.nt"
+        import gzip
+        with gzip.open(release / "dumps" / "parita.nt.gz", "rb") as src, nt.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        port = free_port()
+        cmd = [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port)]
+        with running(cmd, f"http://127.0.0.1:{port}/?query=ASK%7B%7D", folder / "rdflib.log", limit=1800) as proc:
+            measure("rdflib-endpoint", proc, f"http://127.0.0.1:{port}", {"sparql cold": "rdflib cold", "sparql warm": "rdflib warm"})
+    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+        report.notes.append(f"rdflib-endpoint not measured: {exc}")
+    return report
+
+
+# --- report -------------------------------------------------------------------------------------------------------
+
+def find(report: ScaleReport, system: str, workload: str) -> Result | None:
+    return next((r for r in report.results if r.system == system and r.workload == workload), None)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a is not None and b else "—"
+
+
+def markdown(reports: list[ScaleReport], seconds: float, connections: int, machine: str) -> str:
+    out = ["# Benchmarks", "",
+           f"One run of `parita bench` on {machine}: same machine, same data (`parita synth`), wrk with "
+           f"{connections} connections for {seconds:g} s per cell after a short warm-up, from a second process. "
+           "`cold` = every request different (no cache can help); `warm` = a few requests repeated. "
+           "Peak RSS is the server's whole process tree (uvicorn workers and SPARQL worker processes).", ""]
+    out += ["## Build", "", "| scale | triples | parse s | validate s | index s | dumps s | total s | peak RSS MB | "
+            "rebuild after one-graph change s | non-validation / validation |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in reports:
+        b = r.build
+        other = b["total"] - b["validate"]
+        out.append(f"| {r.scale:g} | {r.triples:,} | {b['parse']:.1f} | {b['validate']:.1f} | {b['index']:.1f} | "
+                   f"{b['dumps']:.1f} | {b['total']:.1f} | {b['peak_rss_mb']:.0f} | {b['rebuild_one_graph']:.1f} "
+                   f"({b['rebuild_one_graph'] / b['total']:.2f}× full) | {other / b['validate']:.2f}× |")
+    for r in reports:
+        out += ["", f"## Serving, scale {r.scale:g} ({r.triples:,} triples)", "",
+                "| system | workload | answered req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB |",
+                "|---|---|---|---|---|---|---|---|"]
+        for x in r.results:
+            out.append(f"| {x.system} | {x.workload} | {x.rps:,.0f} | {x.p50:.1f} | {x.p95:.1f} | {x.p99:.1f} | "
+                       f"{x.errors} | {x.rss_mb:,.0f} |")
+        out += ["", "Ratios (parita ÷ peer, same run):", ""]
+        for w in (1, 2):
+            name = f"parita ({w} worker{'s' if w > 1 else ''})"
+            floor = find(r, f"bare FastAPI ({w} worker{'s' if w > 1 else ''})", "deref warm")
+            for wl in ("deref warm", "deref cold"):
+                p = find(r, name, wl)
+                if p and floor:
+                    out.append(f"- {name}, {wl}: throughput {ratio(p.rps, floor.rps)} the floor; "
+                               f"p99 {ratio(p.p99, floor.p99)} the floor's")
+            for wl in ("sparql cold", "sparql warm"):
+                p = find(r, name, wl)
+                ox_ = find(r, "oxigraph serve-read-only", wl)
+                rd = find(r, "rdflib-endpoint", wl)
+                out.append(f"- {name}, {wl}: {ratio(p.rps if p else None, ox_.rps if ox_ else None)} oxigraph, "
+                           f"{ratio(p.rps if p else None, rd.rps if rd else None)} rdflib-endpoint")
+        rd = find(r, "rdflib-endpoint", "sparql cold")
+        for name in ("parita (1 worker)", "parita (1 worker, disk)"):
+            p1 = find(r, name, "sparql cold")
+            if p1 and rd:
+                out.append(f"- peak RSS {name} ÷ rdflib-endpoint: {ratio(p1.rss_mb, rd.rss_mb)}")
+        disk, ox_ = find(r, "parita (1 worker, disk)", "sparql cold"), find(r, "oxigraph serve-read-only", "sparql cold")
+        if disk and ox_:
+            out.append(f"- parita (1 worker, disk), sparql cold: {ratio(disk.rps, ox_.rps)} oxigraph")
+        out += [f"- note: {n}" for n in r.notes]
+    if len(reports) > 1:
+        one = next((r for r in reports if r.scale == 1), None)
+        four = next((r for r in reports if r.scale == 4), None)
+        if one and four:
+            out += ["", f"Build time scale 4 ÷ scale 1: {four.build['total'] / one.build['total']:.2f}×"]
+    return "\n".join(out) + "\n"
+
+
+def machine_line() -> str:
+    cpus = os.cpu_count() or 0
+    try:
+        mem = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]) // 1024 // 1024
+    except (OSError, StopIteration, ValueError):
+        mem = 0
+    return f"{cpus} CPUs, {mem} GB RAM, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="0.1,1,4", help="comma-separated synthetic scales (default 0.1,1,4)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per cell (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md", help="Markdown file to write")
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed after)")
+    args = parser.parse_args(argv)
+    scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    work = args.work or Path(tempfile.mkdtemp(prefix="parita-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    def say(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    reports = []
+    try:
+        for scale in scales:
+            folder = work / f"scale-{scale:g}"
+            folder.mkdir(exist_ok=True)
+            reports.append(bench_scale(scale, folder, args.seconds, args.connections, say))
+            text = markdown(reports, args.seconds, args.connections, machine_line())
+            args.out.write_text(text)  # after each scale, so a long run leaves what it measured
+    except (RuntimeError, subprocess.SubprocessError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(text)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""`parita publish --to URL`: load the current release into a remote SPARQL store, switching atomically.
+
+1. Every named graph of the release is written into a staging graph `urn:parita:staging:<release>:<n>` with
+   SPARQL 1.1 Update (`INSERT { GRAPH … { … } } WHERE {}`; each request holds whole blank-node groups,
+   since blank node labels are scoped to one request). Readers do not see staging graphs: the server names
+   the release's graphs in every request, and the staging names are not among them.
+2. The staging graphs are counted and compared with the release; a difference stops the publish.
+3. One Update request, one transaction, switches: `MOVE` each staging graph onto its real name, `DROP`
+   the graphs the previous release had and this one has not, and rewrite the control graph
+   (`urn:parita:control`: release id and graph list), which servers poll to follow the switch.
+
+Until step 3 the previous data serves unchanged; a failure drops the staging graphs and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+
+from server.backends.remote import (CONTROL_GRAPH, DATASET, HAS_GRAPH, HAS_RELEASE, RemoteQueryError,
+                                    SparqlClient, StoreUnavailable, published_release, retryable)
+from server.config import Settings
+from server.errors import PublisherError
+from server.release import NQ_DUMP, Release
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+STAGING = "urn:parita:staging:"
+CHUNK = 2000  # triples per Update request
+UPDATE_RETRIES = 5
+Progress = Callable[[str], None]
+
+
+class PublishError(Exception):
+    """The publish stopped; the store still serves what it served before."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A remote store: where to query, where to update, and how to authenticate updates."""
+
+    query_url: str
+    update_url: str
+    user: str = ""
+    password: str = ""
+    timeout: float = 300.0
+
+    def auth(self) -> httpx.Auth | None:
+        return httpx.DigestAuth(self.user, self.password) if self.user else None
+
+
+def update_url_for(query_url: str) -> str:
+    """The Update endpoint next to a query endpoint: Oxigraph `/query` → `/update`, Virtuoso `/sparql` → `/sparql-auth`."""
+    if query_url.endswith("/query"):
+        return query_url[: -len("query")] + "update"
+    if query_url.endswith("/sparql"):
+        return query_url + "-auth"
+    raise PublishError(f"Cannot guess the Update endpoint of {query_url}: give --update URL (or PARITA_STORE_UPDATE).")
+
+
+def blank_groups(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
+    """Quads grouped so that every blank node's statements travel in one request."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for q in quads:
+        ends = [t.value for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)]
+        if len(ends) == 2:
+            parent[find(ends[0])] = find(ends[1])
+    groups: dict[str, list[ox.Quad]] = {}
+    plain: list[list[ox.Quad]] = []
+    for q in quads:
+        node = q.subject if isinstance(q.subject, ox.BlankNode) else q.object if isinstance(q.object, ox.BlankNode) else None
+        if node is None:
+            plain.append([q])
+        else:
+            groups.setdefault(find(node.value), []).append(q)
+    return plain + list(groups.values())
+
+
+def chunks(quads: list[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    batch: list[ox.Quad] = []
+    for group in blank_groups(quads):
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
+def insert_request(graph: str, quads: list[ox.Quad]) -> str:
+    triples = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                           format=ox.RdfFormat.N_TRIPLES).decode()
+    return f"INSERT {{ GRAPH <{graph}> {{\n{triples}}} }} WHERE {{}}"
+
+
+def switch_request(release_id: str, moves: dict[str, str], drop: list[str]) -> str:
+    """One Update request (one transaction) that makes the staged release the served one."""
+    ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
+    ops += [f"MOVE SILENT <{staging}> TO <{graph}>" for graph, staging in moves.items()]
+    control = " ".join(f"<{DATASET}> <{HAS_GRAPH}> <{g}> ." for g in sorted(moves))
+    ops.append(f"DROP SILENT GRAPH <{CONTROL_GRAPH}>")
+    ops.append(f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" . {control} }} }}')
+    return " ;\n".join(ops)
+
+
+class Publisher:
+    def __init__(self, target: Target, say: Progress) -> None:
+        self.target, self.say = target, say
+        self.http = httpx.Client(timeout=target.timeout, auth=target.auth())
+        self.reader = SparqlClient(target.query_url, timeout=target.timeout)
+
+    def close(self) -> None:
+        self.http.close()
+        self.reader.close()
+
+    def update(self, text: str) -> None:
+        """One Update request (one transaction); one the store gave up to a concurrent reader
+        (SQLSTATE 40001, a deadlock victim: rolled back, nothing applied) is sent again."""
+        for attempt in range(UPDATE_RETRIES + 1):
+            try:
+                r = self.http.post(self.target.update_url, data={"update": text})
+            except httpx.TransportError as exc:
+                raise PublishError(f"{self.target.update_url} cannot be reached: {exc!r}") from exc
+            if not (attempt < UPDATE_RETRIES and retryable(r)):
+                break
+            time.sleep(0.1 * (attempt + 1))
+        if r.status_code >= 300:
+            raise PublishError(f"{self.target.update_url} answered {r.status_code}: {r.text[:600]}")
+
+    def count(self, graph: str) -> int:
+        rows = self.reader.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=False)
+        return int(rows[0]["n"].value) if rows else 0
+
+    def leftovers(self) -> list[str]:
+        rows = self.reader.select(f'SELECT DISTINCT ?g {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING}")) }}',
+                                  dataset=False)
+        return [str(r["g"].value) for r in rows]
+
+    def publish(self, release: Release, chunk: int = CHUNK) -> dict[str, int]:
+        started = time.monotonic()
+        previous, old_graphs = published_release(self.reader)
+        for stale in self.leftovers():  # from a publish that was killed half-way
+            self.update(f"DROP SILENT GRAPH <{stale}>")
+        by_graph: dict[str, list[ox.Quad]] = {}
+        with gzip.open(release.dumps_dir / NQ_DUMP, "rb") as fh:
+            for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS):
+                by_graph.setdefault(q.graph_name.value, []).append(q)
+        staging = {g: f"{STAGING}{release.id}:{n}" for n, g in enumerate(sorted(by_graph))}
+        self.say(f"staging {sum(map(len, by_graph.values()))} quads in {len(by_graph)} graphs (previous: {previous})")
+        try:
+            for graph, quads in by_graph.items():
+                for batch in chunks(quads, chunk):
+                    self.update(insert_request(staging[graph], batch))
+            counts = {g: self.count(staging[g]) for g in by_graph}
+            wrong = {g: (n, len(set(by_graph[g]))) for g, n in counts.items() if n != len(set(by_graph[g]))}
+            if wrong:
+                raise PublishError(f"staged counts differ from the release (store, release): {wrong}")
+            drop = sorted(set(old_graphs) - set(by_graph))
+            self.update(switch_request(release.id, staging, drop))
+        except BaseException:
+            self.say("publish failed: dropping the staging graphs; the previous data still serves")
+            for s in staging.values():
+                try:
+                    self.update(f"DROP SILENT GRAPH <{s}>")
+                except PublishError:
+                    pass
+            raise
+        self.say(f"release {release.id} published in {time.monotonic() - started:.1f} s")
+        return counts
+
+
+def publish(release: Release, target: Target, say: Progress | None = None, chunk: int = CHUNK) -> dict[str, int]:
+    """Load `release` into `target` and switch to it atomically; returns triples per graph."""
+    publisher = Publisher(target, say or (lambda message: None))
+    try:
+        return publisher.publish(release, chunk)
+    finally:
+        publisher.close()
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita publish", description=__doc__.splitlines()[0])
+    parser.add_argument("--to", help="SPARQL query URL of the store (default: PARITA_STORE when it is a URL)")
+    parser.add_argument("--update", help="SPARQL Update URL (default: PARITA_STORE_UPDATE, else derived from --to)")
+    parser.add_argument("--user", help="user for digest authentication (default: PARITA_STORE_USER; "
+                                       "the password comes from PARITA_STORE_PASSWORD)")
+    parser.add_argument("--release", type=Path, help="release folder (default: build/current)")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help=f"triples per Update request (default {CHUNK})")
+    parser.add_argument("--quiet", action="store_true", help="print only the result")
+    args = parser.parse_args(argv)
+    settings = settings or Settings.from_env()
+    to = args.to or (settings.store if settings.store.startswith(("http://", "https://")) else "")
+    if not to:
+        parser.print_usage(sys.stderr)
+        print("parita publish: give --to URL (or set PARITA_STORE to the store's query URL)", file=sys.stderr)
+        return EXIT_ERROR
+    say = (lambda message: None) if args.quiet else (lambda message: print(f"[publish] {message}", file=sys.stderr))
+    try:
+        release = Release.open(args.release or settings.current_release)
+        target = Target(to, args.update or settings.store_update or update_url_for(to),
+                        args.user or settings.store_user, settings.store_password)
+        counts = publish(release, target, say, args.chunk)
+    except (PublishError, RemoteQueryError) as error:
+        print(f"publish failed: {error}\nThe store still serves its previous data.", file=sys.stderr)
+        return EXIT_FAILED
+    except (PublisherError, StoreUnavailable, OSError) as error:
+        print(f"publish failed: {getattr(error, 'message', error)}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"published {release.id} to {to}: {sum(counts.values())} triples in {len(counts)} graphs")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The caches a release's immutability allows: replayed responses and SPARQL results, bounded, per release."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from server.backends.cache import LRU, CachedRunner, ResponseCache
+from server.query import Job, Outcome
+
+
+@dataclass
+class FakeRelease:
+    id: str
+
+
+@dataclass
+class FakeServed:
+    release: FakeRelease
+
+
+class FakeRuntime:
+    def __init__(self) -> None:
+        self.served_ = FakeServed(FakeRelease("r1"))
+
+    async def served(self) -> FakeServed:
+        return self.served_
+
+
+def counting_app(calls: list[str]) -> Starlette:
+    async def doc(request: Request) -> Response:
+        calls.append(request.headers.get("accept", ""))
+        return PlainTextResponse(f"body for {request.headers.get('accept')} #{len(calls)}",
+                                 headers={"Cache-Control": "public, max-age=60", "ETag": '"e1"'})
+
+    async def private(request: Request) -> Response:
+        calls.append("private")
+        return PlainTextResponse("no", headers={"Cache-Control": "no-store"})
+
+    return Starlette(routes=[Route("/doc", doc), Route("/private", private)])
+
+
+def test_response_cache_replays_by_accept_and_forgets_on_a_new_release() -> None:
+    calls: list[str] = []
+    runtime = FakeRuntime()
+    app = ResponseCache(counting_app(calls), runtime)
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        first = client.get("/doc", headers={"Accept": "text/turtle"})
+        again = client.get("/doc", headers={"Accept": "text/turtle"})
+        assert again.text == first.text and again.headers["ETag"] == '"e1"' and calls == ["text/turtle"]
+        client.get("/doc", headers={"Accept": "text/html"})
+        assert calls == ["text/turtle", "text/html"]  # another representation is another entry
+        client.get("/doc", headers={"Accept": "text/turtle", "If-None-Match": '"e1"'})
+        assert len(calls) == 3  # conditional requests go to the app
+        client.get("/private")
+        client.get("/private")
+        assert calls.count("private") == 2  # no-store is never replayed
+        runtime.served_ = FakeServed(FakeRelease("r2"))
+        client.get("/doc", headers={"Accept": "text/turtle"})
+        assert len(calls) == 6  # a new release starts empty
+
+
+def test_lru_is_bounded_by_entries_and_bytes() -> None:
+    lru = LRU(max_entries=2, max_bytes=10)
+    lru.put("a", 1, 4)
+    lru.put("b", 2, 4)
+    lru.put("c", 3, 4)
+    assert lru.get("a") is None and lru.get("c") == 3 and lru.bytes <= 10
+    lru.put("huge", 4, 11)
+    assert lru.get("huge") is None
+
+
+class CountingRunner:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.stats: Any = None
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    async def run(self, job: Job) -> Outcome:
+        self.calls += 1
+        return Outcome(body=b"x", rows=1)
+
+
+def test_result_cache_skips_volatile_queries() -> None:
+    inner = CountingRunner()
+    runner = CachedRunner(inner)
+
+    async def go() -> None:
+        for _ in range(3):
+            await runner.run(Job(query="SELECT * { ?s ?p ?o }", format="json"))
+        for _ in range(2):
+            await runner.run(Job(query="SELECT (NOW() AS ?t) {}", format="json"))
+
+    asyncio.run(go())
+    assert inner.calls == 1 + 2

@@ -1,0 +1,147 @@
+"""`parita publish`: a concurrent reader never sees a mix of two releases; a failed publish changes nothing.
+
+Two releases, A and B, put every one of their triples under a version tag in six named graphs (A: 200 per
+graph, B: 250). While A and B are published in turn, a reader keeps counting the tagged triples of the
+release's graphs: every answer must be all-A (1,200) or all-B (1,500), on the real Virtuoso and Oxigraph
+servers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import publish as publish_module
+from scripts.publish import PublishError, Target, main, publish
+from server.backends.remote import SparqlClient, published_release
+from server.config import Settings
+from server.release import Release
+from tests.conftest import write_release
+
+BASE = "https://w3id.org/parita/"
+GRAPHS = 6
+SIZES = {"A": 200, "B": 250}
+COUNT_VERSIONS = f"""SELECT ?v (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s <urn:test:version> ?v }}
+  FILTER(STRSTARTS(STR(?g), "{BASE}graph/")) }} GROUP BY ?v"""
+
+
+def release_trig(version: str) -> str:
+    parts = []
+    for g in range(GRAPHS):
+        body = " ".join(f'<urn:test:{version}:{g}:{i}> <urn:test:version> "{version}" .' for i in range(SIZES[version]))
+        parts.append(f"<{BASE}graph/part-{g}> {{ {body} <urn:test:{version}:{g}:0> <urn:test:node> [ <urn:test:b> {g} ] }}")
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Release]:
+    folder = tmp_path_factory.mktemp("publish")
+    out = {}
+    for version, rid in (("A", "20261123T100000Z"), ("B", "20261123T110000Z")):
+        out[version] = Release.open(write_release(folder / version, release_trig(version), rid))
+    return out
+
+
+@pytest.fixture(scope="module", params=["virtuoso", "oxigraph"])
+def engine(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
+def target(engine: Any) -> Target:
+    return Target(engine.query_url, engine.update_url, engine.user, engine.password)
+
+
+def versions(engine: Any) -> dict[str, int]:
+    rows = SparqlClient(engine.query_url, timeout=30.0).select(COUNT_VERSIONS, dataset=False)
+    return {str(r["v"].value): int(r["n"].value) for r in rows}
+
+
+def test_concurrent_reader_never_sees_a_mix(engine: Any, releases: dict[str, Release]) -> None:
+    publish(releases["A"], target(engine))
+    assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
+    seen: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:  # retries serialization failures (SQLSTATE 40001), as parita's own reads do
+        client = SparqlClient(engine.query_url, timeout=30.0)
+        deadline = time.monotonic() + 120
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                rows = client.select(COUNT_VERSIONS, dataset=False)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+            seen.append({str(r["v"].value): int(r["n"].value) for r in rows})
+        client.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for version in ("B", "A", "B", "A", "B"):
+            publish(releases[version], target(engine))
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not errors, errors
+    allowed = [{"A": GRAPHS * SIZES["A"]}, {"B": GRAPHS * SIZES["B"]}]
+    mixed = [s for s in seen if s not in allowed]
+    assert not mixed, f"{len(mixed)} of {len(seen)} answers mixed two releases, e.g. {mixed[:3]}"
+    assert len(seen) >= 10 and allowed[0] in seen and allowed[1] in seen, seen[:5]
+    assert versions(engine) == allowed[1]
+    assert published_release(SparqlClient(engine.query_url))[0] == releases["B"].id
+
+
+def test_failed_publish_leaves_previous_data(engine: Any, releases: dict[str, Release],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(releases["A"], target(engine))
+    monkeypatch.setattr(publish_module.Publisher, "count", lambda self, graph: -1)
+    with pytest.raises(PublishError, match="staged counts differ"):
+        publish(releases["B"], target(engine))
+    assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
+    monkeypatch.undo()
+    leftovers = SparqlClient(engine.query_url).select(
+        'SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:parita:staging:")) }', dataset=False)
+    assert leftovers == []
+
+
+def test_cli_publishes_and_reports(engine: Any, releases: dict[str, Release], capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(store_user=engine.user, store_password=engine.password)
+    code = main(["--to", engine.query_url, "--update", engine.update_url, "--release", str(releases["B"].path),
+                 "--quiet"], settings=settings)
+    assert code == 0, capsys.readouterr()
+    assert f"published {releases['B'].id}" in capsys.readouterr().out
+    assert versions(engine) == {"B": GRAPHS * SIZES["B"]}
+
+
+def test_cli_unreachable_store_is_an_error(releases: dict[str, Release], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.engines import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    assert main(["--to", url, "--release", str(releases["A"].path), "--quiet"], settings=Settings()) == 2
+    assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_update_url_is_derived() -> None:
+    assert publish_module.update_url_for("http://127.0.0.1:7878/query") == "http://127.0.0.1:7878/update"
+    assert publish_module.update_url_for("http://127.0.0.1:8890/sparql") == "http://127.0.0.1:8890/sparql-auth"
+    with pytest.raises(PublishError):
+        publish_module.update_url_for("http://127.0.0.1:8890/endpoint")
+
+
+def test_blank_node_groups_stay_in_one_request() -> None:
+    import pyoxigraph as ox
+
+    b1, b2 = ox.BlankNode("x1"), ox.BlankNode("x2")
+    s, p, g = ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.NamedNode("urn:g")
+    quads = [ox.Quad(s, p, b1, g), ox.Quad(b1, p, b2, g), ox.Quad(b2, p, ox.Literal("v"), g)]
+    quads += [ox.Quad(ox.NamedNode(f"urn:s{i}"), p, ox.Literal(str(i)), g) for i in range(5)]
+    batches = list(publish_module.chunks(quads, 2))
+    assert sum(map(len, batches)) == len(quads)
+    holding = [b for b in batches if any(isinstance(t, ox.BlankNode) for q in b for t in (q.subject, q.object))]
+    assert len(holding) == 1 and len(holding[0]) == 3
