@@ -25,6 +25,7 @@ from scripts import csv2rdf, reconcile
 from scripts.build import BuildError, build, contributions_dir, graph_iri, read_sources, release_sources
 from scripts.csv2rdf import Cell, Converted, Problem
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
+from scripts.rdfscreen import screen
 from scripts.submission_report import FORMATS, SubmissionReport
 from scripts.validate import Finding
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
@@ -97,6 +98,7 @@ def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: 
                                     f"{upload.name}: unknown format (allowed: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).", Cell(upload.name, 0, None)))
         return
     try:
+        screen(upload.data, SYNTAX_BY_SUFFIX[suffix])  # entity expansion, deep nesting: refused before parsing
         quads = list(ox.parse(upload.data, format=SYNTAX_BY_SUFFIX[suffix], base_iri=f"file:///{upload.name}"))
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 0
@@ -172,6 +174,7 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
 def _publish(settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress) -> None:  # type: ignore[no-untyped-def]
     """Build a release with the candidate contribution; map SHACL findings back to cells on refusal."""
     work = settings.build_dir / f".tmp-ingest-{os.getpid()}-{publisher}"
+    _remove_abandoned(settings.build_dir)
     shutil.rmtree(work, ignore_errors=True)
     (work / "contributions").mkdir(parents=True)
     candidate = work / "contributions" / f"{publisher}.nq"
@@ -193,6 +196,24 @@ def _publish(settings: Settings, publisher: str, converted: Converted, report: S
         shutil.rmtree(work, ignore_errors=True)
     report.release = release.name
     report.changelog = json.loads((release / "changelog.json").read_text())
+
+
+def _remove_abandoned(build_dir: Path) -> None:
+    """Candidate folders of ingests that were killed (their process is gone) are never used: remove them."""
+    for folder in build_dir.glob(".tmp-ingest-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _from_finding(f: Finding, converted: Converted) -> Problem:

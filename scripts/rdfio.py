@@ -1,7 +1,8 @@
 """Reading RDF files in any syntax, with the parser's line and column when they are unreadable.
 
 pyoxigraph parses every syntax parita accepts and reports precise positions; it never fetches
-remote JSON-LD contexts or XML external entities, which keeps `validate` safe on untrusted files.
+remote JSON-LD contexts or XML external entities, and `scripts/rdfscreen.py` refuses first what would
+exhaust it (entity expansion, deep nesting), which keeps `validate` safe on untrusted files.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
+
+from scripts.rdfscreen import HostileInput, screen
 
 SYNTAX_BY_SUFFIX: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -47,7 +50,10 @@ def read_quads(path: Path, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     syntax = syntax_of(path)
     try:
         data = path.read_bytes()
+        screen(data, syntax)  # billion laughs, external entities, nesting that overflows the parser
         quads = list(ox.parse(data, format=syntax, base_iri=path.resolve().as_uri()))
+    except HostileInput as error:
+        raise UnreadableInput(path, error.message, error.line, error.column) from None
     except SyntaxError as error:
         raise UnreadableInput(path, error.msg, error.lineno, error.offset) from None
     except (OSError, ValueError) as error:

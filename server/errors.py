@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class PublisherError(Exception):
     """Base error: `status` is the HTTP status, `message` says what went wrong and where to look."""
@@ -50,6 +52,26 @@ class UnsupportedMediaType(PublisherError):
     title = "Unsupported media type"
 
 
+class RequestTimeout(PublisherError):
+    status = 408
+    title = "Request timeout"
+
+
+class PayloadTooLarge(PublisherError):
+    status = 413
+    title = "Payload too large"
+
+
+class UriTooLong(PublisherError):
+    status = 414
+    title = "URI too long"
+
+
+class ServiceUnavailable(PublisherError):
+    status = 503
+    title = "Service unavailable"
+
+
 class QueryTimeout(PublisherError):
     status = 503
     title = "Query timed out"
@@ -58,6 +80,25 @@ class QueryTimeout(PublisherError):
 class StoreError(PublisherError):
     status = 500
     title = "Store error"
+
+
+GENERIC_500 = ("The server could not answer this request. The details are in the server's log, not in "
+               "this response; try again later.")
+
+
+_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+|(?<![\w/])/(?:[\w.-]+/)+[\w.-]*", re.I)
+
+
+def public(exc: PublisherError) -> PublisherError:
+    """What a client may see of `exc`. A 500's message can name files, hosts or internal state, so it is
+    replaced by a generic one; a 503 (timeout, busy, store away) keeps its message with any URL or file
+    path in it blanked. The caller logs the original. 4xx messages describe the request and are kept."""
+    if exc.status < 500:
+        return exc
+    message = _ADDRESS.sub("(internal address)", exc.message) if exc.status == 503 else GENERIC_500
+    safe = PublisherError(message, link=exc.link, headers=exc.headers)
+    safe.status, safe.title = exc.status, exc.title
+    return safe
 
 
 def error_body(exc: PublisherError) -> dict[str, object]:

@@ -5,8 +5,12 @@ them itself. A plain regex is fooled by comments, strings and IRIs, so the text 
 bare syntax: `\\u` escapes decoded (SPARQL 1.1 §19.2, as oxigraph does before parsing), then comments,
 string literals, IRIs and variables blanked out. Whatever still spells SERVICE, in any case and glued
 to any neighbour, refuses the query: a false refusal costs a rewrite, a miss costs a network request.
-LOAD and the other update operations never reach `Store.query` (which parses queries only) and are
-refused earlier with a clear message. https://www.w3.org/TR/sparql11-query/#grammar
+The one exception is federation an operator switched on: with `PARITA_SERVICE_ALLOWLIST` set, a SERVICE
+whose target is written as a full IRI exactly equal to an allow-listed endpoint passes; every other SERVICE
+(a variable, a prefixed name, any other IRI) is still refused. LOAD and the other update operations never
+reach `Store.query` (which parses queries only) and are refused earlier with a clear message. Queries
+nested deeper than `MAX_NESTING` brackets are refused too: pyoxigraph's recursive parser overflows its
+stack (and dies) on a few thousand. https://www.w3.org/TR/sparql11-query/#grammar
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ _UPDATE_OPS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MO
 _FORM = re.compile(_KEYWORD.format("(" + "|".join(_QUERY_FORMS + _UPDATE_OPS) + ")"), re.I)
 _FROM = re.compile(_KEYWORD.format("FROM"), re.I)
 _SERVICE = re.compile("SERVICE", re.I)
+_SERVICE_TARGET = re.compile(r"SERVICE(?:\s+SILENT)?\s*(<[^<>\"{}|^`\\\x00-\x20]*>)", re.I)
+MAX_NESTING = 128
+_OPEN, _CLOSE = "{([", "})]"
 _READ_ONLY = "This public endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, …) is refused."
 _UPDATE_LINK = "https://www.w3.org/TR/sparql11-protocol/#update-operation"
 
@@ -52,21 +59,24 @@ def _char(hex_digits: str) -> str:
 
 
 def bare_syntax(text: str) -> str:
-    """The text with comments, strings and IRIs replaced by spaces (variables are kept)."""
+    """The text with comments, strings and IRIs replaced by as many spaces (variables are kept), so that a
+    position in the result is the same position in `text`."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
         if c == "#":
             j = text.find("\n", i)
-            i = n if j < 0 else j
-            out.append(" ")
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
         elif c in "\"'":
-            i = _skip_string(text, i)
-            out.append(" ")
+            j = _skip_string(text, i)
+            out.append(" " * (j - i))
+            i = j
         elif c == "<" and (m := _IRIREF.match(text, i)):
+            out.append(" " * (m.end() - i))
             i = m.end()
-            out.append(" ")
         else:
             out.append(c)
             i += 1
@@ -88,22 +98,61 @@ def _skip_string(text: str, i: int) -> int:
     return j
 
 
-def inspect_query(text: str) -> QueryInfo:
-    """Classify a query and refuse what a public read-only endpoint must not run."""
-    views = [bare_syntax(t) for t in {text, unescape(text)}]
-    for view in views:
-        if _SERVICE.search(_VAR.sub(" ", view)):
+def _blank_vars(view: str) -> str:
+    return _VAR.sub(lambda m: " " * len(m.group()), view)
+
+
+def nesting(bare: str) -> int:
+    """The deepest nesting of `{`, `(` and `[` in bare syntax."""
+    depth = deepest = 0
+    for c in bare:
+        if c in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _check_services(text: str, bare: str, allowed: frozenset[str]) -> None:
+    """Refuse every SERVICE unless its target is a full IRI on the allow-list."""
+    for m in _SERVICE.finditer(bare):
+        target = _SERVICE_TARGET.match(text, m.start())
+        if not allowed or target is None or target.group(1)[1:-1] not in allowed:
             raise Forbidden(
                 "SERVICE (federated query) is disabled on this public endpoint: it would make the server "
-                "fetch other URLs. Query the other endpoint yourself and combine the results.",
+                "fetch other URLs. Query the other endpoint yourself and combine the results."
+                if not allowed else
+                "SERVICE may only call the endpoints this server allows, written as full IRIs: "
+                + ", ".join(f"<{a}>" for a in sorted(allowed)) + ".",
                 link="https://www.w3.org/TR/sparql11-federated-query/",
             )
-    bare = _VAR.sub(" ", views[-1])
+
+
+def inspect_query(text: str, allowed_services: frozenset[str] | str = frozenset()) -> QueryInfo:
+    """Classify a query and refuse what a public read-only endpoint must not run.
+
+    `allowed_services` is the federation allow-list (a set of endpoint IRIs, or the setting's
+    space/comma-separated text); empty refuses every SERVICE."""
+    allowed = parse_allowlist(allowed_services) if isinstance(allowed_services, str) else allowed_services
+    texts = list(dict.fromkeys((text, unescape(text))))
+    views = [bare_syntax(t) for t in texts]
+    for original, view in zip(texts, views):
+        if nesting(view) > MAX_NESTING:
+            raise BadRequest(f"The query nests brackets more than {MAX_NESTING} levels deep; this endpoint refuses "
+                             "such queries. Flatten the nested groups or subqueries.")
+        _check_services(original, _blank_vars(view), allowed)
+    bare = _blank_vars(views[-1])
     m = _FORM.search(bare)
     form = m.group(1).upper() if m else ""
     if form in _UPDATE_OPS:
         raise BadRequest(_READ_ONLY + " A `query` must be SELECT, ASK, CONSTRUCT or DESCRIBE.", link=_UPDATE_LINK)
     return QueryInfo(form=form or "SELECT", has_from=bool(_FROM.search(bare)))
+
+
+def parse_allowlist(setting: str) -> frozenset[str]:
+    """The SERVICE allow-list setting (IRIs separated by spaces or commas) as a set of IRIs."""
+    return frozenset(i.strip("<>") for i in re.split(r"[\s,]+", setting) if i.strip("<>"))
 
 
 def refuse_update() -> Forbidden:

@@ -40,7 +40,7 @@ async def sparql(request: Request) -> Response:
     req = await read_request(request)
     if req.query is None:
         return await _no_query(request, req)
-    info = inspect_query(req.query)
+    info = inspect_query(req.query, runtime(request).settings.service_allowlist)
     fmt = choose(request.headers.get("accept"), req.format, OFFERED[info.form])
     if fmt.name == "html":
         return _page(request, req.query)
