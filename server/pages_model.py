@@ -38,8 +38,14 @@ def resource_page(request: Request, desc: Description, doc_path: str, lang: str,
     return render(request, "resource.html", {
         "lang": lang, "view": view, "title": view.title, "doc_path": doc_path, "alternates": alternates(doc_path),
         "sparql_href": sparql_link(describe_query(desc.iri)), "page": page, "pages": pages,
-        "incoming_total": desc.incoming_total,
+        "incoming_total": desc.incoming_total, "explore_href": explore_href(rt.urls.base, desc.iri),
     })
+
+
+def explore_href(base: str, iri: str) -> str | None:
+    """The network explorer page of a network or table (its IRI is `B id/network/{slug}`)."""
+    prefix = base + "id/network/"
+    return f"/-/explorer/{iri[len(prefix):]}" if iri.startswith(prefix) and "/" not in iri[len(prefix):] else None
 
 
 async def graph_page(request: Request, served: Served, graph_iri: str, doc_path: str, lang: str) -> Response:

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from . import __version__
+from .explorer import GROUPS, RELATIONS, shape_path
 from .formats import DOCUMENT_RDF_FORMATS
 from .i18n import pick_language, t
 from .runtime import Runtime
@@ -20,7 +21,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    templates.env.globals.update(t=t, version=__version__, rdf_formats=DOCUMENT_RDF_FORMATS)
+    templates.env.globals.update(t=t, version=__version__, rdf_formats=DOCUMENT_RDF_FORMATS, groups=GROUPS,
+                                 relations=RELATIONS, shape_path=shape_path)
     return templates
 
 

@@ -15,6 +15,8 @@ from ..formats import by_extension
 from ..pages_model import vocabulary_page
 from ..rendering import label
 from ..runtime import Served
+from .. import site_index
+from ..site_index import CATEGORIES
 from ..stats import Stats, compute
 from ..web import language, render, runtime
 
@@ -49,8 +51,13 @@ async def home(request: Request) -> Response:
     stats = await stats_of(request, served)
     order = {k: i for i, k in enumerate(KINDS)}
     kinds = sorted(stats.kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    index = await run_in_threadpool(site_index.cached, served.data, served.cache, runtime(request).settings.base_uri)
+    categories = [(c, n) for c in CATEGORIES if (n := len(index.category(c)))]
+    lang = language(request)
+    provinces = [(index.notation(p), index.label(p, lang)) for p in index.provinces()]
     return render(request, "index.html", {"stats": stats, "kinds": kinds, "kind_label": kind_label,
-                                          "release": served.release, "title": None})
+                                          "release": served.release, "title": None, "categories": categories,
+                                          "provinces": provinces})
 
 
 @router.get("/-/kind/{kind}", include_in_schema=False)

@@ -1,0 +1,197 @@
+"""The site's in-memory index of one release: every thing under `B id/` with its labels, classes, links,
+dates, province and facets. Built once per release from the store on first use (`site_index(served)`),
+then read by the lists, the search, the timeline, the help-desk finder and the network explorer.
+Releases are immutable, so the index never changes while its release is served."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .rendering import local_name
+from .store import DataStore
+from .vocab import DCT, LABEL_PROPERTIES, ORG, PROV, SKOS, TYPE
+
+COV = "https://w3id.org/italia/onto/COV/"
+CLV = "https://w3id.org/italia/onto/CLV/"
+SCHEMA = "https://schema.org/"
+TERRITORY_ROOT = "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/"
+DATE_PROPERTIES = (DCT + "date", DCT + "dateAccepted", DCT + "issued", COV + "foundationDate")
+PARENT_PROPERTIES = ("unitOf", "subOrganizationOf", "postIn", "operatedBy", "hostedBy")
+CATEGORIES = ("bodies", "offices", "equality-bodies", "networks", "acts", "help-desks", "themes")
+
+
+@dataclass
+class Entity:
+    """One thing under `B id/`, as the site shows it."""
+
+    iri: str
+    kind: str                                   # the `id/{kind}/` segment
+    labels: dict[str, str]                      # language ("" untagged) → label
+    alt: list[str] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)
+    category: str | None = None
+    province: str | None = None                 # province IRI (OntoPiA)
+    facets: set[str] = field(default_factory=set)   # IRIs of kinds: classification, act type, legal status …
+    themes: set[str] = field(default_factory=set)   # thematic areas and lines of intervention
+    dates: dict[str, str] = field(default_factory=dict)  # date property → lexical value
+
+    def label(self, lang: str) -> str:
+        for want in (lang, "it", "en", ""):
+            if self.labels.get(want):
+                return self.labels[want]
+        return next(iter(self.labels.values()), local_name(self.iri))
+
+
+@dataclass
+class Index:
+    base: str
+    entities: dict[str, Entity]
+    out: dict[str, dict[str, list[str]]]        # subject → property → IRI objects
+    inc: dict[str, dict[str, list[str]]]        # object → property → subjects
+    names: dict[str, dict[str, str]]            # labels of IRIs outside `B id/` (territories, concepts …)
+    classes_of: dict[str, set[str]]
+
+    @property
+    def ns(self) -> str:
+        return self.base + "ontology#"
+
+    def objects(self, iri: str, prop: str) -> list[str]:
+        return self.out.get(iri, {}).get(prop, [])
+
+    def subjects(self, prop: str, iri: str) -> list[str]:
+        return self.inc.get(iri, {}).get(prop, [])
+
+    def label(self, iri: str, lang: str) -> str:
+        if iri in self.entities:
+            return self.entities[iri].label(lang)
+        names = self.names.get(iri, {})
+        for want in (lang, "it", "en", ""):
+            if names.get(want):
+                return names[want]
+        return local_name(iri)
+
+    def category(self, name: str) -> list[Entity]:
+        return [e for e in self.entities.values() if e.category == name]
+
+    def provinces(self) -> list[str]:
+        """Province IRIs some thing belongs to, by label."""
+        return sorted({e.province for e in self.entities.values() if e.province}, key=lambda p: self.label(p, "it"))
+
+    def notation(self, iri: str) -> str:
+        return iri.rstrip("/").rsplit("/", 1)[-1]
+
+    def province_by_notation(self, code: str) -> str | None:
+        return next((p for p in self.provinces() if self.notation(p) == code), None)
+
+
+def build(data: DataStore, base: str) -> Index:
+    """Read the release once and classify every thing."""
+    space = base + "id/"
+    out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    inc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in data.select("SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) }"):
+        s, p, o = row["s"].value, row["p"].value, row["o"].value
+        out[s][p].append(o)
+        inc[o][p].append(s)
+    literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
+    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES)
+    for row in data.select("SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
+                           f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"):
+        literals[row["s"].value][row["p"].value].append(row["o"])  # type: ignore[arg-type]
+    classes_of = {s: set(props.get(TYPE, [])) for s, props in out.items()}
+    names = {s: _labels(props) for s, props in literals.items()}
+    index = Index(base, {}, out, inc, names, classes_of)
+    for s in sorted(out.keys() | literals.keys()):
+        if s.startswith(space) and s[len(space):].count("/") >= 1:
+            index.entities[s] = _entity(index, s, s[len(space):].split("/", 1)[0], literals.get(s, {}))
+    for entity in index.entities.values():
+        entity.province = province_of(index, entity.iri, set())
+    return index
+
+
+def _labels(props: dict[str, list[ox.Literal]]) -> dict[str, str]:
+    """Language ("" untagged) → label, from the first label property of the fallback chain that has some."""
+    for prop in LABEL_PROPERTIES:
+        if lits := props.get(prop):
+            found: dict[str, str] = {}
+            for lit in sorted(lits, key=str):
+                found.setdefault(lit.language or "", lit.value)
+            return found
+    return {}
+
+
+def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Literal]]) -> Entity:
+    entity = Entity(iri, kind, index.names.get(iri) or {}, sorted({lit.value for lit in literals.get(SKOS + "altLabel", [])}),
+                    index.classes_of.get(iri, set()))
+    entity.dates = {p: lits[0].value for p in DATE_PROPERTIES if (lits := literals.get(p))}
+    entity.category = categorize(index, entity)
+    entity.facets = set(index.objects(iri, ORG + "classification") + index.objects(iri, DCT + "type")
+                        + index.objects(iri, COV + "hasLegalStatus") + index.objects(iri, SKOS + "inScheme"))
+    if entity.category == "acts":
+        entity.facets |= {c for c in entity.classes if c.startswith(index.ns)}
+    entity.themes = set(index.objects(iri, index.ns + "thematicArea") + index.objects(iri, index.ns + "lineOfIntervention"))
+    return entity
+
+
+def categorize(index: Index, entity: Entity) -> str | None:
+    """Which list a thing belongs to (None: only reachable by its kind, search and links)."""
+    c, ns = entity.classes, index.ns
+    if ORG + "OrganizationalCollaboration" in c or entity.kind == "network":
+        return "networks"
+    if ns + "HelpDesk" in c:
+        return "help-desks"
+    if c & {ns + "Act", ns + "Protocol", ns + "Plan"}:
+        return "acts"
+    if ns + "EqualityBody" in c or ORG + "Post" in c:
+        return "equality-bodies"
+    if COV + "Office" in c or (ORG + "OrganizationalUnit" in c and COV + "PublicOrganization" not in c):
+        return "offices"
+    if c & {ORG + "Organization", ORG + "FormalOrganization", COV + "PublicOrganization", COV + "PrivateOrganization"}:
+        return "bodies"
+    if SKOS + "Concept" in c and any(s.endswith(("/thematic-area", "/line-of-intervention"))
+                                     for s in index.objects(entity.iri, SKOS + "inScheme")):
+        return "themes"
+    return None
+
+
+def territory_province(index: Index, territory: str) -> str | None:
+    """The province of an OntoPiA territory: itself, or the province a comune belongs to."""
+    if not territory.startswith(TERRITORY_ROOT):
+        return None
+    if "/provinces/" in territory:
+        return territory
+    if "/cities/" in territory:
+        return next(iter(index.objects(territory, CLV + "hasDirectHigherRank")), None)
+    return None
+
+
+def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
+    """The thing's own territory, else its parent body's (unit of, post in, run by …), else the province
+    of the body that published the source page describing it."""
+    if iri in seen:
+        return None
+    seen.add(iri)
+    for territory in index.objects(iri, index.ns + "territory"):
+        if (found := territory_province(index, territory)) is not None:
+            return found
+    for prop in PARENT_PROPERTIES:
+        for parent in index.objects(iri, (ORG if prop in ("unitOf", "subOrganizationOf", "postIn") else index.ns) + prop):
+            if (found := province_of(index, parent, seen)) is not None:
+                return found
+    for source in index.objects(iri, PROV + "wasDerivedFrom"):
+        for publisher in index.objects(source, DCT + "publisher"):
+            if (found := province_of(index, publisher, seen)) is not None:
+                return found
+    return None
+
+
+def cached(data: DataStore, cache: dict[str, object], base: str) -> Index:
+    """The release's index, built on first use and kept with the release (it never changes)."""
+    index = cache.get("site-index")
+    if not isinstance(index, Index):
+        index = build(data, base)
+        cache["site-index"] = index
+    return index
