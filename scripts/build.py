@@ -304,9 +304,11 @@ def switch_current(build_dir: Path, release: Path) -> None:
 
 
 def _remove_abandoned(releases: Path) -> None:
-    """Folders left by a build that was killed half-way are never served; remove them."""
+    """Folders and half-made `current` links left by a build killed half-way are never served; remove them."""
     for leftover in releases.glob(f"{TMP_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    for link in releases.parent.glob(f"{TMP_PREFIX}current-*"):
+        link.unlink(missing_ok=True)
 
 
 def _prune(releases: Path, keep: int) -> None:

@@ -52,6 +52,11 @@ class UnsupportedMediaType(PublisherError):
     title = "Unsupported media type"
 
 
+class Unauthorized(PublisherError):
+    status = 401
+    title = "Unauthorized"
+
+
 class RequestTimeout(PublisherError):
     status = 408
     title = "Request timeout"

@@ -110,8 +110,11 @@ def test_a_build_killed_half_way_leaves_nothing_served(tmp_path: Path) -> None:
     first = build(settings)
     abandoned = settings.build_dir / "releases" / ".tmp-20000101T000000Z"
     (abandoned / "store").mkdir(parents=True)
+    half_switched = settings.build_dir / ".tmp-current-99999"
+    half_switched.symlink_to(abandoned)
     second = build(settings)
     assert not abandoned.exists()
+    assert not half_switched.is_symlink()
     assert settings.current_release.resolve() == second.resolve() != first.resolve()
 
 

@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -145,7 +146,8 @@ class SparqlClient:
                 raise QueryTimeout(f"The store did not answer within {self.timeout:g} s.",
                                    headers={"Retry-After": RETRY_AFTER}) from exc
             except httpx.TransportError as exc:
-                raise StoreUnavailable(f"The SPARQL store at {self.query_url} cannot be reached ({type(exc).__name__}).",
+                logging.getLogger("parita.store").warning("remote store %s unreachable: %r", self.query_url, exc)
+                raise StoreUnavailable(f"The SPARQL store cannot be reached ({type(exc).__name__}).",
                                        headers={"Retry-After": RETRY_AFTER}) from exc
             if not (attempt < RETRIES and retryable(response)):
                 break

@@ -19,21 +19,11 @@ from starlette.responses import Response
 
 from scripts.ingest import Upload, ingest
 from server.config import Settings
-from server.errors import BadRequest, NotFound, PublisherError
+from server.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 
 MAX_FILES = 20
 REPORTS = {"text/html": ("html", "text/html; charset=utf-8"), "text/turtle": ("turtle", "text/turtle"),
            "application/json": ("json", "application/json")}
-
-
-class Unauthorized(PublisherError):
-    status = 401
-    title = "Unauthorized"
-
-
-class PayloadTooLarge(PublisherError):
-    status = 413
-    title = "Payload too large"
 
 
 def router(settings: Settings) -> APIRouter:
