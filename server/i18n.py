@@ -16,6 +16,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "catalog": {"it": "Catalogo DCAT-AP_IT", "en": "DCAT-AP_IT catalog"},
     "void": {"it": "Descrizione VoID", "en": "VoID description"},
     "dumps": {"it": "Scarica i dati", "en": "Download the data"},
+    "releases": {"it": "Versioni e modifiche", "en": "Versions and changes"},
     "types": {"it": "Tipi", "en": "Types"},
     "property": {"it": "Proprietà", "en": "Property"},
     "value": {"it": "Valore", "en": "Value"},

@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import rdflib
 from fastapi import APIRouter
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, XSD
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 
 from scripts.build import DUMP_MEDIA_TYPES
 from scripts.releases import release_list
@@ -21,6 +20,7 @@ from server.config import Settings
 from server.errors import NotFound
 from server.formats import BY_NAME, GRAPH_FORMATS
 from server.negotiation import negotiate
+from server.web import language, render, runtime
 
 ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
 DCAT_VERSION = rdflib.URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; rdflib's closed DCAT namespace lacks it
@@ -62,7 +62,7 @@ def _respond(request: Request, settings: Settings, items: list[dict], title: str
     fmt = negotiate(request.headers.get("accept"), OFFERED)
     headers = {"Vary": "Accept"}
     if fmt.name == "html":
-        return HTMLResponse(_html(items, title, detail), headers=headers)
+        return _page(request, items, title, detail, headers)
     graph = describe(settings, items, str(request.base_url))
     return Response(graph.serialize(format=RDFLIB_FORMAT[fmt.name]), media_type=fmt.media_type, headers=headers)
 
@@ -106,21 +106,16 @@ def notes(log: dict, lang: str) -> str:
             f"removed {e.get('removed', 0)}, changed {e.get('changed', 0)}. Graphs: {graphs or 'none'}.")
 
 
-def _html(items: list[dict], title: str, detail: bool) -> str:
-    e = html.escape
-    parts = [f"<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
-             + "".join(f'<link rel="alternate" type="{f.media_type}" href="?format={f.name}">' for f in GRAPH_FORMATS)
-             + f"</head><body><h1>{e(title)}</h1>"]
+def _page(request: Request, items: list[dict], title: str, detail: bool, headers: dict[str, str]) -> Response:
+    """The releases in the site's own page layout, entity links mapped to this server's documents."""
+    lang = language(request)
+    urls = runtime(request).urls
+    entries = []
     for r in items:
         log = r["changelog"] or {}
-        current = " (corrente / current)" if r["current"] else ""
-        dumps = " ".join(f'<a href="/releases/{e(r["id"])}/dumps/{e(n)}">{e(n)}</a>' for n in DUMP_MEDIA_TYPES)
-        parts.append(f'<section><h2><a href="/releases/{e(r["id"])}">{e(r["id"])}</a>{current}</h2>'
-                     f"<p>{e(str(r['created']))} · {e(str(r['triples']))} triple</p><p lang=\"it\">{e(notes(log, 'it'))}</p>"
-                     f"<p lang=\"en\">{e(notes(log, 'en'))}</p><p>{dumps}</p>")
-        if detail:
-            for kind in ("added", "removed", "changed"):
-                rows = "".join(f'<li><a href="{e(x["iri"])}">{e(x["label"] or x["iri"])}</a></li>' for x in log.get("entities", {}).get(kind, []))
-                parts.append(f"<h3>{kind}</h3><ul>{rows}</ul>")
-        parts.append("</section>")
-    return "".join(parts) + "</body></html>"
+        entities = [(kind, [{"href": urls.document_path(x["iri"]) or x["iri"], "label": x["label"] or x["iri"]}
+                            for x in log.get("entities", {}).get(kind, [])]) for kind in ("added", "removed", "changed")]
+        entries.append({"id": r["id"], "current": r["current"], "created": r["created"], "triples": r["triples"],
+                        "notes": notes(log, lang), "entities": entities})
+    context = {"title": title, "items": entries, "detail": detail, "dump_names": list(DUMP_MEDIA_TYPES)}
+    return render(request, "releases.html", context, headers=headers)
