@@ -35,6 +35,7 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import stop_group
 from server.config import PROJECT_ROOT, Settings
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -163,20 +164,6 @@ class RssWatch:
         return self.peak
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @contextmanager
@@ -201,7 +188,7 @@ def running(cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = 
             time.sleep(0.25)
         yield proc
     finally:
-        stop(proc)
+        stop_group(proc, grace=15.0)
 
 
 def ensure_wrk() -> str:

@@ -8,7 +8,6 @@ workers); every loop is bounded by a deadline.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import stop_group
 from server.config import PROJECT_ROOT
 
 MARGIN = 5.0  # seconds allowed on top of a configured bound (process start-up, scheduling on 2 cores)
@@ -105,22 +105,6 @@ class Server:
         self.stop()
 
 
-def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """Stop a process started with `start_new_session=True` and everything in its group."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=wait)
-            os.killpg(process.pid, signal.SIGKILL)  # workers left behind by a parent that exited
-        except ProcessLookupError:
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    if process.poll() is None:
-        process.wait(timeout=5)
 
 
 class Listener:

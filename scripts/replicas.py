@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import stop_group
 from server.config import PROJECT_ROOT, Settings
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx-replicas.conf.template"
@@ -63,20 +63,6 @@ def ensure_nginx() -> str:
     return found
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process we started, with its whole process group."""
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def wait_until(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 60.0) -> None:
@@ -145,7 +131,7 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
         yield Cluster(url, [f"http://{u}" for u in upstreams], folder, procs)
     finally:
         for proc in reversed(procs):
-            stop(proc)
+            stop_group(proc)
         if own:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -14,7 +14,6 @@ import argparse
 import random
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox

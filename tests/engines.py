@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from scripts.processes import stop_group
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administrator; loopback only
@@ -97,7 +97,7 @@ class Engine:
     restart_cmd: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
-        stop_process(self.process)
+        stop_group(self.process)
 
     def start_again(self) -> None:
         """Start the same engine on the same port and folder (for tests of a store that comes back)."""
@@ -107,35 +107,8 @@ class Engine:
         wait_for_sparql(self.query_url, self.process, self.log, 60.0)
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process we started and everything in its process group (oxigraph's wrapper starts a child)."""
-    if proc.poll() is None or _group_alive(proc.pid):
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            deadline = time.monotonic() + wait
-            while _group_alive(proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if not _group_alive(proc.pid):
-                break
-    if proc.poll() is None:
-        proc.wait(timeout=5)
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def wait_for_sparql(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
@@ -154,7 +127,7 @@ def wait_for_sparql(url: str, proc: subprocess.Popen[bytes], log: Path, limit: f
         except httpx.TransportError as exc:
             last = exc
         time.sleep(0.2)
-    stop_process(proc)
+    stop_group(proc)
     raise EngineUnavailable(f"engine did not answer {url} within {limit:g} s (last: {last!r}): "
                             f"{log.read_text(errors='replace')[-1500:]}")
 

@@ -17,7 +17,6 @@ from scripts import releases
 from scripts.build import build
 from server.app import create_app
 from server.errors import PublisherError
-from server.routes.releases import router
 from tests.ingest_helpers import GRAPH, ingested_release
 
 

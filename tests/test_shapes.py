@@ -13,7 +13,6 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.collection import Collection
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "data" / "shapes"

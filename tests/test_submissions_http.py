@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from scripts.build import build
 from server.config import Settings

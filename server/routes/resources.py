@@ -52,7 +52,6 @@ async def document(request: Request, path: str) -> Response:
 
 async def describe_response(request: Request, served: Served, iri: str, doc_path: str, fixed: object) -> Response:
     """Negotiate and answer the description of `iri` published at `doc_path`."""
-    rt = runtime(request)
     fmt = pick_format(request, fixed)  # type: ignore[arg-type]
     page = max(1, _int(request.query_params.get("incoming"), 1))
 

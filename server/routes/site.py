@@ -53,7 +53,7 @@ def search_title(lang: str) -> str:
 
 @router.get("/-/timeline", include_in_schema=False)
 async def timeline_page(request: Request, province: str = "") -> Response:
-    index, lang = await index_of(request), language(request)
+    index = await index_of(request)  # render() picks the language
     chosen = index.province_by_notation(province) if province else None
     if province and chosen is None:
         raise NotFound(f"No province with code {province!r} in this release.")
