@@ -1,0 +1,52 @@
+"""Every third-party module the runtime imports is a declared runtime dependency.
+
+The quick start installs `pip install -e .` without the test extra; a module imported by the
+server or the everyday commands but declared only for tests breaks `parita up` on a fresh machine
+(it happened once: httpx, imported by the remote-store backend).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+from server.config import PROJECT_ROOT
+
+# Commands documented as needing the test extra (README): they may import test-only packages.
+NEEDS_TEST_EXTRA = re.compile(r"scripts/(reliability.*|bench)\.py$")
+LOCAL = {"server", "scripts", "tests"}
+
+
+def runtime_dependencies() -> set[str]:
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    return {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in project["dependencies"]}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_runtime_imports_are_runtime_dependencies() -> None:
+    declared = runtime_dependencies()
+    distributions = packages_distributions()
+    missing = []
+    for path in sorted([*PROJECT_ROOT.glob("server/**/*.py"), *PROJECT_ROOT.glob("scripts/*.py")]):
+        if NEEDS_TEST_EXTRA.search(path.as_posix()):
+            continue
+        for module in imported_modules(path) - LOCAL - set(sys.stdlib_module_names):
+            dists = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+            # a module provided by a declared package's own dependency (starlette via fastapi) is fine too
+            if not dists & declared and not dists & {"starlette", "pydantic", "anyio", "typing-extensions"}:
+                missing.append(f"{path.relative_to(PROJECT_ROOT)} imports {module} ({', '.join(sorted(dists))})")
+    assert not missing, "\n".join(missing)
