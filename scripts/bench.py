@@ -33,9 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 
-from scripts.processes import stop_group
+from scripts.processes import stop_group, wait_for_http
 from server.config import PROJECT_ROOT, Settings
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -174,18 +173,7 @@ def running(cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = 
         proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
-        deadline = time.monotonic() + limit
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {log.read_text(errors='replace')[-1500:]}")
-            try:
-                if httpx.get(probe, timeout=5.0).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{probe} did not answer within {limit:g} s")
-            time.sleep(0.25)
+        wait_for_http(probe, proc, log, limit, timeout=5.0, interval=0.25)
         yield proc
     finally:
         stop_group(proc, grace=15.0)

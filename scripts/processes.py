@@ -1,4 +1,4 @@
-"""Stopping processes we started, with everything in their process group.
+"""Waiting for and stopping the server processes we start (engines, replicas, bench targets).
 
 Servers such as `oxigraph` (a wrapper around the real binary) and uvicorn with worker processes
 leave children behind if only the parent is signalled, so every helper that starts one with
@@ -11,6 +11,39 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class NotAnswering(RuntimeError):
+    """A server we started exited, or did not answer within its time limit."""
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-1500:] if log.exists() else ""
+
+
+def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float, *,
+                  ready: Callable[[httpx.Response], bool] = lambda r: r.status_code < 500,
+                  timeout: float = 2.0, interval: float = 0.2, **request: Any) -> None:
+    """Poll `url` (bounded by `limit` s) until `ready(response)`; raise NotAnswering with the log's tail."""
+    deadline = time.monotonic() + limit
+    last: object = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise NotAnswering(f"{url}: process exited {proc.returncode}: {_tail(log)}")
+        try:
+            response = httpx.get(url, timeout=timeout, **request)
+            if ready(response):
+                return
+            last = response.status_code
+        except httpx.TransportError as exc:
+            last = exc
+        time.sleep(interval)
+    raise NotAnswering(f"{url} did not answer within {limit:g} s (last: {last!r}): {_tail(log)}")
 
 
 def group_alive(pgid: int) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.processes import stop_group
+from scripts.processes import NotAnswering, stop_group, wait_for_http
 from server.config import PROJECT_ROOT, Settings
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx-replicas.conf.template"
@@ -61,22 +61,6 @@ def ensure_nginx() -> str:
     if not os.path.exists(found):
         raise ReplicaError("apt-get installed nginx-light but there is no nginx binary")
     return found
-
-
-
-
-def wait_until(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ReplicaError(f"{url}: process exited {proc.returncode}: {log.read_text(errors='replace')[-1500:]}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise ReplicaError(f"{url} did not answer within {limit:g} s: {log.read_text(errors='replace')[-1500:]}")
 
 
 @dataclass
@@ -114,7 +98,7 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
                      "--port", str(port), "--no-access-log"],
                     cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
             upstreams.append(f"127.0.0.1:{port}")
-            wait_until(f"http://127.0.0.1:{port}/health", procs[-1], log)
+            wait_for_http(f"http://127.0.0.1:{port}/health", procs[-1], log, 60.0, timeout=1.0, interval=0.1)
         for sub in ("cache", "tmp"):
             (folder / sub).mkdir(exist_ok=True)
             os.chmod(folder / sub, 0o777)  # nginx's worker drops root for `nobody`
@@ -127,7 +111,8 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
             procs.append(subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf)], stdout=out,
                                           stderr=subprocess.STDOUT, start_new_session=True))
         url = f"http://127.0.0.1:{port}"
-        wait_until(url + "/health", procs[-1], folder / "error.log" if (folder / "error.log").exists() else log)
+        wait_for_http(url + "/health", procs[-1], folder / "error.log" if (folder / "error.log").exists() else log, 60.0,
+                      timeout=1.0, interval=0.1)
         yield Cluster(url, [f"http://{u}" for u in upstreams], folder, procs)
     finally:
         for proc in reversed(procs):
@@ -171,7 +156,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                     time.sleep(args.serve)
                 except KeyboardInterrupt:
                     pass
-    except ReplicaError as error:
+    except (ReplicaError, NotAnswering) as error:
         print(f"replicas: {error}", file=sys.stderr)
         return EXIT_ERROR
     hits = sum(1 for row in rows if row[3] == "HIT")

@@ -18,12 +18,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-from scripts.processes import stop_group
+from scripts.processes import NotAnswering, stop_group, wait_for_http
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administrator; loopback only
@@ -112,24 +110,13 @@ class Engine:
 
 
 def wait_for_sparql(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
-    """Poll (bounded) until `url` answers an ASK query."""
-    deadline = time.monotonic() + limit
-    last: object = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise EngineUnavailable(f"engine exited with {proc.returncode}: {log.read_text(errors='replace')[-1500:]}")
-        try:
-            r = httpx.get(url, params={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"},
-                          timeout=2.0)
-            if r.status_code == 200:
-                return
-            last = r.status_code
-        except httpx.TransportError as exc:
-            last = exc
-        time.sleep(0.2)
-    stop_group(proc)
-    raise EngineUnavailable(f"engine did not answer {url} within {limit:g} s (last: {last!r}): "
-                            f"{log.read_text(errors='replace')[-1500:]}")
+    """Poll (bounded) until `url` answers an ASK query; stop the engine and say why if it does not."""
+    try:
+        wait_for_http(url, proc, log, limit, ready=lambda r: r.status_code == 200,
+                      params={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"})
+    except NotAnswering as error:
+        stop_group(proc)
+        raise EngineUnavailable(f"engine did not answer: {error}") from None
 
 
 def start_oxigraph(folder: Path, read_only: bool = False) -> Engine:

@@ -29,6 +29,7 @@ from ..errors import PublisherError, QueryTimeout
 from ..formats import BY_NAME
 from ..guard import inspect_query
 from ..query import Job, Outcome
+from ..workers import PoolStats
 from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term
 from ..vocab import LABEL_PROPERTIES, OWL
@@ -291,11 +292,9 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 # --- user SPARQL ----------------------------------------------------------------------------------------------
 
 @dataclass
-class RunnerStats:
-    queries: int = 0
-    timeouts: int = 0
-    restarts: int = 0
-    busy_refusals: int = 0
+class RunnerStats(PoolStats):
+    """The worker pool's counters, plus answers refused because the store was away."""
+
     unavailable: int = 0
 
 
