@@ -16,6 +16,12 @@ import pyoxigraph as ox
 from .errors import StoreError
 
 NQ_DUMP = "parita.nq.gz"
+#: The dumps every release has (written by `scripts/build.py`), with their media types.
+DUMP_MEDIA_TYPES = {
+    NQ_DUMP: "application/n-quads",
+    "parita.nt.gz": "application/n-triples",
+    "parita.ttl": "text/turtle",
+}
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,12 @@ class Release:
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"Cannot load {self.dumps_dir / NQ_DUMP}: {exc}") from exc
         return store
+
+    def open_store(self, mode: str) -> ox.Store:
+        """The release's quads in this process: loaded into memory, or its on-disk store opened read-only."""
+        if mode == "disk":
+            try:
+                return ox.Store.read_only(str(self.path / "store"))
+            except OSError as exc:
+                raise StoreError(f"Cannot open {self.path / 'store'} read-only: {exc}") from exc
+        return self.load_store()

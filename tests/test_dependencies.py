@@ -50,3 +50,22 @@ def test_runtime_imports_are_runtime_dependencies() -> None:
             if not dists & declared and not dists & {"starlette", "pydantic", "anyio", "typing-extensions"}:
                 missing.append(f"{path.relative_to(PROJECT_ROOT)} imports {module} ({', '.join(sorted(dists))})")
     assert not missing, "\n".join(missing)
+
+
+def loaded_after(statement: str) -> set[str]:
+    """Top-level modules a fresh interpreter holds after running `statement`."""
+    import subprocess
+    code = f"{statement}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True)
+    return set(done.stdout.split())
+
+
+def test_serving_does_not_load_the_validation_stack() -> None:
+    # Memory is a target (issue 4): rdflib + pySHACL + csvw cost every server process ~30 MB and serve nothing;
+    # they are loaded only by the commands that validate (build, ingest, a submission).
+    assert not loaded_after("import server.app") & {"rdflib", "pyshacl", "csvw"}
+
+
+def test_sparql_workers_load_only_the_query_engine() -> None:
+    # Each SPARQL worker is a process of its own: the web stack would cost ~10 MB per worker.
+    assert not loaded_after("import server.worker_process") & {"fastapi", "starlette", "httpx", "jinja2", "rdflib", "asyncio"}

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import logging
 
-import pyoxigraph as ox
-
 from ..config import Settings
 from ..errors import PublisherError, StoreError
 from ..release import Release
@@ -34,16 +32,6 @@ def check_spec(spec: str) -> str:
     if spec in MODES or is_remote(spec):
         return spec
     raise StoreError(f"PARITA_STORE must be 'memory', 'disk' or an http(s):// SPARQL endpoint URL, not {spec!r}.")
-
-
-def open_local(release: Release, mode: str) -> ox.Store:
-    """The release's quads in this process: loaded into memory, or its on-disk store opened read-only."""
-    if mode == "disk":
-        try:
-            return ox.Store.read_only(str(release.path / "store"))
-        except OSError as exc:
-            raise StoreError(f"Cannot open {release.path / 'store'} read-only: {exc}") from exc
-    return release.load_store()
 
 
 def remote_graphs(settings: Settings, release: Release) -> tuple[str | None, tuple[str, ...]]:
@@ -70,6 +58,6 @@ def open_backend(settings: Settings, release: Release, graphs: tuple[str, ...] =
         client = SparqlClient(spec, timeout=settings.sparql_timeout, graphs=graphs)
         runner: QueryRunner = RemoteRunner(spec, graphs, timeout=settings.sparql_timeout)
         return RemoteDataStore(client), CachedRunner(runner)
-    data = DataStore(open_local(release, spec))
+    data = DataStore(release.open_store(spec))
     pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout, mode=spec)
     return data, CachedRunner(pool)

@@ -7,24 +7,25 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-import rdflib
+import pyoxigraph as ox
 from fastapi import APIRouter
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, XSD
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from scripts.build import DUMP_MEDIA_TYPES
 from scripts.releases import release_list
 from server.config import Settings
 from server.errors import NotFound
 from server.formats import BY_NAME, GRAPH_FORMATS
 from server.negotiation import negotiate
+from server.rdfbuild import Builder, iri, lit
+from server.release import DUMP_MEDIA_TYPES
+from server.results import write_triples
+from server.vocab import ADMS, DCAT, DCT, PROV
 from server.web import language, render, runtime
 
-ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
-DCAT_VERSION = rdflib.URIRef("http://www.w3.org/ns/dcat#version")  # DCAT 3; rdflib's closed DCAT namespace lacks it
-RDFLIB_FORMAT = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml", "ntriples": "nt"}
+PREFIXES = {"dcat": DCAT, "adms": ADMS, "prov": PROV, "dct": DCT}
 OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
 RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
 
@@ -63,37 +64,37 @@ def _respond(request: Request, settings: Settings, items: list[dict], title: str
     headers = {"Vary": "Accept"}
     if fmt.name == "html":
         return _page(request, items, title, detail, headers)
-    graph = describe(settings, items, str(request.base_url))
-    return Response(graph.serialize(format=RDFLIB_FORMAT[fmt.name]), media_type=fmt.media_type, headers=headers)
+    triples = describe(settings, items, str(request.base_url))
+    return Response(write_triples(triples, fmt, PREFIXES), media_type=fmt.media_type, headers=headers)
 
 
-def release_iri(settings: Settings, release_id: str) -> rdflib.URIRef:
-    return rdflib.URIRef(f"{settings.base_uri}releases/{release_id}")
+def release_iri(settings: Settings, release_id: str) -> str:
+    return f"{settings.base_uri}releases/{release_id}"
 
 
-def describe(settings: Settings, items: list[dict], site: str) -> rdflib.Graph:
+def describe(settings: Settings, items: list[dict], site: str) -> list[ox.Triple]:
     """Each release as a dcat:Dataset version: dcat:version, adms:versionNotes, prov:wasRevisionOf, distributions."""
-    g = rdflib.Graph()
-    g.bind("dcat", DCAT), g.bind("adms", ADMS), g.bind("prov", PROV), g.bind("dct", DCTERMS)
+    b = Builder()
     for r in items:
         node, log = release_iri(settings, r["id"]), r["changelog"] or {}
-        g.add((node, RDF.type, DCAT.Dataset))
-        g.add((node, DCAT_VERSION, rdflib.Literal(r["id"])))
-        g.add((node, DCTERMS.identifier, rdflib.Literal(r["id"])))
+        b.types(node, DCAT + "Dataset")
+        b.add(node, DCAT + "version", lit(r["id"]))  # DCAT 3
+        b.add(node, DCT + "identifier", lit(r["id"]))
         if r["created"]:
-            g.add((node, DCTERMS.issued, rdflib.Literal(r["created"], datatype=XSD.dateTime)))
-            g.add((node, PROV.generatedAtTime, rdflib.Literal(r["created"], datatype=XSD.dateTime)))
-        g.add((node, ADMS.versionNotes, rdflib.Literal(notes(log, "it"), lang="it")))
-        g.add((node, ADMS.versionNotes, rdflib.Literal(notes(log, "en"), lang="en")))
+            created = lit(datetime.fromisoformat(r["created"]))
+            b.add(node, DCT + "issued", created)
+            b.add(node, PROV + "generatedAtTime", created)
+        b.add(node, ADMS + "versionNotes", lit(notes(log, "it"), "it"))
+        b.add(node, ADMS + "versionNotes", lit(notes(log, "en"), "en"))
         if log.get("previous"):
-            g.add((node, PROV.wasRevisionOf, release_iri(settings, log["previous"])))
+            b.add(node, PROV + "wasRevisionOf", iri(release_iri(settings, log["previous"])))
         for name, media_type in DUMP_MEDIA_TYPES.items():
-            dist = rdflib.URIRef(f"{node}/dumps/{name}")
-            g.add((node, DCAT.distribution, dist))
-            g.add((dist, RDF.type, DCAT.Distribution))
-            g.add((dist, DCAT.downloadURL, rdflib.URIRef(f"{site}releases/{r['id']}/dumps/{name}")))
-            g.add((dist, DCAT.mediaType, rdflib.URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
-    return g
+            dist = f"{node}/dumps/{name}"
+            b.add(node, DCAT + "distribution", iri(dist))
+            b.types(dist, DCAT + "Distribution")
+            b.add(dist, DCAT + "downloadURL", iri(f"{site}releases/{r['id']}/dumps/{name}"))
+            b.add(dist, DCAT + "mediaType", iri(f"https://www.iana.org/assignments/media-types/{media_type}"))
+    return b.triples
 
 
 def notes(log: dict, lang: str) -> str:

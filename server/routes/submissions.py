@@ -17,7 +17,6 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from scripts.ingest import Upload, ingest
 from server.config import Settings
 from server.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 
@@ -37,7 +36,12 @@ def router(settings: Settings) -> APIRouter:
         if not token:
             raise NotFound("Submissions over HTTP are off: set PARITA_SUBMISSION_TOKEN to turn them on.")
         _authenticate(request, token)
-        uploads = await _read_uploads(request, limit)
+        files = await _read_uploads(request, limit)
+        # Imported here: the ingest pipeline (rdflib, pySHACL, csvw) costs every server process ~60 MB,
+        # and most servers never take a submission.
+        from scripts.ingest import Upload, ingest
+
+        uploads = [Upload(name, data) for name, data in files]
         report = await run_in_threadpool(ingest, settings, publisher, uploads)
         kind, media_type = _report_format(request.headers.get("accept"))
         body = {"html": report.html, "turtle": report.turtle, "json": report.json}[kind]()
@@ -52,7 +56,7 @@ def _authenticate(request: Request, token: str) -> None:
         raise Unauthorized("A valid `Authorization: Bearer <token>` header is required.", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _read_uploads(request: Request, limit: int) -> list[Upload]:
+async def _read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]:
     """The multipart files, refusing a body over `limit` bytes before it is parsed."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -68,7 +72,7 @@ async def _read_uploads(request: Request, limit: int) -> list[Upload]:
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not files:
         raise BadRequest("Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF).")
-    return [Upload(f.filename or "file", await f.read()) for f in files]
+    return [(f.filename or "file", await f.read()) for f in files]
 
 
 def _report_format(accept: str | None) -> tuple[str, str]:

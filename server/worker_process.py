@@ -1,0 +1,41 @@
+"""The body of a SPARQL worker process (see `workers.py`), in a module of its own.
+
+A spawned worker imports only this module and what it needs (pyoxigraph, the release, the query runner),
+not the web stack: each worker then starts faster and costs less memory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .query import run_job
+from .release import Release
+
+
+def worker_main(release_dir: str, conn: Connection, mode: str = "memory") -> None:
+    """Entry point of a worker process: load the release (or open its store read-only), then answer jobs."""
+    store = Release.open(Path(release_dir)).open_store(mode)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        conn.send(run_job(store, job))
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the web process dies, even by kill -9, instead of finishing a runaway query."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD (see workers.py)
+    _die_with_parent()
+    worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2])
