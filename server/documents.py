@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 import pyoxigraph as ox
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -43,6 +42,6 @@ async def document_response(request: Request, served: Served, doc_path: str, fmt
         response.headers.update(headers)
         return response
     base = request.app.state.runtime.settings.base_uri
-    body = await run_in_threadpool(lambda: write_triples(triples(), fmt, prefixes(base)))
+    body = await served.look(lambda: write_triples(triples(), fmt, prefixes(base)))
     return Response(body, media_type=content_type(fmt), headers=headers)
 

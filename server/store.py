@@ -61,6 +61,8 @@ class Description:
 class DataStore:
     """The release's quads in memory, with the look-ups pages and documents need."""
 
+    remote = False  # look-ups answer in-process (see `Served.look`)
+
     def __init__(self, store: ox.Store) -> None:
         self.store = store
         self._label_cache: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}

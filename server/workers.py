@@ -1,48 +1,59 @@
 """A pool of worker processes that run SPARQL queries, so that a query can be really stopped.
 
 pyoxigraph cannot cancel a running query, so each query runs in a separate process; when it overruns
-`timeout` the process is killed and a fresh one (loading the same release) takes its place. The web
-process only waits on a pipe from a small thread pool, so its event loop keeps answering other requests.
+`timeout` the process is killed and a fresh one (loading the same release) takes its place.
+
+Workers are plain child processes (`python -m server.worker_process`) on a socket pair, framed as
+`multiprocessing.connection` frames them (4-byte length, pickle). The web process reads and writes its end
+with asyncio streams on its own event loop: an earlier version waited on each pipe from a thread pool, and
+the thread hand-offs and GIL contention cost a third of the web process's time under SPARQL load. Not
+`multiprocessing` spawn children either: spawning also starts a resource-tracker process and re-imports
+the parent's main module, ~12 MB and a slower start for nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ThreadPoolExecutor
+import pickle
+import socket
+import struct
+import subprocess
+import sys
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from .errors import QueryTimeout, StoreError
-from .query import Job, Outcome, run_job
+from .query import Job, Outcome
 
 log = logging.getLogger("parita.workers")
-_CTX = multiprocessing.get_context("spawn")  # never fork a process that runs an event loop and threads
 STARTUP_TIMEOUT = 120.0
-
-
-def worker_main(release_dir: str, conn: Connection, mode: str = "memory") -> None:
-    """Entry point of a worker process: load the release (or open its store read-only), then answer jobs."""
-    from .backends import open_local
-    from .release import Release
-
-    store = open_local(Release.open(Path(release_dir)), mode)
-    conn.send("ready")
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        conn.send(run_job(store, job))
 
 
 @dataclass(eq=False)
 class _Worker:
-    process: BaseProcess
-    conn: Connection
+    """A worker process and the web process's end of its socket."""
+
+    process: subprocess.Popen[bytes]
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+    async def send(self, message: Any) -> None:
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        header = struct.pack("!i", len(data)) if len(data) < 0x7FFFFFFF else struct.pack("!iQ", -1, len(data))
+        self.writer.write(header + data)
+        await self.writer.drain()
+
+    async def recv(self) -> Any:
+        """The next message; EOFError when the worker is gone."""
+        try:
+            (size,) = struct.unpack("!i", await self.reader.readexactly(4))
+            if size == -1:
+                (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
+            return pickle.loads(await self.reader.readexactly(size))
+        except asyncio.IncompleteReadError as exc:
+            raise EOFError("the worker closed its end") from exc
 
 
 @dataclass
@@ -68,7 +79,6 @@ class QueryPool:
     def __post_init__(self) -> None:
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
-        self._executor = ThreadPoolExecutor(max_workers=max(4, self.size * 3), thread_name_prefix="sparql-pipe")
         self._closed = False
 
     async def start(self) -> None:
@@ -78,16 +88,17 @@ class QueryPool:
             self._idle.put_nowait(w)
 
     async def _spawn(self) -> _Worker:
-        parent, child = _CTX.Pipe()
-        proc = _CTX.Process(target=worker_main, args=(str(self.release_dir), child, self.mode), daemon=True,
-                            name="parita-sparql-worker")
-        proc.start()
-        child.close()
-        worker = _Worker(proc, parent)
-        self._all.add(worker)
-        loop = asyncio.get_running_loop()
+        mine, theirs = socket.socketpair()
         try:
-            ready = await asyncio.wait_for(loop.run_in_executor(self._executor, parent.recv), STARTUP_TIMEOUT)
+            proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(self.release_dir), self.mode,
+                                     str(theirs.fileno())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_unix_connection(sock=mine)
+        worker = _Worker(proc, reader, writer)
+        self._all.add(worker)
+        try:
+            ready = await asyncio.wait_for(worker.recv(), STARTUP_TIMEOUT)
         except (EOFError, OSError, TimeoutError) as exc:
             self._kill(worker)
             raise StoreError(f"A SPARQL worker failed to load {self.release_dir}: {exc!r}") from exc
@@ -107,9 +118,8 @@ class QueryPool:
                                headers={"Retry-After": "5"}) from None
         self.stats.queries += 1
         try:
-            worker.conn.send(job)
-            outcome = await asyncio.wait_for(loop.run_in_executor(self._executor, worker.conn.recv),
-                                             max(0.0, deadline - loop.time()))
+            await worker.send(job)
+            outcome = await asyncio.wait_for(worker.recv(), max(0.0, deadline - loop.time()))
         except TimeoutError:
             self.stats.timeouts += 1
             self._replace(worker)
@@ -125,10 +135,13 @@ class QueryPool:
 
     def _kill(self, worker: _Worker) -> None:
         self._all.discard(worker)
-        if worker.process.is_alive():
+        if worker.process.poll() is None:
             worker.process.kill()
-        worker.process.join(timeout=5)
-        worker.conn.close()
+        try:
+            worker.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.error("SPARQL worker %s did not exit after SIGKILL", worker.process.pid)
+        worker.writer.close()
 
     def _replace(self, worker: _Worker) -> None:
         self._kill(worker)
@@ -146,4 +159,3 @@ class QueryPool:
         self._closed = True
         for worker in list(self._all):
             self._kill(worker)
-        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -219,6 +219,8 @@ class _Patterns:
 class RemoteDataStore(DataStore):
     """The same look-ups as the embedded DataStore, each one or two SPARQL requests."""
 
+    remote = True  # every look-up is an HTTP request: keep it off the event loop
+
     def __init__(self, client: SparqlClient) -> None:
         super().__init__(_Patterns(client))  # type: ignore[arg-type]
         self.client = client

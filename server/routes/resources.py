@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -33,7 +32,7 @@ async def thing(request: Request, path: str) -> Response:
     rt = runtime(request)
     served = await rt.served()
     iri = rt.urls.iri(request.url.path)
-    if not await run_in_threadpool(served.data.exists, iri):
+    if not await served.look(served.data.exists, iri):
         raise _not_found(iri)
     return RedirectResponse(f"/doc/{path}", status_code=303, headers={"Vary": "Accept", "Cache-Control": "public, max-age=3600"})
 
@@ -45,7 +44,7 @@ async def document(request: Request, path: str) -> Response:
     served = await rt.served()
     stem, fixed = Urls.split_suffix(path)
     iri = rt.urls.iri("/id/" + stem)
-    if not await run_in_threadpool(served.data.exists, iri):
+    if not await served.look(served.data.exists, iri):
         raise _not_found(iri)
     return await describe_response(request, served, iri, "/doc/" + stem, fixed)
 
@@ -59,8 +58,7 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
         return served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
 
     async def html(lang: str) -> Response:
-        desc: Description = await run_in_threadpool(
-            served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE)
+        desc: Description = await served.look(served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE)
         return resource_page(request, desc, doc_path, lang, page)
 
     return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}")
@@ -73,7 +71,7 @@ async def graph(request: Request, path: str) -> Response:
     served = await rt.served()
     stem, fixed = Urls.split_suffix(path)
     graph_iri = rt.urls.iri("/graph/" + stem)
-    if not await run_in_threadpool(served.data.graph_exists, graph_iri):
+    if not await served.look(served.data.graph_exists, graph_iri):
         raise NotFound(f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.")
     fmt = pick_format(request, fixed)
 
@@ -103,9 +101,9 @@ async def other(request: Request, path: str) -> Response:
     served = await rt.served()
     stem, fixed = Urls.split_suffix("/" + path)
     iri = rt.urls.iri(stem)
-    if not path or not await run_in_threadpool(served.data.exists, iri):
+    if not path or not await served.look(served.data.exists, iri):
         raise NotFound(f"Nothing is published at {request.url.path}.")
-    versioned = await run_in_threadpool(served.data.version_of, iri)
+    versioned = await served.look(served.data.version_of, iri)
     if versioned and (target := rt.urls.document_path(versioned)):
         return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     return await describe_response(request, served, iri, stem, fixed)
