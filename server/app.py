@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(submissions.router(settings))
     app.include_router(openapi.router)  # /-/openapi.json: the public routes only
     app.include_router(resources.router)  # last: it answers every other path under the base
-    app.add_middleware(ResponseCache, runtime=runtime)  # innermost: CORS and the access log still see hits
+    app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)  # innermost: CORS and the access log still see hits
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
                        expose_headers=EXPOSED, max_age=86400)

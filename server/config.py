@@ -26,6 +26,7 @@ class Settings:
     port: int = field(default=8000, metadata={"help": "Port `parita serve` listens on."})
     sparql_timeout: float = field(default=10.0, metadata={"help": "Seconds after which a SPARQL query is cancelled (its worker process is killed)."})
     sparql_row_limit: int = field(default=10000, metadata={"help": "Most result rows a SELECT returns; cut results say so in a header."})
+    cache_mb: int = field(default=64, metadata={"help": "Memory for the caches of negotiated responses (3/4) and SPARQL results (1/4), in MB per server process; releases are immutable, so cached answers are exact. 0 turns both off."})
     sparql_workers: int = field(default=2, metadata={"help": "Worker processes that run SPARQL queries, so a slow query never blocks the server."})
     store: str = field(default="memory", metadata={"help": "Where the served data lives: `memory` (each process loads the release's dump), `disk` (the release's on-disk store, opened read-only: less memory, slower scans) or the SPARQL query URL of a remote store loaded by `parita publish` (Oxigraph server `http://HOST:PORT/query`, Virtuoso `http://HOST:PORT/sparql`)."})
     store_update: str = field(default="", metadata={"help": "SPARQL Update URL `parita publish` writes to; empty derives it from the query URL (`/query` -> `/update`, `/sparql` -> `/sparql-auth`)."})

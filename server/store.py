@@ -23,6 +23,8 @@ Quad = ox.Quad
 GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
+#: Label look-ups kept per release (oldest forgotten first): ~10 MB, enough for every page's neighbours.
+LABEL_CACHE_ENTRIES = 20000
 Subject = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -152,9 +154,13 @@ class DataStore:
         """Label pairs of each IRI that has some (looked up once per IRI per release)."""
         iris = list(dict.fromkeys(iris))
         missing = [i for i in iris if i not in self._label_cache]
-        if missing:
-            self._label_cache.update(self.fetch_labels(missing))
-        return {i: pairs for i in iris if (pairs := self._label_cache.get(i))}
+        if not missing:
+            return {i: pairs for i in iris if (pairs := self._label_cache.get(i))}
+        found = self.fetch_labels(missing)
+        self._label_cache.update(found)
+        while len(self._label_cache) > LABEL_CACHE_ENTRIES:
+            del self._label_cache[next(iter(self._label_cache))]
+        return {i: pairs for i in iris if (pairs := self._label_cache.get(i) or found.get(i))}
 
     def fetch_labels(self, iris: Sequence[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
         """Uncached label look-up: every IRI of `iris` gets its (possibly empty) list."""

@@ -102,3 +102,21 @@ def test_result_cache_skips_volatile_queries() -> None:
 
     asyncio.run(go())
     assert inner.calls == 1 + 2
+
+
+def test_label_cache_is_bounded_and_still_answers(monkeypatch: Any) -> None:
+    import pyoxigraph as ox
+
+    from server import store as store_module
+    from server.store import DataStore
+
+    monkeypatch.setattr(store_module, "LABEL_CACHE_ENTRIES", 5)
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    raw = ox.Store()
+    iris = [f"urn:x:{i}" for i in range(12)]
+    raw.extend([ox.Quad(ox.NamedNode(i), label, ox.Literal(f"L{i}", language="it"), ox.NamedNode("urn:g")) for i in iris])
+    data = DataStore(raw)
+    got = data.labels(iris)  # more than the cache holds, in one call
+    assert [got[i][0][1].value for i in iris] == [f"L{i}" for i in iris]
+    assert len(data._label_cache) == 5
+    assert data.label_pairs(iris[0])[0][1].value == f"L{iris[0]}"  # evicted, looked up again
