@@ -27,18 +27,15 @@ import pyoxigraph as ox
 import rdflib
 
 from server.config import DEFAULT_BASE_URI, Settings
+from server.release import DUMP_MEDIA_TYPES
 from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, read_quads, to_rdflib_graph
 from scripts.validate import Report, format_text, validate_graph
 from scripts import releases as releases_module
+from scripts import revalidate
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 TMP_PREFIX = ".tmp-"
 KEEP_RELEASES = 5
-DUMP_MEDIA_TYPES = {
-    "parita.nq.gz": "application/n-quads",
-    "parita.nt.gz": "application/n-triples",
-    "parita.ttl": "text/turtle",
-}
 Progress = Callable[[str], None]
 
 
@@ -110,9 +107,18 @@ def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
     return quads
 
 
+def validation_dir(settings: Settings) -> Path:
+    """What the last successful validation saw (scripts/revalidate.py); never part of a release."""
+    return settings.build_dir / "validation"
+
+
+def meta_graphs() -> set[str]:
+    return {graph_iri(DEFAULT_BASE_URI, "ontology"), graph_iri(DEFAULT_BASE_URI, "shapes")}
+
+
 def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
     """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
-    meta = {graph_iri(DEFAULT_BASE_URI, "ontology"), graph_iri(DEFAULT_BASE_URI, "shapes")}
+    meta = meta_graphs()
     data = [q for q in quads if q.graph_name.value not in meta]
     origins: dict[rdflib.term.Node, list[str]] = {}
     for q in data:
@@ -121,6 +127,16 @@ def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
             files.append(q.graph_name.value)
     ontology = to_rdflib_graph([q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")])
     return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
+
+
+def validate_quads(quads: list[ox.Quad], settings: Settings, say: Progress,
+                   full_validation: bool = False) -> tuple[Report, revalidate.Snapshot]:
+    """`validate_release`'s findings, re-checking only what changed since the cached validation."""
+    snap = revalidate.snapshot(quads, meta_graphs())
+    ontology = [q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")]
+    report = revalidate.validate(snap, ontology, settings, validation_dir(settings),
+                                 lambda: validate_release(quads, settings), say, force_full=full_validation)
+    return report, snap
 
 
 def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
@@ -212,17 +228,20 @@ def statistics(store_dir: Path) -> dict:
     return stats
 
 
-def build(settings: Settings, progress: Progress | None = None, contributions: dict[str, Path] | None = None) -> Path:
+def build(settings: Settings, progress: Progress | None = None, contributions: dict[str, Path] | None = None,
+          full_validation: bool = False) -> Path:
     """Build and publish a release; return its folder. Raises BuildError or UnreadableInput.
 
     `contributions` maps publisher IDs to candidate files: they are validated with everything else
     and, only if the release is published, moved into `build/contributions/` before the switch.
+    Validation re-checks only what changed since the last successful one (scripts/revalidate.py)
+    unless `full_validation`; the findings are the same either way.
     """
     with build_lock(settings.build_dir):
-        return _build(settings, progress or (lambda message: None), contributions or {})
+        return _build(settings, progress or (lambda message: None), contributions or {}, full_validation)
 
 
-def _build(settings: Settings, say: Progress, contributions: dict[str, Path]) -> Path:
+def _build(settings: Settings, say: Progress, contributions: dict[str, Path], full_validation: bool = False) -> Path:
     releases = settings.build_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(releases)
@@ -232,7 +251,7 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path]) ->
     say(f"reading {len(sources)} files")
     quads = read_sources(sources)
     say(f"read {len(quads)} statements; validating against the shapes")
-    report = validate_release(quads, settings)
+    report, snap = validate_quads(quads, settings, say, full_validation)
     if not report.conforms:
         raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
     say(f"valid ({len(report.warnings)} warning(s)); writing the release")
@@ -267,6 +286,7 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path]) ->
     _snapshot_contributions(work / "contributions", sources)
     final = releases / release_id
     os.rename(work, final)
+    revalidate.save(validation_dir(settings), snap, report)  # before the switch: it only describes content
     _install_contributions(settings, contributions)
     switch_current(settings.build_dir, final)
     _prune(releases, keep=KEEP_RELEASES)
@@ -323,11 +343,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser = argparse.ArgumentParser(prog="parita build", description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", type=Path, help="where releases are written (default: build/)")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
+    parser.add_argument("--full-validation", action="store_true", help="validate every graph, not only what changed")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env(build_dir=args.build_dir)
     progress = None if args.quiet else (lambda message: print(f"[build] {message}", file=sys.stderr))
     try:
-        release = build(settings, progress)
+        release = build(settings, progress, full_validation=args.full_validation)
     except UnreadableInput as error:
         print(f"UNREADABLE {error}\nThe current release is unchanged.", file=sys.stderr)
         return EXIT_ERROR

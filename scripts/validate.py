@@ -125,6 +125,11 @@ def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | N
         inverse = report.value(path, SH.inversePath)
         if inverse is not None:
             return "^" + _short(graph, inverse, report)
+        # spelled out rather than left as a blank node, whose label changes with every run
+        for kind, mark in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+            inner = report.value(path, kind)
+            if inner is not None:
+                return f"({_short(graph, inner, report)}){mark}"
         for kind, joiner in ((SH.alternativePath, "|"), (None, "/")):
             items = report.value(path, kind) if kind else path
             if items is not None and (items, rdflib.RDF.first, None) in report:
@@ -148,17 +153,23 @@ def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Re
     """Keep the findings whose focus node the checked files state (background data is not on trial)."""
     findings = [f for f in report.findings if f.files]
     conforms = not any(f.severity == "Violation" for f in findings)
+    return Report(conforms=conforms, findings=findings,
+                  report_graph=subset_report(report.report_graph, lambda node: node in origins, conforms))
+
+
+def subset_report(report_graph: rdflib.Graph, keep, conforms: bool) -> rdflib.Graph:  # type: ignore[no-untyped-def]
+    """The sh:ValidationReport with only the results whose focus node `keep` accepts."""
     graph = rdflib.Graph()
-    for prefix, namespace in report.report_graph.namespaces():
+    for prefix, namespace in report_graph.namespaces():
         graph.bind(prefix, namespace)
-    for root in report.report_graph.subjects(rdflib.RDF.type, SH.ValidationReport):
+    for root in report_graph.subjects(rdflib.RDF.type, SH.ValidationReport):
         graph.add((root, rdflib.RDF.type, SH.ValidationReport))
         graph.add((root, SH.conforms, rdflib.Literal(conforms)))
-        for result in report.report_graph.objects(root, SH.result):
-            if report.report_graph.value(result, SH.focusNode) in origins:
+        for result in report_graph.objects(root, SH.result):
+            if keep(report_graph.value(result, SH.focusNode)):
                 graph.add((root, SH.result, result))
-                graph += report.report_graph.cbd(result)
-    return Report(conforms=conforms, findings=findings, report_graph=graph)
+                graph += report_graph.cbd(result)
+    return graph
 
 
 # --- Report formats --------------------------------------------------------------------------
