@@ -68,11 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(submissions.router(settings))
     app.include_router(openapi.router)  # /-/openapi.json: the public routes only
     app.include_router(resources.router)  # last: it answers every other path under the base
-    app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)  # innermost: CORS and the access log still see hits
+    # Outermost last. A cache hit is replayed right inside the access log: the stored answer already
+    # carries the CORS and security headers those layers added, and its path already passed their checks.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
                        expose_headers=EXPOSED, max_age=86400)
     app.add_middleware(SecurityMiddleware, settings=settings)  # limits, odd paths, security headers
+    app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)
     app.add_middleware(AccessLog, metrics=runtime.metrics)
     return app
 

@@ -62,6 +62,20 @@ def test_cors_never_allows_credentials(client: TestClient) -> None:
     assert "access-control-allow-credentials" not in pre.headers
 
 
+def test_cached_answers_carry_the_same_security_and_cors_headers(client: TestClient) -> None:
+    # The response cache replays answers outside the CORS and security middleware: a hit must carry
+    # what those layers added to the miss, and an answer stored for a CORS request must not be replayed
+    # to a request without Origin (and the other way round).
+    path = "/doc/network/rete-antiviolenza-asti"
+    for origin in ({"Origin": "https://portal.example"}, {}):
+        first, second = (client.get(path, headers={"Accept": "text/html", **origin}) for _ in range(2))
+        assert first.status_code == second.status_code == 200
+        for name in ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options", "etag"):
+            assert second.headers[name] == first.headers[name], name
+        assert ("access-control-allow-origin" in second.headers) == bool(origin)
+        assert second.headers.get("access-control-allow-origin") == first.headers.get("access-control-allow-origin")
+
+
 @pytest.mark.parametrize("accept", ["application/json", "text/plain", "text/html"])
 def test_a_bug_answers_500_without_trace_or_path(client: TestClient, accept: str) -> None:
     for path in ("/-/test-boom", "/-/test-store-boom"):

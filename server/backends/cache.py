@@ -99,9 +99,10 @@ class ResponseCache:
     """ASGI middleware: replays public, cacheable GET/HEAD responses of the current release from memory.
 
     The key is method, scheme, Host, path, query string, Accept and Accept-Language (the app's `Vary`;
-    scheme and Host because a few answers, like the Service Description, name the URL they were asked at). Conditional and
-    authorised requests go through to the app, which answers 304 itself. Placed inside the CORS and
-    access-log middleware, so those still run on every hit.
+    scheme and Host because a few answers, like the Service Description, name the URL they were asked at),
+    and whether the request has an `Origin` (CORS headers answer only those). Conditional and authorised
+    requests go through to the app, which answers 304 itself. Placed right inside the access log and outside
+    the CORS and security middleware: a stored answer carries their headers, so a hit skips them.
     """
 
     def __init__(self, app: ASGIApp, runtime: Any, max_entries: int = 20000, max_bytes: int = 128 << 20) -> None:
@@ -115,6 +116,7 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         accept = lang = host = b""
+        origin = False
         for name, value in scope["headers"]:
             if name in (b"if-none-match", b"if-modified-since", b"authorization", b"range", b"cookie"):
                 await self.app(scope, receive, send)
@@ -125,6 +127,8 @@ class ResponseCache:
                 lang = value
             elif name == b"host":
                 host = value
+            elif name == b"origin":
+                origin = True
         try:
             served = await self.runtime.served()
         except Exception:  # noqa: BLE001 - let the app answer (and report) whatever is wrong
@@ -133,7 +137,7 @@ class ResponseCache:
         if served.release.id != self._release:
             self.cache.clear()
             self._release = served.release.id
-        key = (scope["method"], scope.get("scheme"), host, scope["path"], scope["query_string"], accept, lang)
+        key = (scope["method"], scope.get("scheme"), host, scope["path"], scope["query_string"], accept, lang, origin)
         hit: _Stored | None = self.cache.get(key)
         if hit is not None:
             await send(hit.start)
