@@ -61,13 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, handle_unexpected)  # a bug: logged, answered without details
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(resources.router)  # first: most requests are /id/ and /doc/, and no other route starts so
     for module in (sparql, dataset, pages, site):
         app.include_router(module.router)
     app.include_router(releases.router(settings))
     if settings.submission_token:  # off by default: without a token the route does not exist
         app.include_router(submissions.router(settings))
     app.include_router(openapi.router)  # /-/openapi.json: the public routes only
-    app.include_router(resources.router)  # last: it answers every other path under the base
+    app.include_router(resources.fallback)  # last: it answers every other path under the base
     # Outermost last. A cache hit is replayed right inside the access log: the stored answer already
     # carries the CORS and security headers those layers added, and its path already passed their checks.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,

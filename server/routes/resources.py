@@ -17,7 +17,8 @@ from ..urls import Urls
 from ..void import about_graph
 from ..web import runtime
 
-router = APIRouter()
+router = APIRouter()  # /id/, /doc/, /graph/: matched first, they are most of the traffic
+fallback = APIRouter()  # any other path under the base: matched last
 HTML_PAGE_SIZE = 50
 RDF_INCOMING_LIMIT = 1000
 
@@ -94,7 +95,7 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-@router.api_route("/{path:path}", methods=["GET", "HEAD"])
+@fallback.api_route("/{path:path}", methods=["GET", "HEAD"])
 async def other(request: Request, path: str) -> Response:
     """Any other IRI under the base that the data describes (last route: everything else is a 404)."""
     rt = runtime(request)
