@@ -89,9 +89,9 @@ async def vocabulary_page(request: Request, served: Served, doc_iri: str, graph_
     for key, types in (("classes", CLASS_TYPES), ("properties", PROPERTY_TYPES), ("shapes", SHAPE_TYPES)):
         terms = await run_in_threadpool(_terms, served, graph_iri, types)
         if terms:
-            descs = [await served.look(served.data.describe, t, 0, 0) for t in terms]
+            descs = [await run_in_threadpool(served.data.describe, t, 0, 0) for t in terms]  # classes can be hubs
             sections.append({"key": key, "terms": [_term_entry(rt, d, lang) for d in descs]})
-    header = await served.look(served.data.describe, doc_iri, 0, 0)
+    header = await run_in_threadpool(served.data.describe, doc_iri, 0, 0)
     renderer = Renderer(rt.urls, header.labels, lang, prefixes(rt.settings.base_uri), served.data.graph_sources())
     return render(request, "vocabulary.html", {
         "lang": lang, "title": label(doc_iri, header.labels, lang), "iri": doc_iri, "header": renderer.view(header),

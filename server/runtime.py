@@ -41,16 +41,22 @@ class Served:
     cache: dict[str, Any] = field(default_factory=dict)
     published: str | None = None  # remote store: the release id `parita publish` recorded there
 
-    async def look(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run one bounded per-resource look-up: inline on the embedded store, in a thread on a remote one.
+    async def look(self, fn: Callable[..., T], *args: Any, heavy: bool = False) -> T:
+        """Run one per-resource look-up: inline on the embedded store, in a thread when `heavy` or remote.
 
-        Embedded look-ups take well under a millisecond; sending them to a thread cost more than that
-        (the hand-off, then the event loop waiting for the GIL): cold deref went from 663 to 906 req/s.
-        A remote store blocks on HTTP, so its look-ups still go to the thread pool.
+        Embedded look-ups of an ordinary resource take well under a millisecond; sending them to a thread
+        cost more than that (the hand-off, then the event loop waiting for the GIL): cold deref went from
+        663 to 906 req/s. A hub (`DataStore.is_hub`: the synthetic source at scale 4 has 107,853 incoming
+        links, 2 s to describe) would stall the event loop, and a remote store blocks on HTTP: those still
+        go to the thread pool, where the loop keeps getting the GIL between slices.
         """
-        if self.data.remote:
+        if heavy or self.data.remote:
             return await run_in_threadpool(fn, *args)
         return fn(*args)
+
+    def heavy(self, iri: str) -> bool:
+        """Whether describing `iri` belongs in a thread (see `look`)."""
+        return self.data.remote or self.data.is_hub(iri)
 
 
 def _release_for(settings: Settings, published: str | None) -> Release:

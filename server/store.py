@@ -23,6 +23,8 @@ Quad = ox.Quad
 GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
+#: Incoming links from which a resource counts as a hub: describing it sorts them all (seconds for 100k).
+HUB_LINKS = 1000
 #: Label look-ups kept per release (oldest forgotten first): ~10 MB, enough for every page's neighbours.
 LABEL_CACHE_ENTRIES = 20000
 Subject = ox.NamedNode | ox.BlankNode
@@ -91,6 +93,11 @@ class DataStore:
         node = ox.NamedNode(iri)
         return (next(self.store.quads_for_pattern(node, None, None), None) is not None
                 or next(self.store.quads_for_pattern(None, None, node), None) is not None)
+
+    def is_hub(self, iri: str) -> bool:
+        """True when at least HUB_LINKS statements point at `iri` (counted no further than that)."""
+        links = self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
+        return sum(1 for _ in itertools.islice(links, HUB_LINKS)) >= HUB_LINKS
 
     def has_subject(self, iri: str) -> bool:
         return next(self.store.quads_for_pattern(ox.NamedNode(iri), None, None), None) is not None

@@ -117,3 +117,25 @@ def test_every_uri_in_the_data_resolves(http: httpx.Client) -> None:
         if resp.status_code == 303:
             resp = http.get(resp.headers["location"], headers={"Accept": "text/turtle"})
         assert resp.status_code == 200, (iri, resp.status_code)
+
+
+def test_hub_documents_are_the_same_when_described_off_the_event_loop(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A hub (>= HUB_LINKS incoming links) is described in a thread instead of inline; the answer must not change.
+    from fastapi.testclient import TestClient
+
+    from server import store as store_module
+    from server.app import create_app
+
+    paths = ["/doc/organization/provincia-di-asti", "/doc/concept/thematic-area/violenza"]
+    answers = {}
+    for hub_links in (10**9, 1):
+        monkeypatch.setattr(store_module, "HUB_LINKS", hub_links)
+        with TestClient(create_app(settings)) as client:
+            served = client.portal.call(client.app.state.runtime.served)
+            assert all(served.heavy(BASE + "id/" + p[len("/doc/"):]) == (hub_links == 1) for p in paths)
+            for path in paths:
+                for accept in ("text/turtle", "text/html"):
+                    r = client.get(path, headers={"Accept": accept, "Accept-Language": "it"})
+                    assert r.status_code == 200, (path, accept)
+                    answers.setdefault((path, accept), set()).add(r.text)
+    assert all(len(bodies) == 1 for bodies in answers.values()), [k for k, v in answers.items() if len(v) > 1]

@@ -58,11 +58,15 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
     def rdf() -> list:  # type: ignore[type-arg]
         return served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
 
+    heavy = served.heavy(iri)
+
     async def html(lang: str) -> Response:
-        desc: Description = await served.look(served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE)
+        desc: Description = await served.look(served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE,
+                                              heavy=heavy)
         return resource_page(request, desc, doc_path, lang, page)
 
-    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}")
+    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}",
+                                   light=not heavy)
 
 
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"])
