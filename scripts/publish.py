@@ -7,7 +7,10 @@
 2. The staging graphs are counted and compared with the release; a difference stops the publish.
 3. One Update request, one transaction, switches: `MOVE` each staging graph onto its real name, `DROP`
    the graphs the previous release had and this one has not, and rewrite the control graph
-   (`urn:parita:control`: release id and graph list), which servers poll to follow the switch.
+   (`urn:parita:control`: release id, graph list and a fresh switch nonce), which servers poll to follow
+   the switch. The switch is bracketed by a "switching" mark, so that parita's readers, which follow
+   the protocol of `server/backends/switching.py`, never see part of it, even on Virtuoso (whose
+   readers otherwise can: it has no snapshot reads).
 
 Until step 3 the previous data serves unchanged; a failure drops the staging graphs and exits non-zero.
 """
@@ -18,6 +21,7 @@ import argparse
 import gzip
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +30,8 @@ import httpx
 import pyoxigraph as ox
 
 from server.backends.remote import (CONTROL_GRAPH, DATASET, HAS_GRAPH, HAS_RELEASE, RemoteQueryError,
-                                    SparqlClient, StoreUnavailable, published_release, retryable)
+                                    SparqlClient, StoreUnavailable, read_control, retryable)
+from server.backends.switching import HAS_SWITCH, MARK, UNMARK
 from server.config import Settings
 from server.errors import PublisherError
 from server.release import NQ_DUMP, Release
@@ -107,13 +112,14 @@ def insert_request(graph: str, quads: list[ox.Quad]) -> str:
     return f"INSERT {{ GRAPH <{graph}> {{\n{triples}}} }} WHERE {{}}"
 
 
-def switch_request(release_id: str, moves: dict[str, str], drop: list[str]) -> str:
+def switch_request(release_id: str, moves: dict[str, str], drop: list[str], nonce: str) -> str:
     """One Update request (one transaction) that makes the staged release the served one."""
     ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
     ops += [f"MOVE SILENT <{staging}> TO <{graph}>" for graph, staging in moves.items()]
     control = " ".join(f"<{DATASET}> <{HAS_GRAPH}> <{g}> ." for g in sorted(moves))
     ops.append(f"DROP SILENT GRAPH <{CONTROL_GRAPH}>")
-    ops.append(f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" . {control} }} }}')
+    ops.append(f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" ; '
+               f'<{HAS_SWITCH}> "{nonce}" . {control} }} }}')
     return " ;\n".join(ops)
 
 
@@ -152,7 +158,8 @@ class Publisher:
 
     def publish(self, release: Release, chunk: int = CHUNK) -> dict[str, int]:
         started = time.monotonic()
-        previous, old_graphs = published_release(self.reader)
+        previous, old_graphs = read_control(self.reader)  # the only writer: no switch can be under way
+        self.update(UNMARK)  # a killed publish's mark: its switch committed or rolled back long ago
         for stale in self.leftovers():  # from a publish that was killed half-way
             self.update(f"DROP SILENT GRAPH <{stale}>")
         by_graph: dict[str, list[ox.Quad]] = {}
@@ -170,7 +177,11 @@ class Publisher:
             if wrong:
                 raise PublishError(f"staged counts differ from the release (store, release): {wrong}")
             drop = sorted(set(old_graphs) - set(by_graph))
-            self.update(switch_request(release.id, staging, drop))
+            self.update(MARK)  # readers wait from here ...
+            try:
+                self.update(switch_request(release.id, staging, drop, uuid.uuid4().hex))
+            finally:
+                self.update(UNMARK)  # ... to here, and redo any read that overlapped
         except BaseException:
             self.say("publish failed: dropping the staging graphs; the previous data still serves")
             for s in staging.values():

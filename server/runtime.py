@@ -50,7 +50,9 @@ class Served:
         links, 2 s to describe) would stall the event loop, and a remote store blocks on HTTP: those still
         go to the thread pool, where the loop keeps getting the GIL between slices.
         """
-        if heavy or self.data.remote:
+        if self.data.remote:
+            return await run_in_threadpool(self.data.consistently, fn, *args)
+        if heavy:
             return await run_in_threadpool(fn, *args)
         return fn(*args)
 

@@ -9,9 +9,9 @@ one overrides the few primitives below (`outgoing`, `incoming`, `fetch_labels`, 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -20,6 +20,7 @@ from .query import Job, Outcome
 from .vocab import LABEL_PROPERTIES, OWL
 
 Quad = ox.Quad
+T = TypeVar("T")
 GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
@@ -93,6 +94,10 @@ class DataStore:
         node = ox.NamedNode(iri)
         return (next(self.store.quads_for_pattern(node, None, None), None) is not None
                 or next(self.store.quads_for_pattern(None, None, node), None) is not None)
+
+    def consistently(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` as of one release (a remote store may be switching; an embedded one never is)."""
+        return fn(*args)
 
     def is_hub(self, iri: str) -> bool:
         """True when at least HUB_LINKS statements point at `iri` (counted no further than that)."""

@@ -143,9 +143,7 @@ def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> 
                      "xa_persistent_file": folder / "virtuoso.pxa"},
         "TempDatabase": {"DatabaseFile": folder / "virtuoso-temp.db", "TransactionFile": folder / "virtuoso-temp.trx"},
         "Parameters": {"ServerPort": f"127.0.0.1:{sql_port}",
-                       "DirsAllowed": f"., {folder}, /usr/share/virtuoso-opensource-7/vad",
-                       # REPEATABLE READ: a reader never sees part of a publish's switch (see README)
-                       "DefaultIsolation": "4"},
+                       "DirsAllowed": f"., {folder}, /usr/share/virtuoso-opensource-7/vad"},
         "HTTPServer": {"ServerPort": f"127.0.0.1:{http_port}"},
     }
     section, out = "", []

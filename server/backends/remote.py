@@ -7,6 +7,9 @@ The release's graphs are those `parita publish` recorded in the control graph, e
 
 When the store cannot be reached, every read raises `StoreUnavailable` (503 with Retry-After); nothing is
 cached from a failed request, so the server recovers by itself when the store comes back.
+
+User queries, document look-ups and the control-graph poll are read with the switch protocol of
+`switching.py`, so they never see part of a release switch, on Virtuoso either.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pyoxigraph as ox
@@ -33,12 +36,13 @@ from ..workers import PoolStats
 from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term
 from ..vocab import LABEL_PROPERTIES, OWL
+from .switching import (CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read,
+                        state_of)
 
-CONTROL_GRAPH = "urn:parita:control"
-DATASET = "urn:parita:dataset"
 HAS_GRAPH = "urn:parita:graph"
 HAS_RELEASE = "urn:parita:release"
 RETRY_AFTER = "5"
+T = TypeVar("T")
 RETRIES = 3
 JSON_RESULTS = "application/sparql-results+json"
 RDF_RESULTS = "application/n-triples, text/turtle;q=0.9"
@@ -157,15 +161,27 @@ class SparqlClient:
         return response
 
     def select(self, query: str, dataset: bool = True) -> list[dict[str, Term]]:
-        parsed = parse_json_results(self.post(query, JSON_RESULTS, dataset).content)
-        if isinstance(parsed, bool):
-            raise StoreUnavailable("The store answered a SELECT with a boolean.")
-        variables, rows = parsed
-        return [{v: t for v, t in zip(variables, row) if t is not None} for row in rows]
+        return rows_of(self.post(query, JSON_RESULTS, dataset).content)
+
+    def switch_state(self) -> SwitchState:
+        return state_of(self.select(STATE_QUERY, dataset=False))
+
+    def consistently(self, read: Callable[[], T]) -> T:
+        """`read()` (any number of requests) as of one release: never across a `parita publish` switch."""
+        return consistent_read(self.switch_state, read, self.timeout)
 
     def ask(self, query: str) -> bool:
         parsed = parse_json_results(self.post(query, JSON_RESULTS).content)
         return bool(parsed) if isinstance(parsed, bool) else bool(parsed[1])
+
+
+def rows_of(body: bytes) -> list[dict[str, Term]]:
+    """SELECT results (SPARQL JSON) as one dict per row, unbound variables left out."""
+    parsed = parse_json_results(body)
+    if isinstance(parsed, bool):
+        raise StoreUnavailable("The store answered a SELECT with a boolean.")
+    variables, rows = parsed
+    return [{v: t for v, t in zip(variables, row) if t is not None} for row in rows]
 
 
 def retryable(response: httpx.Response) -> bool:
@@ -192,6 +208,11 @@ class RemoteQueryError(Exception):
 
 def published_release(client: SparqlClient) -> tuple[str | None, tuple[str, ...]]:
     """(release id, graphs) recorded by `parita publish` in the control graph; (None, ()) if none."""
+    return client.consistently(lambda: read_control(client))
+
+
+def read_control(client: SparqlClient) -> tuple[str | None, tuple[str, ...]]:
+    """`published_release` without the switch protocol: for the publisher, the only writer."""
     rows = client.select(f"SELECT ?r ?g {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> ?r ; "
                          f"<{HAS_GRAPH}> ?g }} }}", dataset=False)
     if not rows:
@@ -220,6 +241,9 @@ class RemoteDataStore(DataStore):
     """The same look-ups as the embedded DataStore, each one or two SPARQL requests."""
 
     remote = True  # every look-up is an HTTP request: keep it off the event loop
+
+    def consistently(self, fn: Callable[..., T], *args: Any) -> T:
+        return self.client.consistently(lambda: fn(*args))
 
     def __init__(self, client: SparqlClient) -> None:
         super().__init__(_Patterns(client))  # type: ignore[arg-type]
@@ -327,16 +351,28 @@ class RemoteRunner:
             data["default-graph-uri"] = data["named-graph-uri"] = list(self.graphs)
         return data
 
+    async def _post(self, data: dict[str, str | list[str]], accept: str) -> httpx.Response:
+        for attempt in range(RETRIES + 1):
+            response = await self._http.post(self.query_url, data=data, headers={"Accept": accept})
+            if not (attempt < RETRIES and retryable(response)):
+                break
+            await asyncio.sleep(0.05 * (attempt + 1))
+        return response
+
+    async def _switch_state(self) -> SwitchState:
+        response = await self._post({"query": STATE_QUERY}, JSON_RESULTS)
+        if response.status_code >= 400:
+            raise StoreUnavailable(f"The SPARQL store answered {response.status_code} to the release check.",
+                                   headers={"Retry-After": RETRY_AFTER})
+        return state_of(rows_of(response.content))
+
     async def run(self, job: Job) -> Outcome:
         form = inspect_query(job.query).form
         accept = RDF_RESULTS if form in ("CONSTRUCT", "DESCRIBE") else JSON_RESULTS
         self.stats.queries += 1
         try:
-            for attempt in range(RETRIES + 1):
-                response = await self._http.post(self.query_url, data=self._form(job), headers={"Accept": accept})
-                if not (attempt < RETRIES and retryable(response)):
-                    break
-                await asyncio.sleep(0.05 * (attempt + 1))
+            response = await consistent_aread(self._switch_state, lambda: self._post(self._form(job), accept),
+                                              self.timeout)
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 self.stats.unavailable += 1

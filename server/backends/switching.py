@@ -1,0 +1,114 @@
+"""How readers of a remote store never see a mix of two releases, even on a store without snapshot reads.
+
+`parita publish` switches releases with one SPARQL Update transaction. Oxigraph server shows a
+transaction to readers all at once; Virtuoso 7 does not: it has no snapshot reads, so a query that runs
+while the switch commits can count part of each release (measured at every isolation level: 6 to 48
+answers in a few thousand, see the README). So the publisher and the readers follow a protocol, like a
+seqlock:
+
+- publisher: mark `urn:parita:switching` (one triple: when the switch began, by the store's clock), run
+  the switch transaction, which also writes a fresh nonce into the control graph, then remove the mark;
+- reader: read the state (mark, nonce) before and after each read; a read that began during a switch,
+  or whose state changed meanwhile, is thrown away and done again, for a bounded time.
+
+A read that saw part of a switch necessarily overlapped the switch transaction, which lies entirely
+inside the time the mark was present and ends with a new nonce, so its "after" state differs from its
+"before" state. A mark older than `STALE_AFTER` seconds is a killed publisher's: its transaction has
+either committed or been rolled back by then, so readers ignore it (the next publish removes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from ..errors import PublisherError
+
+T = TypeVar("T")
+CONTROL_GRAPH = "urn:parita:control"
+DATASET = "urn:parita:dataset"
+SWITCH_GRAPH = "urn:parita:switching"
+SWITCHING_SINCE = "urn:parita:switchingSince"
+HAS_SWITCH = "urn:parita:switch"
+STALE_AFTER = 300.0
+POLL = 0.1
+STATE_QUERY = f"""SELECT ?since ?switch (NOW() AS ?now) {{
+  {{ GRAPH <{SWITCH_GRAPH}> {{ <{DATASET}> <{SWITCHING_SINCE}> ?since }} }}
+  UNION {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_SWITCH}> ?switch }} }}
+}}"""
+MARK = (f"INSERT {{ GRAPH <{SWITCH_GRAPH}> {{ <{DATASET}> <{SWITCHING_SINCE}> ?now }} }} "
+        f"WHERE {{ BIND(NOW() AS ?now) }}")
+UNMARK = f"DROP SILENT GRAPH <{SWITCH_GRAPH}>"
+
+
+class Switching(PublisherError):
+    """The store stayed in the middle of a release switch for longer than the read could wait."""
+
+    status = 503
+    title = "Store switching releases"
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """What a reader compares before and after a read."""
+
+    busy: bool  # a switch is under way
+    token: tuple[str, ...]  # the marks and nonces seen: any switch since changes it
+
+
+def state_of(rows: list[dict[str, Any]]) -> SwitchState:
+    """The state from `STATE_QUERY`'s rows (terms with a `.value`)."""
+    marks = sorted(str(r["since"].value) for r in rows if "since" in r)
+    nonces = sorted(str(r["switch"].value) for r in rows if "switch" in r)
+    now = next((str(r["now"].value) for r in rows if "now" in r), None)
+    busy = any(_age(mark, now) < STALE_AFTER for mark in marks)
+    return SwitchState(busy, tuple(f"mark {m}" for m in marks) + tuple(f"switch {n}" for n in nonces))
+
+
+def _age(mark: str, now: str | None) -> float:
+    """Seconds between two xsd:dateTime values of the store's clock; 0 (fresh) when unreadable."""
+    try:
+        start, end = _utc(mark), _utc(now or "")
+    except ValueError:
+        return 0.0
+    return (end - start).total_seconds()
+
+
+def _utc(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def consistent_read(state: Callable[[], SwitchState], read: Callable[[], T], wait: float) -> T:
+    """`read()` once no switch is under way and none happened during it; Switching after `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        before = state()
+        if not before.busy:
+            result = read()
+            if state() == before:
+                return result
+        if time.monotonic() > deadline:
+            raise Switching("The store is switching to another release; try again in a moment.",
+                            headers={"Retry-After": "2"})
+        time.sleep(POLL)
+
+
+async def consistent_aread(state: Callable[[], Awaitable[SwitchState]], read: Callable[[], Awaitable[T]],
+                           wait: float) -> T:
+    """`consistent_read` for the event loop."""
+    deadline = time.monotonic() + wait
+    while True:
+        before = await state()
+        if not before.busy:
+            result = await read()
+            if await state() == before:
+                return result
+        if time.monotonic() > deadline:
+            raise Switching("The store is switching to another release; try again in a moment.",
+                            headers={"Retry-After": "2"})
+        await asyncio.sleep(POLL)
