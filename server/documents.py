@@ -26,9 +26,9 @@ def pick_format(request: Request, fixed: Format | None, offered: Sequence[Format
 
 
 async def document_response(request: Request, served: Served, doc_path: str, fmt: Format, fixed: bool,
-                            triples: TriplesFn, html: HtmlFn, variant: str = "", light: bool = False) -> Response:
+                            triples: TriplesFn, html: HtmlFn, variant: str = "", heavy: bool = True) -> Response:
     """One representation of the document at `doc_path`; `variant` distinguishes pages of one document.
-    `light`: the caller knows `triples` is a quick, bounded look-up, so it runs inline (see `Served.look`)."""
+    `heavy=False`: the caller knows `triples` is a quick, bounded look-up, so it runs inline (see `Served.look`)."""
     lang = language(request) if fmt.name == "html" else ""
     headers = {"Vary": "Accept, Accept-Language", "Cache-Control": DOC_CACHE,
                "Link": alternate_links(doc_path, DOCUMENT_FORMATS)}
@@ -43,6 +43,6 @@ async def document_response(request: Request, served: Served, doc_path: str, fmt
         response.headers.update(headers)
         return response
     base = request.app.state.runtime.settings.base_uri
-    body = await served.look(lambda: write_triples(triples(), fmt, prefixes(base)), heavy=not light)
+    body = await served.look(lambda: write_triples(triples(), fmt, prefixes(base)), heavy=heavy)
     return Response(body, media_type=content_type(fmt), headers=headers)
 

@@ -7,12 +7,16 @@ The default graph is the union of all named graphs unless the request names a da
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from .formats import BY_NAME
 from .results import write_boolean, write_rows, write_triples
+
+#: Functions whose value changes between runs: such results get no validators and are never cached.
+VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from scripts.publish import PublishError, Target, main, publish
 from server.backends import switching
 from server.backends.remote import RemoteRunner, SparqlClient, published_release
 from server.backends.switching import Switching
-from server.query import Job
+from server.query import Job, Outcome
 from server.config import Settings
 from server.release import Release
 from tests.conftest import write_release
@@ -72,16 +72,19 @@ def graph_names() -> tuple[str, ...]:
     return tuple(f"{BASE}graph/part-{g}" for g in range(GRAPHS))
 
 
+def counts_of(outcome: Outcome) -> dict[str, int]:
+    """Version → tagged triples, from the SPARQL JSON answer parita's runner gave."""
+    assert outcome.error is None, outcome.message
+    return {r["v"]["value"]: int(r["n"]["value"]) for r in json.loads(outcome.body)["results"]["bindings"]}
+
+
 def parita_counts(engine: Any) -> Callable[[], dict[str, int]]:
     """A reader that counts as parita's server does for a user query (RemoteRunner, switch protocol)."""
     runner = RemoteRunner(engine.query_url, graph_names(), timeout=30.0)
     loop = asyncio.new_event_loop()
 
     def read() -> dict[str, int]:
-        outcome = loop.run_until_complete(runner.run(Job(COUNT_VERSIONS, "json")))
-        assert outcome.error is None, outcome.message
-        rows = json.loads(outcome.body)["results"]["bindings"]
-        return {r["v"]["value"]: int(r["n"]["value"]) for r in rows}
+        return counts_of(loop.run_until_complete(runner.run(Job(COUNT_VERSIONS, "json"))))
 
     read.close = lambda: (loop.run_until_complete(runner.close()), loop.close())  # type: ignore[attr-defined]
     return read
@@ -90,11 +93,9 @@ def parita_counts(engine: Any) -> Callable[[], dict[str, int]]:
 async def count_once(engine: Any, timeout: float = 30.0) -> dict[str, int]:
     runner = RemoteRunner(engine.query_url, graph_names(), timeout=timeout)
     try:
-        outcome = await runner.run(Job(COUNT_VERSIONS, "json"))
+        return counts_of(await runner.run(Job(COUNT_VERSIONS, "json")))
     finally:
         await runner.close()
-    assert outcome.error is None, outcome.message
-    return {r["v"]["value"]: int(r["n"]["value"]) for r in json.loads(outcome.body)["results"]["bindings"]}
 
 
 def direct_counts(engine: Any) -> Callable[[], dict[str, int]]:

@@ -5,7 +5,6 @@ Both are bounded (entries and bytes) and forget everything when the served relea
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -13,11 +12,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..query import Job, Outcome
+from ..query import VOLATILE, Job, Outcome
 from ..store import QueryRunner
 
-#: Functions whose value changes between runs: such results are never cached.
-VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 MAX_BODY = 1 << 20
 
 

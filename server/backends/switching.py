@@ -83,6 +83,12 @@ def _utc(value: str) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def _give_up_after(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise Switching("The store is switching to another release; try again in a moment.",
+                        headers={"Retry-After": "2"})
+
+
 def consistent_read(state: Callable[[], SwitchState], read: Callable[[], T], wait: float) -> T:
     """`read()` once no switch is under way and none happened during it; Switching after `wait` seconds."""
     deadline = time.monotonic() + wait
@@ -92,15 +98,13 @@ def consistent_read(state: Callable[[], SwitchState], read: Callable[[], T], wai
             result = read()
             if state() == before:
                 return result
-        if time.monotonic() > deadline:
-            raise Switching("The store is switching to another release; try again in a moment.",
-                            headers={"Retry-After": "2"})
+        _give_up_after(deadline)
         time.sleep(POLL)
 
 
 async def consistent_aread(state: Callable[[], Awaitable[SwitchState]], read: Callable[[], Awaitable[T]],
                            wait: float) -> T:
-    """`consistent_read` for the event loop."""
+    """`consistent_read` for the event loop (the same loop: the two differ only in how they wait)."""
     deadline = time.monotonic() + wait
     while True:
         before = await state()
@@ -108,7 +112,5 @@ async def consistent_aread(state: Callable[[], Awaitable[SwitchState]], read: Ca
             result = await read()
             if await state() == before:
                 return result
-        if time.monotonic() > deadline:
-            raise Switching("The store is switching to another release; try again in a moment.",
-                            headers={"Retry-After": "2"})
+        _give_up_after(deadline)
         await asyncio.sleep(POLL)

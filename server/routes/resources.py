@@ -66,7 +66,7 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
         return resource_page(request, desc, doc_path, lang, page)
 
     return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}",
-                                   light=not heavy)
+                                   heavy=heavy)
 
 
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"])

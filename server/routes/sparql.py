@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
@@ -13,7 +12,7 @@ from ..errors import BadRequest, MethodNotAllowed, PublisherError, QuerySyntaxEr
 from ..formats import BY_NAME, CONSTRUCT_FORMATS, DOCUMENT_FORMATS, RESULT_FORMATS, Format
 from ..guard import QueryInfo, inspect_query
 from ..negotiation import choose
-from ..query import Job, Outcome
+from ..query import VOLATILE, Job, Outcome
 from ..responses import conditional, content_type
 from ..results import write_triples
 from ..service_description import service_description
@@ -23,8 +22,6 @@ from ..web import render, runtime
 from ..examples import examples
 
 router = APIRouter()
-#: Functions whose value changes between runs: such results get no validators and are not cached.
-VOLATILE = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 HTML = BY_NAME["html"]
 OFFERED: dict[str, tuple[Format, ...]] = {
     "SELECT": RESULT_FORMATS + (HTML,),
