@@ -3,35 +3,24 @@ passes for one resource of every class, and every internal link of every HTML pa
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import BASE, LiveServer, start_server, stop_server
-from server.config import Settings
+from conftest import BASE, LiveServer
 from test_html import crawl
 from test_server_conformance import CHECKER, one_resource_per_class
 
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    if importlib.util.find_spec("scripts.build") is None:
-        pytest.skip("scripts.build is not available: cannot build the real data")
-    from scripts.build import build
-
-    tmp = tmp_path_factory.mktemp("real")
-    settings = Settings(build_dir=tmp / "build", sparql_timeout=10.0)
-    build(settings)
-    server = start_server(settings, tmp / "uvicorn.log")
-    yield server
-    stop_server(server)
+@pytest.fixture
+def real_server(site_server: LiveServer) -> LiveServer:
+    """The session's server over the real data (conftest.site_server): read-only, so shared with the site tests."""
+    return site_server
 
 
 def test_checker_on_every_class(real_server: LiveServer, tmp_path: Path) -> None:
