@@ -2,13 +2,14 @@
 
 1. Every named graph of the release is written into a staging graph `urn:parita:staging:<release>:<n>` with
    SPARQL 1.1 Update (`INSERT { GRAPH … { … } } WHERE {}`; each request holds whole blank-node groups,
-   since blank node labels are scoped to one request). Readers do not see staging graphs: the server names
-   the release's graphs in every request, and the staging names are not among them.
+   since blank node labels are scoped to one request; a request the store refuses is split in two).
+   Readers do not see staging graphs: the server names the release's graphs in every request, and the
+   staging names are not among them.
 2. The staging graphs are counted and compared with the release; a difference stops the publish.
 3. One Update request, one transaction, switches: `MOVE` each staging graph onto its real name, `DROP`
    the graphs the previous release had and this one has not, and rewrite the control graph
    (`urn:parita:control`: release id, graph list and a fresh switch nonce), which servers poll to follow
-   the switch. The switch is bracketed by a "switching" mark, so that parita's readers, which follow
+   the switch. The switch is bracketed by a "switching" mark, renewed while it runs, so that parita's readers, which follow
    the protocol of `server/backends/switching.py`, never see part of it, even on Virtuoso (whose
    readers otherwise can: it has no snapshot reads).
 
@@ -20,8 +21,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import sys
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +34,8 @@ import pyoxigraph as ox
 
 from server.backends.remote import (CONTROL_GRAPH, DATASET, HAS_GRAPH, HAS_RELEASE, RemoteQueryError,
                                     SparqlClient, StoreUnavailable, read_control, retryable)
-from server.backends.switching import HAS_SWITCH, MARK, UNMARK
+from server.backends.switching import (HAS_SWITCH, HEARTBEAT, MARK, POLL, STALE_AFTER, STATE_QUERY, UNMARK,
+                                      state_of)
 from server.config import Settings
 from server.errors import PublisherError
 from server.release import NQ_DUMP, Release
@@ -45,6 +49,10 @@ Progress = Callable[[str], None]
 
 class PublishError(Exception):
     """The publish stopped; the store still serves what it served before."""
+
+
+class Rejected(PublishError):
+    """The store refused an Update request (a 4xx answer): a mistake in it, or more than the store takes at once."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,34 @@ class Publisher:
                 break
             time.sleep(0.1 * (attempt + 1))
         if r.status_code >= 300:
-            raise PublishError(f"{self.target.update_url} answered {r.status_code}: {r.text[:600]}")
+            error = Rejected if 400 <= r.status_code < 500 else PublishError
+            raise error(f"{self.target.update_url} answered {r.status_code}: {r.text[:600]}")
+
+    def stage(self, graph: str, quads: list[ox.Quad], size: int) -> int:
+        """Insert `quads` into `graph` in requests of at most `size` triples; a request the store refuses is
+        split in two and sent again (Virtuoso turns each request into SQL and refuses one that makes over
+        10,000 lines, which 2,000 triples with many literals do), and the smaller size is kept for the
+        rest. A refusal of one indivisible request is a real mistake and stops the publish. Returns the
+        size that worked."""
+        pending = deque(chunks(quads, size))
+        while pending:
+            batch = pending.popleft()
+            try:
+                self.update(insert_request(graph, batch))
+            except Rejected:
+                halves = list(chunks(batch, max(1, len(batch) // 2)))
+                if len(halves) == 1:
+                    raise
+                size = min(size, max(1, len(batch) // 2))
+                pending.extendleft(reversed(halves))
+        return size
+
+    def wait_for_stale_marks(self) -> None:
+        """A publisher killed seconds ago may have left its switch running in the store: wait until its
+        marks are stale, as readers do, before removing them."""
+        deadline = time.monotonic() + STALE_AFTER + 2.0
+        while state_of(self.reader.select(STATE_QUERY, dataset=False)).busy and time.monotonic() < deadline:
+            time.sleep(POLL)
 
     def count(self, graph: str) -> int:
         rows = self.reader.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=False)
@@ -159,7 +194,8 @@ class Publisher:
     def publish(self, release: Release, chunk: int = CHUNK) -> dict[str, int]:
         started = time.monotonic()
         previous, old_graphs = read_control(self.reader)  # the only writer: no switch can be under way
-        self.update(UNMARK)  # a killed publish's mark: its switch committed or rolled back long ago
+        self.wait_for_stale_marks()
+        self.update(UNMARK)  # a killed publish's marks, no longer renewed
         for stale in self.leftovers():  # from a publish that was killed half-way
             self.update(f"DROP SILENT GRAPH <{stale}>")
         by_graph: dict[str, list[ox.Quad]] = {}
@@ -170,18 +206,23 @@ class Publisher:
         self.say(f"staging {sum(map(len, by_graph.values()))} quads in {len(by_graph)} graphs (previous: {previous})")
         try:
             for graph, quads in by_graph.items():
-                for batch in chunks(quads, chunk):
-                    self.update(insert_request(staging[graph], batch))
+                chunk = self.stage(staging[graph], quads, chunk)
             counts = {g: self.count(staging[g]) for g in by_graph}
             wrong = {g: (n, len(set(by_graph[g]))) for g, n in counts.items() if n != len(set(by_graph[g]))}
             if wrong:
                 raise PublishError(f"staged counts differ from the release (store, release): {wrong}")
             drop = sorted(set(old_graphs) - set(by_graph))
+            staged = time.monotonic() - started
             self.update(MARK)  # readers wait from here ...
             try:
-                self.update(switch_request(release.id, staging, drop, uuid.uuid4().hex))
+                with Renewal(self.target) as renewal:
+                    self.update(switch_request(release.id, staging, drop, uuid.uuid4().hex))
+                switched = time.monotonic() - started - staged
             finally:
                 self.update(UNMARK)  # ... to here, and redo any read that overlapped
+            if renewal.longest_gap >= STALE_AFTER:
+                self.say(f"warning: the switching mark went {renewal.longest_gap:.1f} s without renewal, so readers "
+                         f"may have stopped waiting for the switch (they wait {STALE_AFTER:.0f} s)")
         except BaseException:
             self.say("publish failed: dropping the staging graphs; the previous data still serves")
             for s in staging.values():
@@ -190,8 +231,41 @@ class Publisher:
                 except PublishError:
                     pass
             raise
-        self.say(f"release {release.id} published in {time.monotonic() - started:.1f} s")
+        self.say(f"release {release.id} published in {time.monotonic() - started:.1f} s "
+                 f"(staged in {staged:.2f} s, switched in {switched:.2f} s)")
         return counts
+
+
+class Renewal:
+    """Renews the switching mark every `HEARTBEAT` seconds from a thread, on its own connection, while
+    the switch request runs; notes the longest time between two renewals (the first starts at the mark)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.stop = threading.Event()
+        self.longest_gap = 0.0
+        self.thread = threading.Thread(target=self.renew, name="parita-switch-renewal", daemon=True)
+
+    def renew(self) -> None:
+        last = time.monotonic()
+        with httpx.Client(timeout=self.target.timeout, auth=self.target.auth()) as http:
+            while not self.stop.wait(HEARTBEAT):
+                try:
+                    ok = http.post(self.target.update_url, data={"update": MARK}).status_code < 300
+                except httpx.HTTPError:
+                    ok = False
+                now = time.monotonic()
+                if ok:
+                    self.longest_gap, last = max(self.longest_gap, now - last), now
+        self.longest_gap = max(self.longest_gap, time.monotonic() - last)
+
+    def __enter__(self) -> Renewal:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def publish(release: Release, target: Target, say: Progress | None = None, chunk: int = CHUNK) -> dict[str, int]:
