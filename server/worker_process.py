@@ -28,6 +28,15 @@ def worker_main(release_dir: str, conn: Connection, mode: str = "memory") -> Non
         conn.send(run_job(store, job))
 
 
+def _leave_stopping_to_the_parent() -> None:
+    """Ignore SIGINT and SIGTERM: a terminal's Ctrl-C or systemd's stop reaches the whole process group,
+    and a worker that died at once would fail the queries the server is still finishing while it shuts
+    down. The server stops its workers itself (closing their socket or killing them), after its last
+    answer; if it dies, the kernel kills them (below)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _die_with_parent() -> None:
     """Linux: get SIGKILL when the web process dies, even by kill -9, instead of finishing a runaway query."""
     try:
@@ -37,5 +46,6 @@ def _die_with_parent() -> None:
 
 
 if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD (see workers.py)
+    _leave_stopping_to_the_parent()
     _die_with_parent()
     worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2])
