@@ -47,7 +47,7 @@ class Served:
         Embedded look-ups of an ordinary resource take well under a millisecond; sending them to a thread
         cost more than that (the hand-off, then the event loop waiting for the GIL): cold deref went from
         663 to 906 req/s. A hub (`DataStore.is_hub`: the synthetic source at scale 4 has 107,853 incoming
-        links, 2 s to describe) would stall the event loop, and a remote store blocks on HTTP: those still
+        links, 0.5 s to describe on disk) would stall the event loop, and a remote store blocks on HTTP: those still
         go to the thread pool, where the loop keeps getting the GIL between slices.
         """
         if self.data.remote:

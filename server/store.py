@@ -26,6 +26,7 @@ GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
 #: Incoming links from which a resource counts as a hub: describing it sorts them all (seconds for 100k).
 HUB_LINKS = 1000
+SORTED_INCOMING = 1000  # a resource with more incoming links than this pages them unsorted (`incoming_page`)
 #: Label look-ups kept per release (oldest forgotten first): ~10 MB, enough for every page's neighbours.
 LABEL_CACHE_ENTRIES = 20000
 Subject = ox.NamedNode | ox.BlankNode
@@ -61,6 +62,10 @@ class Description:
             for prop, lit in pairs:
                 seen[ox.Triple(ox.NamedNode(iri), prop, lit)] = None
         return list(seen)
+
+
+def sorted_incoming(quads: list[ox.Quad]) -> list[ox.Quad]:
+    return sorted(quads, key=lambda q: (q.predicate.value, str(q.subject)))
 
 
 class DataStore:
@@ -123,7 +128,8 @@ class DataStore:
 
     def describe(self, iri: str, offset: int = 0, limit: int = 100) -> Description:
         """Outgoing quads (blank nodes closed), one page of incoming quads, labels of every linked IRI."""
-        return self.assemble(iri, self.outgoing(iri), self.incoming(iri), offset, limit)
+        page, total = self.incoming_page(iri, offset, limit)
+        return self.assemble(iri, self.outgoing(iri), page, total, offset, limit)
 
     def outgoing(self, iri: str) -> list[ox.Quad]:
         """Quads whose subject is `iri`, plus those of the blank nodes reached from it."""
@@ -131,14 +137,27 @@ class DataStore:
 
     def incoming(self, iri: str) -> list[ox.Quad]:
         """Quads whose object is `iri`, from named subjects."""
-        return [q for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
-                if not isinstance(q.subject, ox.BlankNode)]
+        return list(self._named_incoming(iri))
 
-    def assemble(self, iri: str, outgoing: list[ox.Quad], incoming: list[ox.Quad], offset: int,
+    def _named_incoming(self, iri: str) -> Iterator[ox.Quad]:
+        return (q for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
+                if not isinstance(q.subject, ox.BlankNode))
+
+    def incoming_page(self, iri: str, offset: int, limit: int) -> tuple[list[ox.Quad], int]:
+        """One page of the incoming quads, and how many there are in all. Pages of an ordinary resource
+        are sorted by property and subject. A hub's are in the store's index order, which a release
+        fixes: sorting the synthetic source's 107,853 links to show 50 took 1.7 s at scale 4."""
+        links = self._named_incoming(iri)
+        head = list(itertools.islice(links, SORTED_INCOMING))
+        if len(head) < SORTED_INCOMING:
+            return sorted_incoming(head)[offset: offset + limit], len(head)
+        page = list(itertools.islice(itertools.chain(head, links), offset, offset + limit))
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s ?p <{iri}> FILTER(!isBlank(?s)) }} }}")
+        return page, int(rows[0]["n"].value)
+
+    def assemble(self, iri: str, outgoing: list[ox.Quad], page: list[ox.Quad], total: int, offset: int,
                  limit: int) -> Description:
-        incoming = sorted(incoming, key=lambda q: (q.predicate.value, str(q.subject)))
-        page = incoming[offset: offset + limit]
-        desc = Description(iri, outgoing, page, len(incoming), offset, limit)
+        desc = Description(iri, outgoing, page, total, offset, limit)
         linked = {q.predicate.value for q in outgoing + page}
         linked |= {t.value for q in outgoing for t in (q.object,) if isinstance(t, ox.NamedNode)}
         linked |= {q.subject.value for q in page if isinstance(q.subject, ox.NamedNode)}

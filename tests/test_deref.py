@@ -139,3 +139,27 @@ def test_hub_documents_are_the_same_when_described_off_the_event_loop(settings, 
                     assert r.status_code == 200, (path, accept)
                     answers.setdefault((path, accept), set()).add(r.text)
     assert all(len(bodies) == 1 for bodies in answers.values()), [k for k, v in answers.items() if len(v) > 1]
+
+
+@pytest.mark.parametrize("sorted_up_to", [10**9, 2])
+def test_incoming_pages_cover_every_link_once(settings, monkeypatch, sorted_up_to: int) -> None:  # type: ignore[no-untyped-def]
+    # Up to SORTED_INCOMING links are sorted before paging; past it (a hub) pages follow the store's index
+    # order and the total is counted by the store: either way the pages hold every link exactly once.
+    from server import store as store_module
+    from server.release import Release
+
+    monkeypatch.setattr(store_module, "SORTED_INCOMING", sorted_up_to)
+    data = store_module.DataStore(Release.open(settings.current_release).open_store("memory"))
+    rows = data.select('SELECT ?o (COUNT(*) AS ?n) { ?s ?p ?o FILTER(isIRI(?o) && !isBlank(?s)) } '
+                       'GROUP BY ?o ORDER BY DESC(?n) LIMIT 1')
+    iri, expected = rows[0]["o"].value, int(rows[0]["n"].value)
+    assert expected > 5
+    everything = data.incoming(iri)
+    pages = []
+    for offset in range(0, expected + 2, 2):
+        page, total = data.incoming_page(iri, offset, 2)
+        assert total == expected == len(everything)
+        pages.extend(page)
+    assert len(pages) == expected and set(pages) == set(everything)
+    if sorted_up_to > expected:
+        assert pages == sorted(pages, key=lambda q: (q.predicate.value, str(q.subject)))

@@ -34,7 +34,7 @@ from ..guard import inspect_query
 from ..query import Job, Outcome
 from ..workers import PoolStats
 from ..results import write_boolean, write_rows, write_triples
-from ..store import DataStore, Term
+from ..store import DataStore, Term, sorted_incoming
 from ..vocab import LABEL_PROPERTIES, OWL
 from .switching import (CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read,
                         state_of)
@@ -292,6 +292,10 @@ class RemoteDataStore(DataStore):
         rows = self.select(f"SELECT ?g ?s ?p {{ GRAPH ?g {{ ?s ?p <{iri}> FILTER(!isBlank(?s)) }} }}")
         node = ox.NamedNode(iri)
         return [ox.Quad(r["s"], r["p"], node, r["g"]) for r in rows]  # type: ignore[arg-type]
+
+    def incoming_page(self, iri: str, offset: int, limit: int) -> tuple[list[ox.Quad], int]:
+        everything = sorted_incoming(self.incoming(iri))  # one request: page and total agree
+        return everything[offset: offset + limit], len(everything)
 
     def fetch_labels(self, iris: Sequence[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
         found: dict[str, dict[str, set[ox.Literal]]] = {}
