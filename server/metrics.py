@@ -5,6 +5,7 @@ https://prometheus.io/docs/instrumenting/exposition_formats/
 from __future__ import annotations
 
 import bisect
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -48,7 +49,11 @@ class Metrics:
         lines.append(f"parita_http_request_duration_seconds_sum {self.latency_sum:.6f}")
         lines.append(f"parita_http_request_duration_seconds_count {self.latency_count}")
         extra = {"parita_http_cache_hits_total": ("counter", "Conditional requests answered 304 Not Modified.",
-                                                  float(self.cache_hits)), **extra}
+                                                  float(self.cache_hits)),
+                 "parita_gc_frozen_objects": ("gauge", "Objects built at startup, kept out of garbage collections.",
+                                              float(gc.get_freeze_count())),
+                 "parita_gc_full_collections_total": ("counter", "Full (generation 2) garbage collections.",
+                                                      float(gc.get_stats()[2]["collections"])), **extra}
         for name, (kind, help_text, value) in extra.items():
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value:g}"]
         return "\n".join(lines) + "\n"

@@ -25,8 +25,15 @@ def test_metrics_count_requests_and_cache_hits(http: httpx.Client) -> None:
     assert "parita_http_request_duration_seconds_bucket" in text
     hits = next(line for line in text.splitlines() if line.startswith("parita_http_cache_hits_total "))
     assert float(hits.split()[1]) >= 1
-    for name in ("parita_sparql_queries_total", "parita_sparql_timeouts_total"):
+    for name in ("parita_sparql_queries_total", "parita_sparql_timeouts_total", "parita_gc_full_collections_total"):
         assert f"# TYPE {name} counter" in text
+
+
+def test_startup_heap_is_kept_out_of_garbage_collections(http: httpx.Client) -> None:
+    # The server froze its startup heap (server.app.settle_heap): full collections no longer walk it.
+    text = http.get("/metrics").text
+    frozen = next(line for line in text.splitlines() if line.startswith("parita_gc_frozen_objects "))
+    assert float(frozen.split()[1]) > 10_000
 
 
 def test_access_log_is_json(http: httpx.Client, live_server: LiveServer) -> None:

@@ -86,10 +86,17 @@ class CachedRunner:
         return outcome
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stored:
-    start: Message
+    """A stored answer as flat tuples of bytes, which the garbage collector stops tracking: thousands of
+    entries would otherwise be tens of thousands of dicts and lists that every full collection walks."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+
+    def start(self) -> Message:
+        return {"type": "http.response.start", "status": self.status, "headers": list(self.headers)}
 
 
 class ResponseCache:
@@ -137,7 +144,7 @@ class ResponseCache:
         key = (scope["method"], scope.get("scheme"), host, scope["path"], scope["query_string"], accept, lang, origin)
         hit: _Stored | None = self.cache.get(key)
         if hit is not None:
-            await send(hit.start)
+            await send(hit.start())
             await send({"type": "http.response.body", "body": hit.body, "more_body": False})
             return
         release = self._release
@@ -156,7 +163,9 @@ class ResponseCache:
                     state["chunks"].append(body)
                 if not message.get("more_body", False) and state["ok"] and release == self._release:
                     data = b"".join(state["chunks"])
-                    self.cache.put(key, _Stored(state["start"], data), len(data) + 512)
+                    start = state["start"]
+                    headers = tuple((bytes(k), bytes(v)) for k, v in start.get("headers", ()))
+                    self.cache.put(key, _Stored(start["status"], headers, data), len(data) + 512)
             await send(message)
 
         await self.app(scope, receive, capture)
