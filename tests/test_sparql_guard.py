@@ -113,3 +113,15 @@ def test_service_refused_by_server_and_nothing_connects(live_server: LiveServer,
                    headers={"Content-Type": "application/sparql-update"})
     assert r.status_code == 403 and "read-only" in r.text
     assert seen == [], "the server opened a connection to the SERVICE/LOAD target"
+
+
+@pytest.mark.parametrize("text, has_service", [
+    ('"abc\\', False), ("'''x\\", False), ('SELECT "a\\"b" SERVICE', True), ('"""a""""b" c', False),
+    ("'x\n SERVICE", True), ("# c\nSERVICE <u>", True), ('"""\n"\n"""SERVICE', True), ('"""SERVICE', False),
+])
+def test_bare_syntax_keeps_every_position(text: str, has_service: bool) -> None:
+    # A SERVICE is found in the bare text and its target read at the same position of the original text.
+    bare = bare_syntax(text)
+    assert len(bare) == len(text)
+    assert all(b in (" ", t) for b, t in zip(bare, text))
+    assert ("SERVICE" in bare) == has_service
