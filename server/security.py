@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from urllib.parse import unquote_to_bytes
 
@@ -35,6 +36,7 @@ SUBMISSIONS = "/-/submissions/"
 HTML_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
             "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and the other control characters
 ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
 
 
@@ -47,7 +49,7 @@ def odd_target(scope: Scope) -> PublisherError | None:
         decoded = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         return BadRequest("The request path is not UTF-8 once percent-decoded (RFC 3987).")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in decoded):
+    if _CONTROL.search(decoded):
         return BadRequest("The request path holds a NUL or control character.")
     if any(seg in (".", "..") for seg in decoded.split("/")) or "\\" in decoded:
         return BadRequest("The request path holds a `.` or `..` segment or a backslash; send the resolved path "
