@@ -9,9 +9,9 @@
 3. One Update request, one transaction, switches: `MOVE` each staging graph onto its real name, `DROP`
    the graphs the previous release had and this one has not, and rewrite the control graph
    (`urn:parita:control`: release id, graph list and a fresh switch nonce), which servers poll to follow
-   the switch. The switch is bracketed by a "switching" mark, renewed while it runs, so that parita's readers, which follow
-   the protocol of `server/backends/switching.py`, never see part of it, even on Virtuoso (whose
-   readers otherwise can: it has no snapshot reads).
+   the switch. The switch is bracketed by a "switching" mark, renewed while it runs, so that parita's
+   readers, which follow the protocol of `server/backends/switching.py`, never see part of it, even on
+   Virtuoso (whose readers otherwise can: it has no snapshot reads).
 
 Until step 3 the previous data serves unchanged; a failure drops the staging graphs and exits non-zero.
 """
@@ -44,6 +44,7 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STAGING = "urn:parita:staging:"
 CHUNK = 2000  # triples per Update request
 UPDATE_RETRIES = 5
+RENEWAL_TIMEOUT = 30.0
 Progress = Callable[[str], None]
 
 
@@ -248,7 +249,8 @@ class Renewal:
 
     def renew(self) -> None:
         last = time.monotonic()
-        with httpx.Client(timeout=self.target.timeout, auth=self.target.auth()) as http:
+        # A renewal later than STALE_AFTER is worth nothing; a short timeout also bounds the wait in __exit__.
+        with httpx.Client(timeout=RENEWAL_TIMEOUT, auth=self.target.auth()) as http:
             while not self.stop.wait(HEARTBEAT):
                 try:
                     ok = http.post(self.target.update_url, data={"update": MARK}).status_code < 300
