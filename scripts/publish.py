@@ -55,6 +55,10 @@ class PublishError(Exception):
 class Rejected(PublishError):
     """The store refused an Update request (a 4xx answer): a mistake in it, or more than the store takes at once."""
 
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 @dataclass(frozen=True)
 class Target:
@@ -154,33 +158,38 @@ class Publisher:
                 break
             time.sleep(0.1 * (attempt + 1))
         if r.status_code >= 300:
-            error = Rejected if 400 <= r.status_code < 500 else PublishError
-            raise error(f"{self.target.update_url} answered {r.status_code}: {r.text[:600]}")
+            message = f"{self.target.update_url} answered {r.status_code}: {r.text[:600]}"
+            raise Rejected(message, r.status_code) if 400 <= r.status_code < 500 else PublishError(message)
 
     def stage(self, graph: str, quads: list[ox.Quad], size: int) -> int:
         """Insert `quads` into `graph` in requests of at most `size` triples; a request the store refuses is
         split in two and sent again (Virtuoso turns each request into SQL and refuses one that makes over
-        10,000 lines, which 2,000 triples with many literals do), and the smaller size is kept for the
-        rest. A refusal of one indivisible request is a real mistake and stops the publish. Returns the
-        size that worked."""
+        10,000 lines with a 400, which 2,000 triples with many literals do), and the smaller size is kept
+        for the rest. Other refusals (401, 403, …), and a 400 for one indivisible request, are real
+        mistakes and stop the publish. Returns the size that worked."""
         pending = deque(chunks(quads, size))
         while pending:
             batch = pending.popleft()
             try:
                 self.update(insert_request(graph, batch))
-            except Rejected:
-                halves = list(chunks(batch, max(1, len(batch) // 2)))
-                if len(halves) == 1:
+            except Rejected as refusal:
+                smaller = max(1, len(batch) // 2)
+                if refusal.status not in (400, 413) or len(halves := list(chunks(batch, smaller))) == 1:
                     raise
-                size = min(size, max(1, len(batch) // 2))
-                pending.extendleft(reversed(halves))
+                size = smaller  # the rest of this graph too: each request would be refused once more
+                rest = [q for b in pending for q in b]
+                pending = deque([*halves, *chunks(rest, size)])
         return size
 
     def wait_for_stale_marks(self) -> None:
         """A publisher killed seconds ago may have left its switch running in the store: wait until its
-        marks are stale, as readers do, before removing them."""
-        deadline = time.monotonic() + STALE_AFTER + 2.0
-        while state_of(self.reader.select(STATE_QUERY, dataset=False)).busy and time.monotonic() < deadline:
+        marks are stale, as readers do, before removing them. Marks still fresh after longer than that
+        are being renewed: another publish is switching, and this one must not touch its graphs."""
+        deadline = time.monotonic() + 2 * STALE_AFTER
+        while state_of(self.reader.select(STATE_QUERY, dataset=False)).busy:
+            if time.monotonic() > deadline:
+                raise PublishError("Another publish is switching releases in this store (its mark keeps being "
+                                   "renewed); try again when it has finished.")
             time.sleep(POLL)
 
     def count(self, graph: str) -> int:
@@ -194,8 +203,8 @@ class Publisher:
 
     def publish(self, release: Release, chunk: int = CHUNK) -> dict[str, int]:
         started = time.monotonic()
-        previous, old_graphs = read_control(self.reader)  # the only writer: no switch can be under way
-        self.wait_for_stale_marks()
+        self.wait_for_stale_marks()  # first: a killed publish's switch may still be changing the control graph
+        previous, old_graphs = read_control(self.reader)
         self.update(UNMARK)  # a killed publish's marks, no longer renewed
         for stale in self.leftovers():  # from a publish that was killed half-way
             self.update(f"DROP SILENT GRAPH <{stale}>")
@@ -249,17 +258,19 @@ class Renewal:
 
     def renew(self) -> None:
         last = time.monotonic()
-        # A renewal later than STALE_AFTER is worth nothing; a short timeout also bounds the wait in __exit__.
-        with httpx.Client(timeout=RENEWAL_TIMEOUT, auth=self.target.auth()) as http:
-            while not self.stop.wait(HEARTBEAT):
-                try:
-                    ok = http.post(self.target.update_url, data={"update": MARK}).status_code < 300
-                except httpx.HTTPError:
-                    ok = False
-                now = time.monotonic()
-                if ok:
-                    self.longest_gap, last = max(self.longest_gap, now - last), now
-        self.longest_gap = max(self.longest_gap, time.monotonic() - last)
+        try:
+            # A renewal later than STALE_AFTER is worth nothing; a short timeout also bounds the wait in __exit__.
+            with httpx.Client(timeout=RENEWAL_TIMEOUT, auth=self.target.auth()) as http:
+                while not self.stop.wait(HEARTBEAT):
+                    try:
+                        ok = http.post(self.target.update_url, data={"update": MARK}).status_code < 300
+                    except httpx.HTTPError:
+                        ok = False
+                    now = time.monotonic()
+                    if ok:
+                        self.longest_gap, last = max(self.longest_gap, now - last), now
+        finally:  # whatever stopped the renewals, the gap since the last one counts
+            self.longest_gap = max(self.longest_gap, time.monotonic() - last)
 
     def __enter__(self) -> Renewal:
         self.thread.start()

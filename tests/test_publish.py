@@ -173,7 +173,7 @@ def test_reads_wait_for_a_switch_and_ignore_a_dead_publishers_mark(engine: Any, 
         assert 1.0 <= time.monotonic() - marked < switching.STALE_AFTER  # it waited for the switch, then said so (503)
         # a read with the whole query timeout outlasts the unrenewed mark: it waits, then answers
         assert asyncio.run(count_once(engine, timeout=switching.STALE_AFTER + 2.0)) == {"A": GRAPHS * SIZES["A"]}
-        assert time.monotonic() - marked >= switching.STALE_AFTER - 1.0  # by the store's clock, to its precision
+        assert time.monotonic() - marked >= switching.STALE_AFTER - 2.0  # by the store's clock, to its precision
         publish(releases["B"], target(engine))  # the next publish clears the dead publisher's mark
         assert asyncio.run(count_once(engine)) == {"B": GRAPHS * SIZES["B"]}
         assert not any("since" in row for row in publisher.reader.select(switching.STATE_QUERY, dataset=False))
@@ -186,12 +186,13 @@ def test_publisher_renews_the_mark_while_the_switch_runs(engine: Any, releases: 
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # A switch that lasts longer than STALE_AFTER (slowed here): readers keep waiting because the mark is renewed.
     publish(releases["A"], target(engine))
-    slow = switching.STALE_AFTER + 3.0
     real_update = publish_module.Publisher.update
+    switching_started = threading.Event()
 
     def slow_switch(self: Any, text: str) -> None:
         if "MOVE SILENT" in text:
-            time.sleep(slow)
+            switching_started.set()  # the first mark is in the store; renewals begin
+            time.sleep(switching.STALE_AFTER + 3.0)
         real_update(self, text)
 
     monkeypatch.setattr(publish_module.Publisher, "update", slow_switch)
@@ -199,13 +200,42 @@ def test_publisher_renews_the_mark_while_the_switch_runs(engine: Any, releases: 
     publishing = threading.Thread(target=lambda: seen.append(publish(releases["B"], target(engine))))
     publishing.start()
     try:
+        assert switching_started.wait(timeout=120)
         time.sleep(switching.STALE_AFTER + 1.0)  # the first mark is stale by now; the renewals are not
-        reader = SparqlClient(engine.query_url)
-        assert switching.state_of(reader.select(switching.STATE_QUERY, dataset=False)).busy
+        rows = SparqlClient(engine.query_url).select(switching.STATE_QUERY, dataset=False)
+        assert switching.state_of(rows).busy
+        assert sum("since" in row for row in rows) > 1  # renewed: more marks than the first
     finally:
         publishing.join(timeout=120)
     assert seen and asyncio.run(count_once(engine)) == {"B": GRAPHS * SIZES["B"]}
     assert not switching.state_of(SparqlClient(engine.query_url).select(switching.STATE_QUERY, dataset=False)).busy
+
+
+def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(engine: Any, releases: dict[str, Release],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Marks still fresh after 2 × STALE_AFTER are another publish's, switching: stay out of its way.
+    publish(releases["A"], target(engine))
+    publisher = publish_module.Publisher(target(engine), lambda message: None)
+    monkeypatch.setattr(switching, "STALE_AFTER", 3.0)  # shorter, still above the store clock's precision
+    monkeypatch.setattr(publish_module, "STALE_AFTER", 3.0)
+    stop = threading.Event()
+
+    def other_publish() -> None:
+        while not stop.wait(0.3):
+            publisher.update(switching.MARK)
+
+    renewing = threading.Thread(target=other_publish)
+    publisher.update(switching.MARK)
+    renewing.start()
+    try:
+        with pytest.raises(PublishError, match="Another publish"):
+            publish(releases["B"], target(engine))
+    finally:
+        stop.set()
+        renewing.join()
+        publisher.update(switching.UNMARK)
+        publisher.close()
+    assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
 
 
 def test_failed_publish_leaves_previous_data(engine: Any, releases: dict[str, Release],
