@@ -26,7 +26,7 @@ GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
 #: Incoming links from which a resource counts as a hub: describing it sorts them all (seconds for 100k).
 HUB_LINKS = 1000
-SORTED_INCOMING = 1000  # a resource with more incoming links than this pages them unsorted (`incoming_page`)
+SORTED_INCOMING = 1000  # a resource with this many incoming links or more pages them unsorted (`incoming_page`)
 #: Label look-ups kept per release (oldest forgotten first): ~10 MB, enough for every page's neighbours.
 LABEL_CACHE_ENTRIES = 20000
 Subject = ox.NamedNode | ox.BlankNode
@@ -73,8 +73,11 @@ class DataStore:
 
     remote = False  # look-ups answer in-process (see `Served.look`)
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, order: str = "memory") -> None:
         self.store = store
+        # How a hub's unsorted pages are ordered: the store's index order, which the same release gives
+        # in every process of one kind ("memory" or "disk") but not across kinds (see `page_order`).
+        self.order = order
         self._label_cache: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}
         self._graph_sources: dict[str, str] | None = None
         self._len: int | None = None
@@ -140,13 +143,20 @@ class DataStore:
         return list(self._named_incoming(iri))
 
     def _named_incoming(self, iri: str) -> Iterator[ox.Quad]:
+        """Incoming quads from named subjects, in named graphs (a release has nothing in the default graph)."""
         return (q for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
-                if not isinstance(q.subject, ox.BlankNode))
+                if not isinstance(q.subject, ox.BlankNode) and isinstance(q.graph_name, ox.NamedNode))
+
+    def page_order(self, iri: str) -> str:
+        """"sorted", or the store's order for a hub (`incoming_page`): a document's ETag names it, so that
+        replicas on stores of different kinds never give one ETag to two different pages of a hub."""
+        sorted_pages = sum(1 for _ in itertools.islice(self._named_incoming(iri), SORTED_INCOMING)) < SORTED_INCOMING
+        return "sorted" if sorted_pages else self.order
 
     def incoming_page(self, iri: str, offset: int, limit: int) -> tuple[list[ox.Quad], int]:
         """One page of the incoming quads, and how many there are in all. Pages of an ordinary resource
-        are sorted by property and subject. A hub's are in the store's index order, which a release
-        fixes: sorting the synthetic source's 107,853 links to show 50 took 1.7 s at scale 4."""
+        are sorted by property and subject. A hub's are in the store's index order (see `order`):
+        sorting the synthetic source's 107,853 links to show 50 took 1.7 s at scale 4."""
         links = self._named_incoming(iri)
         head = list(itertools.islice(links, SORTED_INCOMING))
         if len(head) < SORTED_INCOMING:

@@ -163,3 +163,35 @@ def test_incoming_pages_cover_every_link_once(settings, monkeypatch, sorted_up_t
     assert len(pages) == expected and set(pages) == set(everything)
     if sorted_up_to > expected:
         assert pages == sorted(pages, key=lambda q: (q.predicate.value, str(q.subject)))
+
+
+def test_hub_pages_name_the_store_order_in_their_etag(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A hub's pages follow the store's index order, which differs between memory and disk stores: the
+    # ETag says which, so replicas on stores of different kinds never give one ETag to two different pages.
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from server import store as store_module
+    from server.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        data = client.portal.call(client.app.state.runtime.served).data
+        rows = data.select(f'SELECT ?o (COUNT(*) AS ?n) {{ ?s ?p ?o FILTER(!isBlank(?s) && STRSTARTS(STR(?o), "{BASE}id/")) }} '
+                           'GROUP BY ?o ORDER BY DESC(?n) LIMIT 1')
+        assert int(rows[0]["n"].value) > 2
+        hub = "/doc/" + rows[0]["o"].value[len(BASE + "id/"):]
+        ordinary = "/doc/network/rete-antiviolenza-asti"
+        assert len(data.incoming(BASE + "id/network/rete-antiviolenza-asti")) < 2
+    etags: dict[tuple[str, int, str], str] = {}
+    for sorted_up_to in (10**9, 2):
+        monkeypatch.setattr(store_module, "SORTED_INCOMING", sorted_up_to)
+        for mode in ("memory", "disk"):
+            with TestClient(create_app(replace(settings, store=mode))) as client:
+                for path in (hub, ordinary):
+                    r = client.get(path, headers={"Accept": "text/html", "Accept-Language": "it"})
+                    assert r.status_code == 200
+                    etags[(path, sorted_up_to, mode)] = r.headers["etag"]
+    assert etags[(hub, 10**9, "memory")] == etags[(hub, 10**9, "disk")]  # sorted pages: the same everywhere
+    assert etags[(hub, 2, "memory")] != etags[(hub, 2, "disk")]
+    assert etags[(ordinary, 2, "memory")] == etags[(ordinary, 2, "disk")] == etags[(ordinary, 10**9, "memory")]

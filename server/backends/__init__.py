@@ -58,6 +58,6 @@ def open_backend(settings: Settings, release: Release, graphs: tuple[str, ...] =
         client = SparqlClient(spec, timeout=settings.sparql_timeout, graphs=graphs)
         runner: QueryRunner = RemoteRunner(spec, graphs, timeout=settings.sparql_timeout)
         return RemoteDataStore(client), CachedRunner(runner, max_bytes=settings.cache_mb * (1 << 20) // 4)
-    data = DataStore(release.open_store(spec))
+    data = DataStore(release.open_store(spec), order=spec)
     pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout, mode=spec)
     return data, CachedRunner(pool, max_bytes=settings.cache_mb * (1 << 20) // 4)

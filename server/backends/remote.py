@@ -246,7 +246,7 @@ class RemoteDataStore(DataStore):
         return self.client.consistently(lambda: fn(*args))
 
     def __init__(self, client: SparqlClient) -> None:
-        super().__init__(_Patterns(client))  # type: ignore[arg-type]
+        super().__init__(_Patterns(client), order="sorted")  # type: ignore[arg-type]
         self.client = client
         self._len: int | None = None
 
@@ -292,6 +292,9 @@ class RemoteDataStore(DataStore):
         rows = self.select(f"SELECT ?g ?s ?p {{ GRAPH ?g {{ ?s ?p <{iri}> FILTER(!isBlank(?s)) }} }}")
         node = ox.NamedNode(iri)
         return [ox.Quad(r["s"], r["p"], node, r["g"]) for r in rows]  # type: ignore[arg-type]
+
+    def page_order(self, iri: str) -> str:
+        return "sorted"  # always: see incoming_page
 
     def incoming_page(self, iri: str, offset: int, limit: int) -> tuple[list[ox.Quad], int]:
         everything = sorted_incoming(self.incoming(iri))  # one request: page and total agree

@@ -59,14 +59,15 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
         return served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
 
     heavy = served.heavy(iri)
+    order = served.data.page_order(iri)  # "sorted" but for a hub on the embedded store
 
     async def html(lang: str) -> Response:
         desc: Description = await served.look(served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE,
                                               heavy=heavy)
         return resource_page(request, desc, doc_path, lang, page)
 
-    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, f"incoming={page}",
-                                   heavy=heavy)
+    variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")
+    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, variant, heavy=heavy)
 
 
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"])
