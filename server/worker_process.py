@@ -32,7 +32,8 @@ def _leave_stopping_to_the_parent() -> None:
     """Ignore SIGINT and SIGTERM: a terminal's Ctrl-C or systemd's stop reaches the whole process group,
     and a worker that died at once would fail the queries the server is still finishing while it shuts
     down. The server stops its workers itself (closing their socket or killing them), after its last
-    answer; if it dies, the kernel kills them (below)."""
+    answer; if it dies, the kernel kills them on Linux (below); elsewhere a busy worker finishes its
+    query, finds its socket closed and exits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 

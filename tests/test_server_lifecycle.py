@@ -47,11 +47,22 @@ def wait_until(condition, limit: float = 15.0) -> bool:  # type: ignore[no-untyp
     return condition()
 
 
+def queries_sent(server: Server) -> int:
+    text = httpx.get(server.url + "/metrics", timeout=10).text
+    return int(float(next(line for line in text.splitlines()
+                          if line.startswith("parita_sparql_queries_total ")).split()[1]))
+
+
+def wait_until_sent_to_a_worker(server: Server) -> None:
+    assert wait_until(lambda: queries_sent(server) >= 1, limit=30.0), "the query never reached a worker"
+
+
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     build_dir = tmp_path / "build"
     write_release(build_dir, "GRAPH <https://w3id.org/parita/graph/test> {\n" + MANY + "}\n")
-    with Server(build_dir, tmp_path / "serve.log", {"PARITA_SPARQL_WORKERS": "1"}) as server:
+    env = {"PARITA_SPARQL_WORKERS": "1", "PARITA_SPARQL_TIMEOUT": "120"}  # a loaded machine must not time them out
+    with Server(build_dir, tmp_path / "serve.log", env) as server:
         yield server
 
 
@@ -61,7 +72,7 @@ def test_a_group_stop_lets_the_query_in_flight_finish(server: Server) -> None:
         server.url + "/sparql", data={"query": SLOW}, headers={"Accept": "application/sparql-results+json"},
         timeout=60)))
     asking.start()
-    time.sleep(0.3)  # the query is running in the worker
+    wait_until_sent_to_a_worker(server)
     assert asking.is_alive(), "the query ended before the stop: it proves nothing"
     assert server.process is not None
     os.killpg(server.process.pid, signal.SIGTERM)  # what a terminal's Ctrl-C or systemd's stop does
@@ -82,7 +93,7 @@ def test_kill_9_of_the_server_takes_its_busy_workers_along(server: Server) -> No
             httpx.post(server.url + "/sparql", data={"query": endless}, timeout=60)
 
     threading.Thread(target=ask, daemon=True).start()
-    time.sleep(0.5)  # the worker is busy: it would not notice its server is gone until the query ends
+    wait_until_sent_to_a_worker(server)  # busy: it would not notice its server is gone until the query ends
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait(timeout=10)
     assert wait_until(lambda: not any(running(pid) for pid in workers), limit=5.0)
