@@ -7,6 +7,7 @@ not the web stack: each worker then starts faster and costs less memory.
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -38,15 +39,18 @@ def _leave_stopping_to_the_parent() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _die_with_parent() -> None:
-    """Linux: get SIGKILL when the web process dies, even by kill -9, instead of finishing a runaway query."""
+def _die_with_parent(parent: int) -> None:
+    """Linux: get SIGKILL when the web process dies, even by kill -9, instead of finishing a runaway query.
+    The signal only covers a death after this call: a parent already gone by now means exit at once."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        sys.exit(0)
 
 
-if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD (see workers.py)
+if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD PARENT_PID (see workers.py)
     _leave_stopping_to_the_parent()
-    _die_with_parent()
+    _die_with_parent(int(sys.argv[4]))
     worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import socket
 import struct
@@ -91,7 +92,8 @@ class QueryPool:
         mine, theirs = socket.socketpair()
         try:
             proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(self.release_dir), self.mode,
-                                     str(theirs.fileno())], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+                                     str(theirs.fileno()), str(os.getpid())],
+                                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         finally:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=mine)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -97,3 +100,19 @@ def test_kill_9_of_the_server_takes_its_busy_workers_along(server: Server) -> No
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait(timeout=10)
     assert wait_until(lambda: not any(running(pid) for pid in workers), limit=5.0)
+
+
+def test_a_worker_whose_server_is_already_gone_exits_at_once(tmp_path: Path) -> None:
+    # The kernel's parent-death signal only covers a death after the worker asked for it: a worker that
+    # starts after its server died must notice by itself, before loading the release.
+    build_dir = tmp_path / "build"
+    write_release(build_dir)
+    mine, theirs = socket.socketpair()
+    with mine:
+        proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(build_dir / "current"), "memory",
+                                 str(theirs.fileno()), "1"],  # "my server is pid 1": not its real parent
+                                pass_fds=(theirs.fileno(),), cwd=Path(__file__).resolve().parent.parent)
+        theirs.close()
+        assert proc.wait(timeout=30) == 0
+        mine.settimeout(5)
+        assert mine.recv(16) == b""  # closed without a word: it never said "ready"
