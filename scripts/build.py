@@ -24,11 +24,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
 
 from server.config import DEFAULT_BASE_URI, Settings
 from server.release import DUMP_MEDIA_TYPES
-from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, read_quads, to_rdflib_graph
+from scripts.rdfio import (SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, graphs_by_subject, read_quads,
+                           to_rdflib_graph, to_rdflib_term)
 from scripts.validate import Report, format_text, validate_graph
 from scripts import releases as releases_module
 from scripts import revalidate
@@ -120,11 +120,7 @@ def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
     """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
     meta = meta_graphs()
     data = [q for q in quads if q.graph_name.value not in meta]
-    origins: dict[rdflib.term.Node, list[str]] = {}
-    for q in data:
-        files = origins.setdefault(rdflib.URIRef(q.subject.value) if isinstance(q.subject, ox.NamedNode) else rdflib.BNode(q.subject.value), [])
-        if q.graph_name.value not in files:
-            files.append(q.graph_name.value)
+    origins = {to_rdflib_term(subject): files for subject, files in graphs_by_subject(data).items()}
     ontology = to_rdflib_graph([q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")])
     return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
 

@@ -7,6 +7,7 @@ exhaust it (entity expansion, deep nesting), which keeps `validate` safe on untr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,17 @@ def to_rdflib_graph(quads: list[ox.Quad]) -> rdflib.Graph:
     for q in quads:
         graph.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))
     return graph
+
+
+def graphs_by_subject(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode | ox.BlankNode, list[str]]:
+    """The named graphs that state something about each subject, in reading order: where a finding about
+    that node comes from."""
+    graphs: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
+    for q in quads:
+        found = graphs.setdefault(q.subject, [])  # type: ignore[arg-type]
+        if q.graph_name.value not in found:
+            found.append(q.graph_name.value)
+    return graphs
 
 
 @dataclass(frozen=True)

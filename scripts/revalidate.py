@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections import defaultdict
 from collections.abc import Callable
@@ -44,7 +43,7 @@ import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
 from server.config import Settings
-from scripts.rdfio import to_rdflib_graph, to_rdflib_term
+from scripts.rdfio import graphs_by_subject, to_rdflib_graph, to_rdflib_term
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
 
 CACHE_FORMAT = 1  # bump when the focus rule changes: a cache written under another rule is not trusted
@@ -283,7 +282,8 @@ def _incremental(snap: Snapshot, old: dict[str, list[ox.Quad]], ontology: list[o
     keys = {x.value for x in focus}
     # nothing reachable changed (say, a triple moved between graphs): no need to start pySHACL
     partial = validate_graph(graph, settings, ontology=to_rdflib_graph(ontology)) if focus else Report(True, [], rdflib.Graph())
-    origins = _origins(snap)
+    origins = {subject.value: files
+               for subject, files in graphs_by_subject(q for qs in snap.graphs.values() for q in qs).items()}
     fresh = [f for f in partial.findings if f.focus_node in keys]
     still = [Finding(**f) for f in previous["findings"] if f["focus_node"] not in keys]
     findings = [_with_files(f, origins) for f in (*still, *fresh)]
@@ -305,17 +305,6 @@ def _closure(start: set, neighbours: Callable[[object], list]) -> set:
 
 def _subclasses(classes: set, into: dict) -> set:
     return _closure(classes, lambda c: [t[0] for t in into[c] if t[1] == SUBCLASS])
-
-
-def _origins(snap: Snapshot) -> dict[str, list[str]]:
-    """Which graphs state each subject, in reading order (as `validate_release` computes them)."""
-    origins: dict[str, list[str]] = {}
-    for graph, quads in snap.graphs.items():
-        for q in quads:
-            files = origins.setdefault(q.subject.value, [])
-            if graph not in files:
-                files.append(graph)
-    return origins
 
 
 def _with_files(finding: Finding, origins: dict[str, list[str]]) -> Finding:
