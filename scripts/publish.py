@@ -34,8 +34,7 @@ import pyoxigraph as ox
 
 from server.backends.remote import (CONTROL_GRAPH, DATASET, HAS_GRAPH, HAS_RELEASE, RemoteQueryError,
                                     SparqlClient, StoreUnavailable, read_control, retryable)
-from server.backends.switching import (HAS_SWITCH, HEARTBEAT, MARK, POLL, STALE_AFTER, STATE_QUERY, UNMARK,
-                                      state_of)
+from server.backends.switching import HAS_SWITCH, HEARTBEAT, MARK, POLL, STALE_AFTER, UNMARK
 from server.config import Settings
 from server.errors import PublisherError
 from server.release import NQ_DUMP, Release
@@ -186,7 +185,7 @@ class Publisher:
         marks are stale, as readers do, before removing them. Marks still fresh after longer than that
         are being renewed: another publish is switching, and this one must not touch its graphs."""
         deadline = time.monotonic() + 2 * STALE_AFTER
-        while state_of(self.reader.select(STATE_QUERY, dataset=False)).busy:
+        while self.reader.switch_state().busy:
             if time.monotonic() > deadline:
                 raise PublishError("Another publish is switching releases in this store (its mark keeps being "
                                    "renewed); try again when it has finished.")
