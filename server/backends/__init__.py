@@ -53,11 +53,12 @@ def remote_graphs(settings: Settings, release: Release) -> tuple[str | None, tup
 def open_backend(settings: Settings, release: Release, graphs: tuple[str, ...] = ()) -> tuple[DataStore, QueryRunner]:
     """The DataStore and QueryRunner for `settings.store` (blocking: call it from a thread)."""
     spec = check_spec(settings.store)
+    query_cache_bytes = settings.cache_mb * (1 << 20) // 4  # the response cache has the other 3/4 (server/app.py)
     if is_remote(spec):
         graphs = graphs or tuple(sorted(release.graphs))
         client = SparqlClient(spec, timeout=settings.sparql_timeout, graphs=graphs)
         runner: QueryRunner = RemoteRunner(spec, graphs, timeout=settings.sparql_timeout)
-        return RemoteDataStore(client), CachedRunner(runner, max_bytes=settings.cache_mb * (1 << 20) // 4)
+        return RemoteDataStore(client), CachedRunner(runner, max_bytes=query_cache_bytes)
     data = DataStore(release.open_store(spec), order=spec)
     pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout, mode=spec)
-    return data, CachedRunner(pool, max_bytes=settings.cache_mb * (1 << 20) // 4)
+    return data, CachedRunner(pool, max_bytes=query_cache_bytes)

@@ -248,12 +248,9 @@ class RemoteDataStore(DataStore):
     def __init__(self, client: SparqlClient) -> None:
         super().__init__(_Patterns(client), order="sorted")  # type: ignore[arg-type]
         self.client = client
-        self._len: int | None = None
 
-    def __len__(self) -> int:
-        if self._len is None:
-            self._len = int(self.select("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value)
-        return self._len
+    def count_quads(self) -> int:
+        return int(self.select("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")[0]["n"].value)
 
     def select(self, query: str) -> list[dict[str, Term]]:
         return self.client.select(query)
