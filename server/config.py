@@ -41,6 +41,9 @@ class Settings:
     request_timeout: float = field(default=10.0, metadata={"help": "Seconds a client has to send its request line and headers, and then its body; a slower client is disconnected (headers) or gets 408 (body)."})
     sparql_max_pending: int = field(default=256, metadata={"help": "SPARQL queries admitted at once (running or waiting for a worker); more get 503 with Retry-After at once."})
     max_connections: int = field(default=4096, metadata={"help": "Most concurrent connections and requests `parita serve` accepts; more get 503."})
+    sparql_worker_memory_mb: int = field(default=1024, metadata={"help": "Memory a SPARQL worker may use for one query, in MB beyond the release it loaded; a query that needs more gets 503 and the worker is replaced. 0 removes the cap."})
+    sparql_fast_lane: float = field(default=1.0, metadata={"help": "Seconds a query may run in the fast-lane worker, the one extra worker that answers while the others are busy with slow queries; one that overruns waits for a regular worker instead. 0 turns the fast lane off."})
+    sparql_per_client: int = field(default=4, metadata={"help": "SPARQL queries one client (IP address) may have running or waiting at once; more get 429 with Retry-After."})
     service_allowlist: str = field(default="", metadata={"help": "SPARQL endpoint IRIs that SERVICE may call, separated by spaces (federation with named endpoints only); empty (the default) refuses every SERVICE."})
     contact_email: str = field(default="", metadata={"help": "E-mail of the equal-opportunity office, the catalog's contact point. Empty by default (placeholder)."})
 

@@ -72,6 +72,11 @@ class UriTooLong(PublisherError):
     title = "URI too long"
 
 
+class TooManyRequests(PublisherError):
+    status = 429
+    title = "Too Many Requests"
+
+
 class ServiceUnavailable(PublisherError):
     status = 503
     title = "Service unavailable"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .formats import BY_NAME
+from .formats import BY_NAME, Format
 from .results import write_boolean, write_rows, write_triples
 
 #: Functions whose value changes between runs: such results get no validators and are never cached.
@@ -31,6 +31,9 @@ class Job:
     row_limit: int = 10000
     base_iri: str | None = None
     prefixes: tuple[tuple[str, str], ...] = ()
+    #: (form, format name) for each form the client would accept: the worker answers in the one that fits
+    #: the form the engine actually ran, whatever form the guard expected (`format` when empty).
+    formats: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,46 @@ class Outcome:
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
-    error: str | None = None  # "syntax", "evaluation" or "store"
+    error: str | None = None  # "syntax", "evaluation", "form", "memory", "store" or "internal"
     message: str = ""
+    format: str = ""  # the format name the body is in
 
 
 def run_job(store: ox.Store, job: Job) -> Outcome:
-    """Execute `job` against `store`, mapping pyoxigraph's SyntaxError and OSError to error outcomes."""
+    """Execute `job` against `store`. Every exception becomes an error outcome: a worker never dies of a
+    request (it would be restarted, and every other query in flight would wait)."""
     try:
         return _run(store, job)
     except SyntaxError as exc:
         return Outcome(error="syntax", message=str(exc))
+    except MemoryError:
+        return Outcome(error="memory", message="The query needed more memory than a SPARQL worker may use.")
     except OSError as exc:
         return Outcome(error="store", message=f"{type(exc).__name__}: {exc}")
     except (RuntimeError, ValueError, TypeError) as exc:
         return Outcome(error="evaluation", message=str(exc))
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug, answered as one instead of a crash
+        return Outcome(error="internal", message=f"{type(exc).__name__}: {exc}")
+
+
+_FORM_NAMES = {"SELECT": "a SELECT", "ASK": "an ASK", "CONSTRUCT": "a CONSTRUCT or DESCRIBE"}
+_KINDS = {"SELECT": ("results",), "ASK": ("results",), "CONSTRUCT": ("graph", "dataset")}
+
+
+def _format_for(job: Job, form: str) -> Format:
+    """The format to answer a `form` query in, or FormMismatch when the client accepts none for it."""
+    wanted = dict(job.formats)
+    name = wanted.get(form, wanted.get("DESCRIBE") if form == "CONSTRUCT" else None) if wanted else job.format
+    fmt = BY_NAME.get(name or "")
+    if fmt is None or fmt.kind not in _KINDS[form] or (form == "ASK" and fmt.name not in ("json", "xml")):
+        asked = BY_NAME[job.format].label if job.format in BY_NAME else job.format
+        raise FormMismatch(f"The query is {_FORM_NAMES[form]} query, and {asked} cannot carry its result: "
+                           "ask for a format that fits it (`format=` or Accept).")
+    return fmt
+
+
+class FormMismatch(Exception):
+    """The requested format does not fit the query form the engine ran."""
 
 
 def _dataset_kwargs(job: Job) -> dict[str, object]:
@@ -65,17 +94,22 @@ def _dataset_kwargs(job: Job) -> dict[str, object]:
 
 
 def _run(store: ox.Store, job: Job) -> Outcome:
-    fmt = BY_NAME[job.format]
     result = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))  # type: ignore[arg-type]
+    form = "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT"
+    try:
+        fmt = _format_for(job, form)
+    except FormMismatch as exc:
+        return Outcome(error="form", message=str(exc))
     if isinstance(result, ox.QueryBoolean):
-        return Outcome(body=write_boolean(bool(result), fmt), rows=1)
+        return Outcome(body=write_boolean(bool(result), fmt), rows=1, format=fmt.name)
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
         rows = [tuple(s[i] for i in range(len(variables))) for s in itertools.islice(result, job.row_limit + 1)]
         cut = len(rows) > job.row_limit
         rows = rows[: job.row_limit]
-        return Outcome(body=write_rows(variables, rows, fmt), rows=len(rows), truncated=cut)
+        return Outcome(body=write_rows(variables, rows, fmt), rows=len(rows), truncated=cut, format=fmt.name)
     triples = list(itertools.islice(result, job.row_limit + 1))
     cut = len(triples) > job.row_limit
     triples = triples[: job.row_limit]
-    return Outcome(body=write_triples(triples, fmt, dict(job.prefixes)), rows=len(triples), truncated=cut)
+    return Outcome(body=write_triples(triples, fmt, dict(job.prefixes)), rows=len(triples), truncated=cut,
+                   format=fmt.name)

@@ -8,6 +8,9 @@
   before the 413, so the client reads the answer instead of a reset connection.
 - At most `sparql_max_pending` SPARQL queries are admitted at once (running or waiting for a worker);
   more get 503 with Retry-After at once, so a flood costs neither memory nor the other routes' latency.
+  One client (IP address, after the trusted proxy's X-Forwarded-For) may have `sparql_per_client` of
+  them; more get 429.
+- A request with both Content-Length and Transfer-Encoding is refused and its connection closed.
 - Every response says `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`; HTML pages
   get a Content-Security-Policy that allows only this server's own scripts, styles and images, and
   cannot be framed. https://www.w3.org/TR/CSP3/ , https://owasp.org/www-project-secure-headers/
@@ -25,8 +28,8 @@ import pyoxigraph as ox
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
-from .errors import (BadRequest, PayloadTooLarge, PublisherError, RequestTimeout, ServiceUnavailable, UriTooLong,
-                     error_body)
+from .errors import (BadRequest, PayloadTooLarge, PublisherError, RequestTimeout, ServiceUnavailable,
+                     TooManyRequests, UriTooLong, error_body)
 
 MAX_PATH = 2048
 DRAIN_CAP = 16 * 1024 * 1024
@@ -138,6 +141,13 @@ def _declared_length(scope: Scope) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+def _smuggling(scope: Scope) -> bool:
+    """Content-Length and Transfer-Encoding together: the framing a proxy and this server could read
+    differently (request smuggling)."""
+    names = {k.lower() for k, _ in scope.get("headers") or []}
+    return b"content-length" in names and b"transfer-encoding" in names
+
+
 def _is_query(scope: Scope) -> bool:
     if scope["path"] != "/sparql":
         return False
@@ -151,12 +161,18 @@ class SecurityMiddleware:
         self.app = app
         self.settings = settings
         self.pending = 0
+        self.per_client: dict[str, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         send = with_security_headers(send)
+        if _smuggling(scope):
+            await send_error(scope, send, BadRequest(
+                "The request has both Content-Length and Transfer-Encoding; RFC 9112 §6.1 makes that an error, "
+                "and the connection is closed.", headers={"Connection": "close"}))
+            return
         if (refusal := odd_target(scope)) is not None:
             await send_error(scope, send, refusal)
             return
@@ -174,9 +190,20 @@ class SecurityMiddleware:
                 f"{self.pending} SPARQL queries are already running or waiting; try again in a few seconds.",
                 headers={"Retry-After": "5"}))
             return
+        client = (scope.get("client") or ("?", 0))[0]
+        if self.per_client.get(client, 0) >= self.settings.sparql_per_client:
+            await send_error(scope, send, TooManyRequests(
+                f"This client already has {self.settings.sparql_per_client} SPARQL queries running or waiting; "
+                "wait for their answers before sending more.", headers={"Retry-After": "5"}))
+            return
         self.pending += 1
+        self.per_client[client] = self.per_client.get(client, 0) + 1
         try:
             await self.app(scope, receive, send)
         finally:
             self.pending -= 1
+            if (left := self.per_client[client] - 1) > 0:
+                self.per_client[client] = left
+            else:
+                del self.per_client[client]
 

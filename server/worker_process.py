@@ -15,18 +15,34 @@ from pathlib import Path
 
 from .query import run_job
 from .release import Release
+from .sandbox import deny_network, limit_memory
 
 
-def worker_main(release_dir: str, conn: Connection, mode: str = "memory") -> None:
-    """Entry point of a worker process: load the release (or open its store read-only), then answer jobs."""
+def worker_main(release_dir: str, conn: Connection, mode: str = "memory", memory_mb: int = 0) -> None:
+    """Entry point of a worker process: take the network away, load the release (or open its store
+    read-only), cap memory at what the release took plus `memory_mb`, then answer jobs. The first message
+    says whether the network could be taken away (None) or why not."""
+    no_sandbox = deny_network()
     store = Release.open(Path(release_dir)).open_store(mode)
-    conn.send("ready")
+    if memory_mb > 0:
+        limit_memory(_data_megabytes() + memory_mb)
+    conn.send(("ready", no_sandbox))
     while True:
         try:
             job = conn.recv()
         except EOFError:
             return
         conn.send(run_job(store, job))
+
+
+def _data_megabytes() -> int:
+    """This process's data segment now (VmData), in MB; 0 where /proc is not there."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("VmData:"))
+    except (OSError, StopIteration):
+        return 0
+    return int(line.split()[1]) // 1024
 
 
 def _leave_stopping_to_the_parent() -> None:
@@ -50,7 +66,7 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(0)
 
 
-if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD PARENT_PID (see workers.py)
+if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD PARENT_PID MEMORY_MB (workers.py)
     _leave_stopping_to_the_parent()
     _die_with_parent(int(sys.argv[4]))
-    worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2])
+    worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2], int(sys.argv[5]))

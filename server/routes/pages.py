@@ -141,6 +141,12 @@ async def metrics(request: Request) -> Response:
                                                     float(pool.stats.restarts)),
             "parita_sparql_busy_total": ("counter", "Queries refused because every worker stayed busy.",
                                          float(pool.stats.busy_refusals)),
+            "parita_sparql_worker_deaths_total": ("counter", "Workers that died running a query (memory limit).",
+                                                  float(getattr(pool.stats, "memory_kills", 0))),
+            "parita_sparql_fast_lane_evictions_total": ("counter", "Queries moved out of the fast lane.",
+                                                        float(getattr(pool.stats, "fast_lane_evictions", 0))),
+            "parita_sparql_workers_with_network": ("gauge", "Workers started without the network filter.",
+                                                   float(getattr(pool.stats, "unsandboxed", 0))),
         }
     return PlainTextResponse(rt.metrics.render(extra), media_type="text/plain; version=0.0.4",
                              headers={"Cache-Control": "no-store"})

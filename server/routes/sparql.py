@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..errors import BadRequest, MethodNotAllowed, PublisherError, QuerySyntaxError, StoreError
+from ..errors import (BadRequest, MethodNotAllowed, NotAcceptable, PublisherError, QuerySyntaxError,
+                      ServiceUnavailable, StoreError)
 from ..formats import BY_NAME, CONSTRUCT_FORMATS, DOCUMENT_FORMATS, RESULT_FORMATS, Format
 from ..guard import QueryInfo, inspect_query
 from ..negotiation import choose
@@ -41,7 +42,20 @@ async def sparql(request: Request) -> Response:
     fmt = choose(request.headers.get("accept"), req.format, OFFERED[info.form])
     if fmt.name == "html":
         return _page(request, req.query)
-    return await _execute(request, req, info, fmt)
+    return await _execute(request, req, info, fmt, _acceptable(request, req))
+
+
+def _acceptable(request: Request, req: SparqlRequest) -> tuple[tuple[str, str], ...]:
+    """The format the client gets for each query form, should the engine run another form than the guard
+    read (the worker answers in the one that fits what actually ran)."""
+    chosen = []
+    for form, offered in OFFERED.items():
+        try:
+            fmt = choose(request.headers.get("accept"), req.format, tuple(f for f in offered if f is not HTML))
+        except NotAcceptable:
+            continue
+        chosen.append((form, fmt.name))
+    return tuple(chosen)
 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
@@ -82,7 +96,8 @@ def _page(request: Request, query: str | None) -> Response:
     }, headers={"Vary": "Accept"})
 
 
-async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: Format) -> Response:
+async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: Format,
+                   formats: tuple[tuple[str, str], ...]) -> Response:
     rt = runtime(request)
     served = await rt.served()
     headers = {"Vary": "Accept", "X-Parita-Row-Limit": str(rt.settings.sparql_row_limit)}
@@ -96,13 +111,13 @@ async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: F
     job = Job(query=req.query or "", format=fmt.name,
               default_graphs=req.default_graphs if given else None, named_graphs=req.named_graphs if given else None,
               union_default=not info.has_from, row_limit=rt.settings.sparql_row_limit, base_iri=rt.settings.base_uri,
-              prefixes=tuple(prefixes(rt.settings.base_uri).items()))
+              prefixes=tuple(prefixes(rt.settings.base_uri).items()), formats=formats)
     outcome = await served.pool.run(job)
     _raise_for(outcome)
     headers["X-Parita-Rows"] = str(outcome.rows)
     if outcome.truncated:
         headers["X-Parita-Truncated"] = "true"
-    return Response(outcome.body, media_type=content_type(fmt), headers=headers)
+    return Response(outcome.body, media_type=content_type(BY_NAME.get(outcome.format, fmt)), headers=headers)
 
 
 def _raise_for(outcome: Outcome) -> None:
@@ -111,6 +126,10 @@ def _raise_for(outcome: Outcome) -> None:
                                link="https://www.w3.org/TR/sparql11-query/#grammar")
     if outcome.error == "evaluation":
         raise BadRequest(f"The query failed while running: {outcome.message}")
+    if outcome.error == "form":
+        raise NotAcceptable(outcome.message)
+    if outcome.error == "memory":
+        raise ServiceUnavailable(outcome.message, headers={"Retry-After": "5"})
     if outcome.error:
         raise StoreError(f"The store failed: {outcome.message}")
 
