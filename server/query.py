@@ -111,5 +111,9 @@ def _run(store: ox.Store, job: Job) -> Outcome:
     triples = list(itertools.islice(result, job.row_limit + 1))
     cut = len(triples) > job.row_limit
     triples = triples[: job.row_limit]
-    return Outcome(body=write_triples(triples, fmt, dict(job.prefixes)), rows=len(triples), truncated=cut,
-                   format=fmt.name)
+    try:
+        body = write_triples(triples, fmt, dict(job.prefixes))
+    except OSError as exc:  # the serializer refuses what its syntax cannot say (triple terms in JSON-LD)
+        return Outcome(error="form", message=f"{fmt.label} cannot carry this result ({exc}); ask for Turtle or "
+                                             "N-Triples.")
+    return Outcome(body=body, rows=len(triples), truncated=cut, format=fmt.name)
