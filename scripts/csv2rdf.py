@@ -29,6 +29,7 @@ PREFIXES = {**NAMESPACES, "dcterms": "http://purl.org/dc/terms/"}  # the CSVW in
 DATATYPES = {"date": "date", "datetime": "dateTime", "gYear": "gYear", "gYearMonth": "gYearMonth",
              "integer": "integer", "decimal": "decimal", "boolean": "boolean", "anyURI": "anyURI"}
 # OWASP "CSV injection": a cell a spreadsheet would run as a formula. Phone numbers (+39 ...) stay allowed.
+MAX_ROWS = 5000  # per file: validation of a larger contribution would hold the clerk (and the server) for minutes
 FORMULA = re.compile(r"^(=|@|\t|\r|[+-](?![0-9 ().]*$))")
 
 
@@ -102,9 +103,18 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     text = _decode(name, data, out)
     if text is None:
         return
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:  # e.g. a cell over the csv module's 131,072-character field limit
+        out.problems.append(Problem("unreadable", f"Il file {name} non si legge come CSV: {error}.",
+                                    f"File {name} cannot be read as CSV: {error}.", Cell(name, 0, None)))
+        return
     if not rows:
         out.problems.append(Problem("empty", f"Il file {name} è vuoto.", f"File {name} is empty.", Cell(name, 1, None)))
+        return
+    if len(rows) > MAX_ROWS + 1:
+        out.problems.append(Problem("too-many-rows", f"Il file {name} ha {len(rows) - 1} righe; una contribuzione ne può avere al massimo {MAX_ROWS}: dividerla in più invii.",
+                                    f"File {name} has {len(rows) - 1} rows; a contribution may have at most {MAX_ROWS}: split it into several.", Cell(name, 0, None)))
         return
     columns = _match_header(table, name, rows[0], out)
     if columns is None:
@@ -156,9 +166,10 @@ def _read_row(table: Table, name: str, line: int, columns: list[Column | None], 
         if col is None:
             continue
         where = Cell(name, line, col.name)
-        if FORMULA.match(text):
-            out.problems.append(Problem("formula", f"Cella che inizia con \"{text[:1]}\": sembra una formula di foglio di calcolo ed è rifiutata (CSV injection).",
-                                        f"Cell starting with \"{text[:1]}\": it looks like a spreadsheet formula and is refused (CSV injection).", where, value=text))
+        if FORMULA.match(text) or FORMULA.match(text.strip()):  # the stripped text is what gets stored
+            first = text.strip()[:1] or text[:1]
+            out.problems.append(Problem("formula", f"Cella che inizia con \"{first}\": sembra una formula di foglio di calcolo ed è rifiutata (CSV injection).",
+                                        f"Cell starting with \"{first}\": it looks like a spreadsheet formula and is refused (CSV injection).", where, value=text))
             ok = False
             continue
         try:

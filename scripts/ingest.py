@@ -31,7 +31,7 @@ from scripts.validate import Finding
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-PUBLISHER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+PUBLISHER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: `$` would let a final newline in
 METADATA = PROJECT_ROOT / "data" / "templates" / "parita-metadata.json"
 ID_BASE = DEFAULT_BASE_URI + "id/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -54,7 +54,7 @@ def publisher_graph(publisher: str) -> str:
 def ingest(settings: Settings, publisher: str, uploads: list[Upload], progress=None) -> SubmissionReport:  # type: ignore[no-untyped-def]
     """Run the whole pipeline; the report says whether a release was published."""
     report = SubmissionReport(publisher, [u.name for u in uploads])
-    if not PUBLISHER_ID.match(publisher):
+    if not PUBLISHER_ID.fullmatch(publisher):
         report.problems.append(Problem("publisher", f"Identificativo dell'editore non valido: {publisher!r} (minuscole, cifre, trattini; 2-63 caratteri).",
                                        f"Invalid publisher ID: {publisher!r} (lower case, digits, hyphens; 2-63 characters).", value=publisher))
         return report
@@ -103,6 +103,12 @@ def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: 
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 0
         out.problems.append(Problem("syntax", f"{upload.name}: RDF illeggibile: {error}", f"{upload.name}: unreadable RDF: {error}", Cell(upload.name, line, None)))
+        return
+    if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
+        out.problems.append(Problem("unsupported", f"{upload.name}: i triple term di RDF 1.2 (<<( … )>>) non sono supportati: "
+                                    "parita pubblica RDF 1.1; esprimere i fatti come triple semplici.",
+                                    f"{upload.name}: RDF 1.2 triple terms (<<( … )>>) are not supported: parita publishes "
+                                    "RDF 1.1; state the facts as plain triples.", Cell(upload.name, 0, None)))
         return
     for q in quads:
         s, p, o = (_unrebase(t, base_uri) for t in (q.subject, q.predicate, q.object))

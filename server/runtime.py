@@ -91,6 +91,8 @@ class Runtime:
     urls: Urls
     metrics: Metrics = field(default_factory=Metrics)
     served_: Served | None = None
+    #: Why `build/current` cannot be served (the last good release keeps serving meanwhile); None when fine.
+    broken: str | None = None
     _checked: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _retiring: set[asyncio.Task[None]] = field(default_factory=set)
@@ -115,11 +117,21 @@ class Runtime:
         if is_remote(self.settings.store):
             return await self._follow_store()
         target = os.path.realpath(self.settings.current_release)
-        if target == str(self.served_.release.path) or not os.path.exists(target):
+        if target == str(self.served_.release.path):
+            self._mark_broken(None)
+            return self.served_
+        if not os.path.exists(target):
+            self._mark_broken(f"{self.settings.current_release} points at {target}, which does not exist")
             return self.served_
         async with self._lock:
             if target != str(self.served_.release.path):
-                old, self.served_ = self.served_, await open_served(self.settings)
+                try:
+                    fresh = await open_served(self.settings)
+                except Exception as exc:  # noqa: BLE001 - a broken release must not take the good one down
+                    self._mark_broken(f"{target} cannot be opened: {type(exc).__name__}: {exc}")
+                    return self.served_
+                old, self.served_ = self.served_, fresh
+                self._mark_broken(None)
                 log.info('{"event": "release-switched", "from": "%s", "to": "%s"}', old.release.id,
                          self.served_.release.id)
                 # queries already running on the old workers may finish: close them after the time limit
@@ -127,6 +139,12 @@ class Runtime:
                     _close_later(old.pool, self.settings.sparql_timeout + 1.0)))
         return self.served_
 
+
+    def _mark_broken(self, problem: str | None) -> None:
+        if problem != self.broken and problem is not None:
+            log.error('{"event": "current-release-broken", "problem": "%s", "serving": "%s"}', problem,
+                      self.served_.release.id if self.served_ else "")
+        self.broken = problem
 
     async def _follow_store(self) -> Served:
         """Reopen (new graph list, empty caches) when the remote store now holds another release."""

@@ -15,10 +15,14 @@ URI policy (one rule, followed everywhere):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from .formats import DOCUMENT_FORMATS, Format
+
+
+_WEB = re.compile(r"https?://", re.I)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,9 @@ class Urls:
         return "/" + quote(iri[len(self.base):], safe="/#:@!$&'()*+,;=-._~%")
 
     def link(self, iri: str) -> str:
-        """Where a page should link for `iri`: our own path for our IRIs, the IRI itself otherwise."""
-        return self.path(iri) or iri
+        """Where a page should link for `iri`: our own path for our IRIs, the IRI itself for other http(s)
+        IRIs, and "" (no link: templates show the text alone) for any other scheme (`javascript:`, `data:`)."""
+        return self.path(iri) or (iri if _WEB.match(iri) else "")
 
     def document_path(self, iri: str) -> str | None:
         """The document describing `iri`: `/doc/…` for things, the document itself otherwise."""

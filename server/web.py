@@ -43,7 +43,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     lang = context.get("lang") or language(request)
     other = "en" if lang == "it" else "it"
     params = {**request.query_params, "lang": other}
-    ctx = {"request": request, "lang": lang, "switch_href": f"{request.url.path}?{urlencode(params)}",
+    ctx = {"request": request, "lang": lang, "switch_href": "?" + urlencode(params),  # the query alone: never a path a client chose (`//host/x`)
            "alternates": [], "site_base": runtime(request).settings.base_uri, **context}
     response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status,
                                                             headers=headers)

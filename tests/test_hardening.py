@@ -24,7 +24,9 @@ from server.workers import QueryPool
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MANY = "".join(f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
-               for n in range(400))
+               for n in range(400)) + (
+    "<https://w3id.org/parita/id/thing/t0> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(1)> , "
+    "<data:text/html,hi> , <https://example.org/fine> .\n")
 
 
 class Listener:
@@ -286,3 +288,54 @@ def test_content_length_with_transfer_encoding_is_refused_and_closed(hardened: L
             data += chunk
     assert data.startswith(b"HTTP/1.1 400"), data[:200]
     assert b"Transfer-Encoding" in data
+
+
+@pytest.mark.server
+def test_only_web_iris_become_links(hardened: LiveServer) -> None:
+    page = httpx.get(hardened.url + "/id/thing/t0", headers={"Accept": "text/html"}, follow_redirects=True, timeout=30)
+    assert page.status_code == 200
+    assert "javascript:alert(1)" in page.text and "https://example.org/fine" in page.text  # shown...
+    assert 'href="javascript:' not in page.text and 'href="data:' not in page.text  # ...never as live links
+    assert 'href="https://example.org/fine"' in page.text
+
+
+@pytest.mark.server
+def test_the_language_switch_carries_only_the_query(hardened: LiveServer) -> None:
+    port = int(hardened.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET //evil.example/x HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    switches = [line for line in data.decode("utf-8", "replace").splitlines() if "lang-switch" in line]
+    assert switches, data[:500]
+    assert all('href="?lang=' in line for line in switches), switches
+    assert b"//evil.example/x?lang" not in data
+
+
+@pytest.mark.server
+def test_a_broken_current_release_is_reported_while_the_last_good_one_serves(hardened: LiveServer) -> None:
+    current = hardened.settings.build_dir / "current"
+    good = current.resolve()
+    broken = hardened.settings.build_dir / "current.tmp"
+    broken.symlink_to(hardened.settings.build_dir / "releases" / "does-not-exist")
+    broken.replace(current)
+    try:
+        for _ in range(300):  # bounded: the server looks at `current` every couple of seconds
+            health = httpx.get(hardened.url + "/health", timeout=10)
+            if health.status_code == 503:
+                break
+            threading.Event().wait(0.1)
+        assert health.status_code == 503 and "does-not-exist" in health.json()["problem"]
+        assert health.json()["release"] == good.name
+        assert httpx.get(hardened.url + "/id/thing/t1", headers={"Accept": "text/turtle"},
+                         follow_redirects=True, timeout=30).status_code == 200
+    finally:
+        fixed = hardened.settings.build_dir / "current.tmp"
+        fixed.symlink_to(good)
+        fixed.replace(current)
+    for _ in range(300):
+        if httpx.get(hardened.url + "/health", timeout=10).status_code == 200:
+            break
+        threading.Event().wait(0.1)
+    assert httpx.get(hardened.url + "/health", timeout=10).json()["ok"] is True

@@ -209,3 +209,43 @@ def test_the_templates_themselves_ingest(base_settings) -> None:  # type: ignore
     report = ingest(base_settings, "esempio", files)
     assert report.ok, report.text()
     assert report.changelog["graphs"]["https://w3id.org/parita/graph/publisher/esempio"]["added"] > 50
+
+
+def test_a_formula_behind_leading_spaces_is_refused(base_settings) -> None:  # type: ignore[no-untyped-def]
+    files = cuneo_files()
+    files["reti.csv"] = files["reti.csv"].replace(b"Esempio fittizio per i test.", b" =cmd|' /C calc'!A0")
+    report = ingest(base_settings, PUBLISHER, uploads(files))
+    assert report.release is None
+    assert [p.kind for p in report.problems] == ["formula"], report.text()
+    assert report.problems[0].cell is not None and report.problems[0].cell.file == "reti.csv"
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_report_not_a_traceback(base_settings) -> None:  # type: ignore[no-untyped-def]
+    files = cuneo_files()
+    files["reti.csv"] = files["reti.csv"].replace(b"Esempio fittizio per i test.", b'"' + b"x" * 140_000 + b'"')
+    report = ingest(base_settings, PUBLISHER, uploads(files))
+    assert report.release is None
+    assert any(p.kind == "unreadable" and p.cell is not None and p.cell.file == "reti.csv" for p in report.problems)
+
+
+def test_too_many_rows_are_refused_with_the_file_named(base_settings) -> None:  # type: ignore[no-untyped-def]
+    from scripts.csv2rdf import MAX_ROWS
+    files = cuneo_files()
+    header, first = files["reti.csv"].split(b"\n")[:2]
+    files["reti.csv"] = header + b"\n" + b"\n".join([first] * (MAX_ROWS + 1)) + b"\n"
+    report = ingest(base_settings, PUBLISHER, uploads(files))
+    assert report.release is None
+    assert any(p.kind == "too-many-rows" and p.cell is not None and p.cell.file == "reti.csv" for p in report.problems)
+
+
+def test_triple_terms_are_an_unsupported_problem(base_settings) -> None:  # type: ignore[no-untyped-def]
+    from scripts.ingest import Upload
+    trig = b"<urn:a> <urn:b> <<( <urn:c> <urn:d> <urn:e> )>> .\n"
+    report = ingest(base_settings, PUBLISHER, [Upload("extra.ttl", trig)])
+    assert report.release is None
+    assert [p.kind for p in report.problems] == ["unsupported"], report.text()
+
+
+def test_a_publisher_id_with_a_trailing_newline_is_refused(base_settings) -> None:  # type: ignore[no-untyped-def]
+    report = ingest(base_settings, PUBLISHER + "\n", uploads(cuneo_files()))
+    assert report.release is None and report.problems

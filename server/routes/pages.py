@@ -123,8 +123,10 @@ async def shapes_as(request: Request, ext: str) -> Response:
 async def health(request: Request) -> Response:
     rt = runtime(request)
     served = await rt.served()
-    return JSONResponse({"ok": True, "release": served.release.id, "quads": len(served.data)},
-                        headers={"Cache-Control": "no-store"})
+    body: dict[str, object] = {"ok": rt.broken is None, "release": served.release.id, "quads": len(served.data)}
+    if rt.broken is not None:  # still answering from the last good release, but the operator must know
+        body["problem"] = rt.broken
+    return JSONResponse(body, status_code=200 if rt.broken is None else 503, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/metrics", include_in_schema=False)

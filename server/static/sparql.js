@@ -48,7 +48,7 @@
   function cell(term) {
     var td = document.createElement("td");
     if (!term) { return td; }
-    if (term.type === "uri") {
+    if (term.type === "uri" && /^https?:\/\//i.test(term.value)) {  // never a live javascript: or data: link
       var a = document.createElement("a");
       a.href = localHref(term.value);
       a.textContent = term.value;
