@@ -34,7 +34,8 @@ else:
     MISSING = None
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-SERVER_ENV = {"PARITA_SPARQL_TIMEOUT": "3", "PARITA_REQUEST_TIMEOUT": "5", "PARITA_SPARQL_WORKERS": "2"}
+SERVER_ENV = {"PARITA_SPARQL_TIMEOUT": "3", "PARITA_REQUEST_TIMEOUT": "5", "PARITA_SPARQL_WORKERS": "2",
+              "PARITA_SPARQL_PER_CLIENT": "1000"}  # the flood checks come from one client on purpose
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -95,6 +96,10 @@ def _server_checks(args: argparse.Namespace, server: Server, work: Path, build_d
     yield lambda: checks.big_query_text(server)
     yield lambda: checks.parallel_slow_queries(server, timeout, args.parallel)
     yield lambda: checks.ssrf_queries(server)
+    yield lambda: checks.ssrf_variants(server)
+    yield lambda: checks.forms_times_formats(server)
+    yield lambda: checks.memory_bomb(server, timeout)
+    yield lambda: checks.ask_beside_slow_queries(server)
     yield lambda: checks.hostile_files(work / "hostile", build_dir)
     yield lambda: checks.odd_uris(server)
     yield lambda: checks.body_limits(server, Settings().max_body_bytes)

@@ -295,3 +295,96 @@ def secure_defaults(server: Server) -> Check:
                  f"CSP local only, nosniff, Referrer-Policy {home.headers.get('referrer-policy')}, CORS * without "
                  f"credentials, {len(paths)} public paths described, POST /-/submissions/… {submission}",
                  "; ".join(problems))
+
+
+def ssrf_variants(server: Server, count: int = 300) -> Check:
+    """Generated lexical variants of SERVICE (scripts/sparql_variants.py): none may reach the listener."""
+    from scripts.sparql_variants import variants
+
+    statuses: dict[int, int] = {}
+    with Listener() as listener:
+        queries = variants(listener.url, count)
+        for query in queries:
+            status = _post(server.url, query, 30)[0]
+            statuses[status] = statuses.get(status, 0) + 1
+    ok = listener.connections == 0 and not any(s >= 500 or s == 0 for s in statuses)
+    return Check("ssrf", "generated SERVICE lexical variants", ok,
+                 f"{len(queries)} variants: statuses {dict(sorted(statuses.items()))}; "
+                 f"{listener.connections} connections to the listener")
+
+
+def _metric(server: Server, name: str) -> float:
+    text = httpx.get(server.url + "/metrics", timeout=10).text
+    return float(next(line for line in text.splitlines() if line.startswith(name + " ")).split()[1])
+
+
+CRASH_FORMS = ["SELECT * { ?s ?p ?o } LIMIT 2", "ASK { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
+               "DESCRIBE ?s { ?s ?p ?o } LIMIT 1", "CONSTRUCT { << ?s ?p ?o >> ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"]
+CRASH_FORMATS = ["json", "xml", "csv", "tsv", "turtle", "jsonld", "rdfxml", "ntriples", "trig", "nquads"]
+
+
+def forms_times_formats(server: Server) -> Check:
+    """Every query form in every format: answers below 500, and no worker restarted."""
+    restarts = _metric(server, "parita_sparql_worker_restarts_total")
+    statuses: dict[int, int] = {}
+    for query in CRASH_FORMS:
+        for fmt in CRASH_FORMATS:
+            status = httpx.get(server.url + "/sparql", params={"query": query, "format": fmt}, timeout=30).status_code
+            statuses[status] = statuses.get(status, 0) + 1
+    restarted = _metric(server, "parita_sparql_worker_restarts_total") - restarts
+    ok = restarted == 0 and all(s < 500 for s in statuses)
+    return Check("hostile query", "every form in every format", ok,
+                 f"{sum(statuses.values())} requests: statuses {dict(sorted(statuses.items()))}; "
+                 f"{restarted:g} worker restarts")
+
+
+MEMORY_BOMB = ('SELECT (STRLEN(?x29) AS ?n) { BIND("0123456789abcdef0123456789abcdef" AS ?x0) '
+               + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(29)) + " }")
+
+
+def memory_bomb(server: Server, sparql_timeout: float) -> Check:
+    """A doubling CONCAT chain (16 GB if it ran to the end): cut at the worker's memory limit with 503."""
+    with health_probe(server.url, bound=2.0) as probe:
+        status, spent, response = _post(server.url, MEMORY_BOMB, sparql_timeout + 30)
+    deaths = _metric(server, "parita_sparql_worker_deaths_total")
+    after, _, _ = _post(server.url, "ASK { ?s ?p ?o }", 30)
+    ok = status == 503 and deaths >= 1 and probe.ok and after == 200
+    message = response.json().get("error", "")[:120] if response is not None and status == 503 else ""
+    return Check("limits", "memory bomb (doubling CONCAT)", ok,
+                 f"{status} in {spent:.2f} s ({message}); workers replaced {deaths:g}; {probe.text()}; next ASK {after}")
+
+
+def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Check:
+    """`slow` cartesian queries from as many clients hold the regular workers; ASKs from another client
+    still answer through the fast lane. Reports the ASK latencies (a measure, not a bound)."""
+    import statistics
+    import threading
+
+    def one(i: int) -> None:
+        try:
+            httpx.post(server.url + "/sparql", content=CARTESIAN.encode(), timeout=60,
+                       headers={**JSON, "Content-Type": "application/sparql-query", "X-Forwarded-For": f"192.0.2.{i}"})
+        except httpx.HTTPError:
+            pass
+
+    sent = _metric(server, "parita_sparql_queries_total")
+    threads = [threading.Thread(target=one, args=(i + 1,), daemon=True) for i in range(slow)]
+    for t in threads:
+        t.start()
+    for _ in range(300):  # until two slow queries reached the workers (bounded)
+        if _metric(server, "parita_sparql_queries_total") >= sent + 2:
+            break
+        time.sleep(0.05)
+    latencies, statuses = [], []
+    for _ in range(asks):
+        started = time.monotonic()
+        r = httpx.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=60,
+                      headers={**JSON, "X-Forwarded-For": "198.51.100.1"})
+        latencies.append(time.monotonic() - started)
+        statuses.append(r.status_code)
+    for t in threads:
+        t.join(timeout=90)
+    ok = all(s == 200 for s in statuses)
+    return Check("fairness", f"ASK while {slow} slow queries run", ok,
+                 f"{asks} ASKs: statuses {sorted(set(statuses))}, median {statistics.median(latencies) * 1000:.0f} ms, "
+                 f"worst {max(latencies) * 1000:.0f} ms")

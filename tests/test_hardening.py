@@ -21,6 +21,7 @@ from server.errors import PublisherError
 from server.guard import inspect_query
 from server.query import Job
 from server.workers import QueryPool
+from scripts.sparql_variants import service_queries
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MANY = "".join(f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
@@ -68,39 +69,7 @@ def listener() -> Iterator[Listener]:
     lst.close()
 
 
-# --- generated SERVICE variants ----------------------------------------------------------------------------
-
-SEPARATORS = st.sampled_from([" ", "\n", "\r", "\t", "\r\n", "# c\r", "# c\n", "#\\#\r", "#'\n", '#"\r', ""])
-BEFORE = st.sampled_from([
-    "", "?s ?p ?o .", "?s ?p ex:a\\# .", "?s ?p ex:a\\' .", "?s ?p ex:a\\\" .", '?s ?p "x" .', "?s ?p '''x''' .",
-    "?s ?p true", "?s ?p 1", "?s ?p <urn:x>", "FILTER(?s<1)", "?s ?p ex:a.b.", '?s ?p "x"@en', "?s ?p ex:\\%",
-    "?s ?p ?o # x <", "?s ?p '''a\\''' .",
-])
-
-
-@st.composite
-def keyword(draw: st.DrawFn, word: str) -> str:
-    """`word` in any letter case; now and then one letter as a \\u escape (SPARQL 1.1 decodes those before
-    parsing; pyoxigraph 0.5 does not, so they are rare here, for the parse rate below)."""
-    out = [draw(st.sampled_from([ch.upper(), ch.lower()])) for ch in word]
-    if draw(st.integers(0, 7)) == 0:
-        i = draw(st.integers(0, len(word) - 1))
-        out[i] = f"\\u{ord(out[i]):04X}"
-    return "".join(out)
-
-
-@st.composite
-def service_queries(draw: st.DrawFn, url: str, word: str = "SERVICE") -> str:
-    """A query with a SERVICE to `url`, its tokens glued or separated in every way the grammar allows.
-    With `word="GRAPH"` the same shapes with a GRAPH pattern, which the engine parses without running."""
-    sep = lambda: draw(SEPARATORS)  # noqa: E731 - a fresh separator each time
-    target = draw(st.sampled_from(["iri", "pname", "empty-prefix", "var"]))
-    prologue = f"PREFIX ex: <{url}#>{sep()}PREFIX : <{url}#>{sep()}"
-    where = {"iri": f"<{url}>", "pname": "ex:x", "empty-prefix": ":x", "var": "?u"}[target]
-    bind = f"BIND(<{url}> AS ?u){sep() or ' '}" if target == "var" else ""
-    silent = f"{draw(keyword('SILENT'))}{sep() or ' '}" if word == "SERVICE" and draw(st.booleans()) else ""
-    return (f"{prologue}{draw(keyword('SELECT'))} * {{ {bind}{draw(BEFORE)}{sep()}"
-            f"{draw(keyword(word))}{sep()}{silent}{where}{sep()}{{ ?s ?p ?o }} }}")
+# --- generated SERVICE variants (scripts/sparql_variants.py) -------------------------------------------
 
 
 def test_generated_variants_either_refused_or_harmless(listener: Listener) -> None:
