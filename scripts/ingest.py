@@ -69,6 +69,7 @@ def ingest(settings: Settings, publisher: str, uploads: list[Upload], progress=N
     report.candidates = [c for c in report.candidates if (c["submitted"], c["existing"]) not in decided]
     converted.quads += reconcile.same_as_quads(decisions, publisher_graph(publisher))
     report.problems += references(converted, background)
+    report.problems += foreign_subjects(converted, background)
     if report.problems:
         return report
     _publish(settings, publisher, converted, report, progress)
@@ -89,6 +90,35 @@ def convert(settings: Settings, publisher: str, uploads: list[Upload]) -> Conver
         else:
             _convert_rdf(upload, graph, out, settings.base_uri)
     return out
+
+
+_DERIVED_FROM = "http://www.w3.org/ns/prov#wasDerivedFrom"
+
+
+def foreign_subjects(converted: Converted, background: list[ox.Quad]) -> list[Problem]:
+    """No new statements about another publisher's entities. A contribution describes its own entities and
+    links to others; it may restate what another publisher's contribution already says of one (a clerk
+    lists the bodies a protocol names in enti.csv), but a statement that contribution does not make, with
+    that entity as subject, is refused: one problem per entity, naming the first such statement. The
+    project's own sources (data/) are the shared reference every contribution is reconciled with: a
+    contribution may add to their entities (a province's clerk adds to the province data/ describes)."""
+    others = publisher_graph("")
+    stated = {(q.subject, q.predicate, q.object) for q in background
+              if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(others)}
+    theirs = {s for s, _, _ in stated if isinstance(s, ox.NamedNode)}
+    found: dict[str, tuple[ox.Quad, Cell | None]] = {}
+    for q in converted.quads:
+        if q.predicate.value == _DERIVED_FROM:  # which source restated it: provenance, not a claim about it
+            continue
+        if q.subject in theirs and (q.subject, q.predicate, q.object) not in stated and q.subject.value not in found:
+            cells = converted.cells.get((q.subject.value, q.predicate.value))
+            found[q.subject.value] = (q, cells[0] if cells else converted.subjects.get(q.subject.value))
+    return [Problem("foreign-subject",
+                    f"La contribuzione aggiunge a {iri}, descritto da un'altra fonte, l'affermazione {q.predicate.value} {q.object}: "
+                    "ogni editore descrive solo i propri enti e può collegarsi agli altri (il loro identificativo come valore).",
+                    f"The contribution adds to {iri}, which another source describes, the statement {q.predicate.value} {q.object}: "
+                    "a publisher describes only its own entities and may link to others (their identifier as a value).",
+                    cell, value=iri) for iri, (q, cell) in found.items()]
 
 
 def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: str) -> None:

@@ -35,7 +35,8 @@ else:
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 SERVER_ENV = {"PARITA_SPARQL_TIMEOUT": "3", "PARITA_REQUEST_TIMEOUT": "5", "PARITA_SPARQL_WORKERS": "2",
-              "PARITA_SPARQL_PER_CLIENT": "1000"}  # the flood checks come from one client on purpose
+              "PARITA_SPARQL_PER_CLIENT": "1000", "PARITA_MAX_CLIENT_CONNECTIONS": "2000"}
+# (the flood checks come from one client on purpose; the idle-connection check from another one)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -104,6 +105,7 @@ def _server_checks(args: argparse.Namespace, server: Server, work: Path, build_d
     yield lambda: checks.odd_uris(server)
     yield lambda: checks.body_limits(server, Settings().max_body_bytes)
     yield lambda: checks.slow_clients(server, request_timeout)
+    yield lambda: checks.idle_connections(server)
     build_cmd = [sys.executable, "-m", "scripts.cli", "build"]
     yield lambda: faults.kill_during("build", build_cmd, build_dir, server, _fractions(args.kills))
     ingest_cmd = [sys.executable, "-m", "scripts.cli", "ingest", "--publisher", "reliability-test",

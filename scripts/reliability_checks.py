@@ -388,3 +388,47 @@ def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Ch
     return Check("fairness", f"ASK while {slow} slow queries run", ok,
                  f"{asks} ASKs: statuses {sorted(set(statuses))}, median {statistics.median(latencies) * 1000:.0f} ms, "
                  f"worst {max(latencies) * 1000:.0f} ms")
+
+
+def idle_connections(server: Server, count: int = 4200, source: str = "127.0.0.2") -> Check:
+    """`count` idle TCP connections from one client (another loopback address): the per-client cap closes
+    those over it at once, the first-byte timeout the rest, and /health from elsewhere keeps answering."""
+    import socket as socketlib
+
+    opened: list[socketlib.socket] = []
+    refused = 0
+    with health_probe(server.url, bound=2.0) as probe:
+        started = time.monotonic()
+        for _ in range(count):
+            conn = socketlib.socket()
+            conn.bind((source, 0))
+            try:
+                conn.connect(("127.0.0.1", server.port))
+            except OSError:
+                refused += 1
+                conn.close()
+                continue
+            opened.append(conn)
+        health = httpx.get(server.url + "/health", timeout=10).status_code
+        closed_at_once = sum(_closed(c, 0.0) for c in opened)
+        remaining = [c for c in opened]
+        deadline = time.monotonic() + 30
+        while remaining and time.monotonic() < deadline:
+            remaining = [c for c in remaining if not _closed(c, 0.05)]
+        spent = time.monotonic() - started
+    for c in opened:
+        c.close()
+    ok = health == 200 and probe.ok and not remaining
+    return Check("limits", f"{count} idle connections from one client", ok,
+                 f"{closed_at_once + refused} closed at once (per-client cap), the rest closed by {spent:.1f} s; "
+                 f"/health meanwhile {health}; {probe.text()}")
+
+
+def _closed(conn: "socket.socket", wait: float) -> bool:
+    conn.settimeout(wait)
+    try:
+        return conn.recv(1) == b""
+    except (TimeoutError, BlockingIOError):
+        return False
+    except OSError:
+        return True

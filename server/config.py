@@ -36,6 +36,7 @@ class Settings:
     publisher_name: str = field(default="Editore non configurato (segnaposto) / Publisher not configured (placeholder)", metadata={"help": "Official name of the publishing body, for the DCAT catalog. The default is a placeholder."})
     publisher_ipa: str = field(default="", metadata={"help": "IPA code of the publishing body. Empty by default: parita never invents one."})
     submission_token: str = field(default="", metadata={"help": "Bearer token for POST /-/submissions/{publisher}; empty (the default) turns HTTP submission off."})
+    submission_timeout: float = field(default=300.0, metadata={"help": "Seconds a submission over HTTP may take to check and publish (it runs in a process of its own); a slower one is stopped and gets 503, and nothing is published."})
     submission_max_bytes: int = field(default=5_000_000, metadata={"help": "Largest submission body accepted over HTTP, in bytes; larger ones get 413."})
     max_body_bytes: int = field(default=1_000_000, metadata={"help": "Largest request body accepted (a SPARQL POST, its query text included), in bytes; larger ones get 413. Submissions use PARITA_SUBMISSION_MAX_BYTES."})
     request_timeout: float = field(default=10.0, metadata={"help": "Seconds a client has to send its request line and headers, and then its body; a slower client is disconnected (headers) or gets 408 (body)."})
@@ -44,6 +45,8 @@ class Settings:
     sparql_worker_memory_mb: int = field(default=1024, metadata={"help": "Memory a SPARQL worker may use for one query, in MB beyond the release it loaded; a query that needs more gets 503 and the worker is replaced. 0 removes the cap."})
     sparql_fast_lane: float = field(default=1.0, metadata={"help": "Seconds a query may run in the fast-lane worker, the one extra worker that answers while the others are busy with slow queries; one that overruns waits for a regular worker instead. 0 turns the fast lane off."})
     sparql_per_client: int = field(default=4, metadata={"help": "SPARQL queries one client (IP address) may have running or waiting at once; more get 429 with Retry-After."})
+    max_client_connections: int = field(default=256, metadata={"help": "Most connections one peer address may hold open at once under `parita serve`; more are closed at once. Behind a reverse proxy on the same host every client is that proxy: raise it or set 0 (no cap) and limit clients in the proxy."})
+    first_byte_timeout: float = field(default=3.0, metadata={"help": "Seconds a new connection has to send the first byte of its request under `parita serve`; an idle one is closed."})
     service_allowlist: str = field(default="", metadata={"help": "SPARQL endpoint IRIs that SERVICE may call, separated by spaces (federation with named endpoints only); empty (the default) refuses every SERVICE."})
     contact_email: str = field(default="", metadata={"help": "E-mail of the equal-opportunity office, the catalog's contact point. Empty by default (placeholder)."})
 
@@ -66,6 +69,11 @@ class Settings:
         if not settings.base_uri.endswith(("/", "#")):
             settings = replace(settings, base_uri=settings.base_uri + "/")
         return settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """`settings` as `PARITA_*` variables: what a child process needs to see the same settings."""
+    return {ENV_PREFIX + f.name.upper(): str(getattr(settings, f.name)) for f in fields(settings)}
 
 
 def _coerce(type_name: Any, raw: str) -> Any:

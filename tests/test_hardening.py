@@ -308,3 +308,26 @@ def test_a_broken_current_release_is_reported_while_the_last_good_one_serves(har
             break
         threading.Event().wait(0.1)
     assert httpx.get(hardened.url + "/health", timeout=10).json()["ok"] is True
+
+
+def test_one_peer_cannot_hold_every_connection(tmp_path: Path, build_dir: Path) -> None:
+    """Under `parita serve`: connections over the per-client cap are closed at once, idle ones after the
+    first-byte timeout, and another client is served meanwhile."""
+    from scripts.reliability_kit import Server
+
+    env = {"PARITA_MAX_CLIENT_CONNECTIONS": "5", "PARITA_FIRST_BYTE_TIMEOUT": "1"}
+    with Server(build_dir, tmp_path / "serve.log", env) as server:
+        idle = []
+        for _ in range(6):
+            conn = socket.socket()
+            conn.bind(("127.0.0.2", 0))
+            conn.connect(("127.0.0.1", server.port))
+            idle.append(conn)
+        idle[-1].settimeout(10)
+        assert idle[-1].recv(1) == b"", "the sixth connection of one client was kept"
+        assert httpx.get(server.url + "/health", timeout=10).status_code == 200  # another client (127.0.0.1)
+        for conn in idle[:5]:
+            conn.settimeout(10)
+            assert conn.recv(1) == b"", "an idle connection outlived the first-byte timeout"
+            conn.close()
+        idle[-1].close()

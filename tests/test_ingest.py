@@ -249,3 +249,14 @@ def test_triple_terms_are_an_unsupported_problem(base_settings) -> None:  # type
 def test_a_publisher_id_with_a_trailing_newline_is_refused(base_settings) -> None:  # type: ignore[no-untyped-def]
     report = ingest(base_settings, PUBLISHER + "\n", uploads(cuneo_files()))
     assert report.release is None and report.problems
+
+
+def test_a_contribution_cannot_write_onto_another_publishers_entity(ingested) -> None:  # type: ignore[no-untyped-def]
+    from scripts.ingest import Upload
+    settings, _, release, _ = ingested
+    hijack = f'<{PROVINCIA}> <http://www.w3.org/2000/01/rdf-schema#comment> "scritto da un altro"@it .\n'.encode()
+    report = ingest(settings, "altro-editore", [Upload("extra.ttl", hijack)])
+    assert report.release is None
+    assert [p.kind for p in report.problems] == ["foreign-subject"], report.text()
+    assert PROVINCIA in report.problems[0].en
+    assert settings.current_release.resolve() == release  # nothing published

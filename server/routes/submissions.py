@@ -9,16 +9,20 @@ when refused. It never touches the served store: a release is a new folder switc
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.config import Settings
-from server.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from server.config import PROJECT_ROOT, Settings, settings_env
+from server.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, StoreError, Unauthorized
 
 MAX_FILES = 20
 REPORTS = {"text/html": ("html", "text/html; charset=utf-8"), "text/turtle": ("turtle", "text/turtle"),
@@ -37,17 +41,40 @@ def router(settings: Settings) -> APIRouter:
             raise NotFound("Submissions over HTTP are off: set PARITA_SUBMISSION_TOKEN to turn them on.")
         _authenticate(request, token)
         files = await _read_uploads(request, limit)
-        # Imported here: the ingest pipeline (rdflib, pySHACL, csvw) costs every server process ~60 MB,
-        # and most servers never take a submission.
-        from scripts.ingest import Upload, ingest
-
-        uploads = [Upload(name, data) for name, data in files]
-        report = await run_in_threadpool(ingest, settings, publisher, uploads)
         kind, media_type = _report_format(request.headers.get("accept"))
-        body = {"html": report.html, "turtle": report.turtle, "json": report.json}[kind]()
-        return Response(body, status_code=201 if report.ok else 422, media_type=media_type, headers={"Vary": "Accept"})
+        body, ok = await _ingest_elsewhere(settings, publisher, files, kind)
+        return Response(body, status_code=201 if ok else 422, media_type=media_type, headers={"Vary": "Accept"})
 
     return api
+
+
+async def _ingest_elsewhere(settings: Settings, publisher: str, files: list[tuple[str, bytes]],
+                            kind: str) -> tuple[bytes, bool]:
+    """`parita ingest` in a process of its own, so that validating a large submission neither blocks this
+    process's event loop nor takes its memory; stopped after `submission_timeout` seconds."""
+    with tempfile.TemporaryDirectory(prefix="parita-submission-") as folder:
+        paths = []
+        for i, (name, data) in enumerate(files):
+            safe = Path(name).name or f"file-{i}"  # the template is chosen by the file name, never its path
+            if safe.startswith("."):
+                raise BadRequest(f"File name {name!r} is not accepted: name it as in data/templates/.")
+            path = Path(folder) / safe
+            path.write_bytes(data)
+            paths.append(str(path))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")} | settings_env(settings)
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "scripts.ingest", "--quiet", "--publisher", publisher, "--format", kind, "--",
+            *paths, cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(child.communicate(), settings.submission_timeout)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+            raise ServiceUnavailable(f"Checking the submission took longer than {settings.submission_timeout:g} s; "
+                                     "nothing was published. Send smaller files.", headers={"Retry-After": "60"}) from None
+    if child.returncode not in (0, 1):
+        raise StoreError(f"The ingest process failed ({child.returncode}): {err.decode(errors='replace')[-500:]}")
+    return out, child.returncode == 0
 
 
 def _authenticate(request: Request, token: str) -> None:
