@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -33,7 +34,7 @@ from scripts.validate import Report, format_text, validate_graph
 from scripts import releases as releases_module
 from scripts import revalidate
 
-EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
 TMP_PREFIX = ".tmp-"
 KEEP_RELEASES = 5
 Progress = Callable[[str], None]
@@ -256,6 +257,25 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     release_id = new_release_id(releases)
     work = releases / f"{TMP_PREFIX}{release_id}"
     work.mkdir()
+    try:
+        manifest = _write_candidate(work, quads, sources, settings, report, say)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)  # a full disk must not leave half a release behind
+        raise
+    final = releases / release_id
+    os.rename(work, final)
+    revalidate.save(validation_dir(settings), snap, report)  # before the switch: it only describes content
+    _install_contributions(settings, contributions)
+    switch_current(settings.build_dir, final)
+    _prune(releases, keep=KEEP_RELEASES)
+    say(f"release {release_id}: {manifest['triples']} triples in {manifest['graph_count']} graphs ({time.monotonic() - started:.1f} s)")
+    return final
+
+
+def _write_candidate(work: Path, quads: list[ox.Quad], sources: list[SourceFile], settings: Settings,
+                     report: Report, say: Progress) -> dict[str, Any]:
+    """Store, dumps, statistics, manifest and changelog of a new release, in the folder `work`."""
+    release_id = work.name[len(TMP_PREFIX):]
     write_store(work / "store", quads)
     say("store written; writing dumps")
     dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
@@ -277,17 +297,11 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
         "dumps": dumps,
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    manifest["graph_count"] = len(stats["graphs"])
     log = releases_module.changelog(releases_module.previous_release(settings), quads)
     (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
     _snapshot_contributions(work / "contributions", sources)
-    final = releases / release_id
-    os.rename(work, final)
-    revalidate.save(validation_dir(settings), snap, report)  # before the switch: it only describes content
-    _install_contributions(settings, contributions)
-    switch_current(settings.build_dir, final)
-    _prune(releases, keep=KEEP_RELEASES)
-    say(f"release {release_id}: {stats['triples']} triples in {len(stats['graphs'])} graphs ({time.monotonic() - started:.1f} s)")
-    return final
+    return manifest
 
 
 def _snapshot_contributions(folder: Path, sources: list[SourceFile]) -> None:
@@ -353,6 +367,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             print(format_text(error.report))
         print(f"build refused: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as error:  # a full disk, a quota, a read-only build folder: not the data's fault
+        print(f"COULD NOT WRITE the release: {error}\nThe current release is unchanged.", file=sys.stderr)
+        return EXIT_WRITE
     print(f"published {release}")
     return EXIT_OK
 
