@@ -93,6 +93,7 @@ class QueryInfo:
 
     form: str
     has_from: bool
+    federated: bool = False  # it calls an allow-listed SERVICE: only the federation worker may run it
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _allowed_target(toks: list[Token], at: int, allowed: frozenset[str]) -> bool
 
 def _check_services(text: str, allowed: frozenset[str]) -> list[Token]:
     """Refuse every SERVICE (in every reading of the text) unless its target is allowed; the main reading's
-    tokens are returned."""
+    tokens are returned (an allowed SERVICE is among them as a name token)."""
     pending = [(0, True)]
     readings = 0
     main: list[Token] = []
@@ -222,7 +223,7 @@ def inspect_query(text: str, allowed_services: frozenset[str] | str = frozenset(
     form = next((n for n in names if n in _FORMS), "")
     if form in _UPDATE_OPS:
         raise BadRequest(_READ_ONLY + " A `query` must be SELECT, ASK, CONSTRUCT or DESCRIBE.", link=_UPDATE_LINK)
-    return QueryInfo(form=form or "SELECT", has_from="FROM" in names)
+    return QueryInfo(form=form or "SELECT", has_from="FROM" in names, federated=bool(allowed) and "SERVICE" in names)
 
 
 def parse_allowlist(setting: str) -> frozenset[str]:

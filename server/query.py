@@ -34,6 +34,7 @@ class Job:
     #: (form, format name) for each form the client would accept: the worker answers in the one that fits
     #: the form the engine actually ran, whatever form the guard expected (`format` when empty).
     formats: tuple[tuple[str, str], ...] = ()
+    federated: bool = False  # calls an allow-listed SERVICE: runs on the pool's federation worker
 
 
 @dataclass(frozen=True)

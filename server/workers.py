@@ -42,6 +42,7 @@ class _Worker:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     fast: bool = False  # the fast-lane worker (see QueryPool)
+    federation: bool = False  # the one worker with network, for allow-listed SERVICE (see QueryPool)
 
     async def send(self, message: Any) -> None:
         data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
@@ -82,7 +83,11 @@ class QueryPool:
     seconds; one that overruns is moved back to wait for a regular worker (its time starts again) and is
     remembered, so its repeats never take the fast lane. Two slow queries therefore cannot make an ASK
     wait for them. Each worker may use `memory_mb` beyond the loaded release; a query that needs more
-    kills its worker, gets 503 and the worker is replaced, as after a timeout."""
+    kills its worker, gets 503 and the worker is replaced, as after a timeout.
+
+    Every worker runs without network, except, when `federation` is on (a SERVICE allow-list is set), one
+    more worker that keeps it and takes only the queries the guard found calling an allowed endpoint;
+    no other query ever reaches it."""
 
     release_dir: Path
     size: int = 2
@@ -91,6 +96,7 @@ class QueryPool:
     memory_mb: int = 0
     fast_lane: bool = True
     fast_timeout: float = 1.0
+    federation: bool = False
     stats: PoolStats = field(default_factory=PoolStats)
 
     def __post_init__(self) -> None:
@@ -103,19 +109,22 @@ class QueryPool:
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the release."""
         regular = [self._spawn() for _ in range(max(1, self.size))]
-        workers = await asyncio.gather(*regular, *([self._spawn(fast=True)] if self.fast_lane else []))
+        extra = [*([self._spawn(fast=True)] if self.fast_lane else []),
+                 *([self._spawn(federation=True)] if self.federation else [])]
+        workers = await asyncio.gather(*regular, *extra)
         self._idle.extend(workers)
 
-    async def _spawn(self, fast: bool = False) -> _Worker:
+    async def _spawn(self, fast: bool = False, federation: bool = False) -> _Worker:
         mine, theirs = socket.socketpair()
         try:
             proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(self.release_dir), self.mode,
-                                     str(theirs.fileno()), str(os.getpid()), str(self.memory_mb)],
+                                     str(theirs.fileno()), str(os.getpid()), str(self.memory_mb),
+                                     "network" if federation else "none"],
                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         finally:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=mine)
-        worker = _Worker(proc, reader, writer, fast)
+        worker = _Worker(proc, reader, writer, fast, federation)
         self._all.add(worker)
         try:
             ready = await asyncio.wait_for(worker.recv(), STARTUP_TIMEOUT)
@@ -124,27 +133,31 @@ class QueryPool:
             raise StoreError(f"A SPARQL worker failed to load {self.release_dir}: {exc!r}") from exc
         if not (isinstance(ready, tuple) and ready[0] == "ready"):
             raise StoreError(f"A SPARQL worker sent {ready!r} instead of 'ready'.")
-        if ready[1] is not None:
+        if ready[1] is not None and not federation:
             self.stats.unsandboxed += 1
             log.warning('{"event": "worker-has-network", "reason": "%s"}', ready[1])
         return worker
 
-    def _pick(self, may_use_fast_lane: bool) -> _Worker | None:
-        regular = next((w for w in self._idle if not w.fast), None)
+    def _pick(self, may_use_fast_lane: bool, federated: bool = False) -> _Worker | None:
+        if federated:
+            return next((w for w in self._idle if w.federation), None)
+        regular = next((w for w in self._idle if not w.fast and not w.federation), None)
         if regular is not None or not may_use_fast_lane:
             return regular
         return next((w for w in self._idle if w.fast), None)
 
-    async def _acquire(self, may_use_fast_lane: bool) -> _Worker:
+    async def _acquire(self, may_use_fast_lane: bool, federated: bool = False) -> _Worker:
+        if federated and not self.federation:
+            raise StoreError("A federated query reached a pool without a federation worker.")
         async with self._cond:
             try:
-                await asyncio.wait_for(self._cond.wait_for(lambda: self._pick(may_use_fast_lane) is not None),
-                                       self.timeout)
+                await asyncio.wait_for(
+                    self._cond.wait_for(lambda: self._pick(may_use_fast_lane, federated) is not None), self.timeout)
             except TimeoutError:
                 self.stats.busy_refusals += 1
                 raise QueryTimeout(f"Every SPARQL worker stayed busy for {self.timeout:g} s; try again later.",
                                    headers={"Retry-After": "5"}) from None
-            worker = self._pick(may_use_fast_lane)
+            worker = self._pick(may_use_fast_lane, federated)
             assert worker is not None
             self._idle.remove(worker)
             return worker
@@ -158,7 +171,7 @@ class QueryPool:
         """Run `job` on a free worker; kill and replace the worker if it overruns its time."""
         self.stats.queries += 1
         while True:
-            worker = await self._acquire(job.query not in self._slow)
+            worker = await self._acquire(job.query not in self._slow and not job.federated, job.federated)
             budget = self.fast_timeout if worker.fast else self.timeout
             try:
                 await worker.send(job)
@@ -205,11 +218,11 @@ class QueryPool:
         if self._closed:
             return
         self.stats.restarts += 1
-        task = asyncio.get_running_loop().create_task(self._respawn(worker.fast))
+        task = asyncio.get_running_loop().create_task(self._respawn(worker.fast, worker.federation))
         task.add_done_callback(lambda t: t.exception() and log.error("worker restart failed: %r", t.exception()))
 
-    async def _respawn(self, fast: bool) -> None:
-        await self._release(await self._spawn(fast))
+    async def _respawn(self, fast: bool, federation: bool) -> None:
+        await self._release(await self._spawn(fast, federation))
 
     async def close(self) -> None:
         """Stop every worker process."""

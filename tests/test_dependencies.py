@@ -17,7 +17,7 @@ from pathlib import Path
 from server.config import PROJECT_ROOT
 
 # Commands documented as needing the test extra (README): they may import test-only packages.
-NEEDS_TEST_EXTRA = re.compile(r"scripts/(reliability.*|bench)\.py$")
+NEEDS_TEST_EXTRA = re.compile(r"scripts/(reliability.*|bench|sparql_variants)\.py$")
 LOCAL = {"server", "scripts", "tests"}
 
 

@@ -62,5 +62,5 @@ def open_backend(settings: Settings, release: Release, graphs: tuple[str, ...] =
     data = DataStore(release.open_store(spec), order=spec)
     pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout, mode=spec,
                      memory_mb=settings.sparql_worker_memory_mb, fast_lane=settings.sparql_fast_lane > 0,
-                     fast_timeout=settings.sparql_fast_lane)
+                     fast_timeout=settings.sparql_fast_lane, federation=bool(settings.service_allowlist.strip()))
     return data, CachedRunner(pool, max_bytes=query_cache_bytes)

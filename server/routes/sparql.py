@@ -111,7 +111,8 @@ async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: F
     job = Job(query=req.query or "", format=fmt.name,
               default_graphs=req.default_graphs if given else None, named_graphs=req.named_graphs if given else None,
               union_default=not info.has_from, row_limit=rt.settings.sparql_row_limit, base_iri=rt.settings.base_uri,
-              prefixes=tuple(prefixes(rt.settings.base_uri).items()), formats=formats)
+              prefixes=tuple(prefixes(rt.settings.base_uri).items()), formats=formats,
+              federated=info.federated)
     outcome = await served.pool.run(job)
     _raise_for(outcome)
     headers["X-Parita-Rows"] = str(outcome.rows)
