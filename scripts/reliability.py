@@ -153,6 +153,28 @@ def _remote_store_checks_on(engine: object, args: argparse.Namespace, work: Path
 
 
 NOTES = """
+## What round 2 found, and what changed (issue 17)
+
+Earlier versions of this report said "45/45 refused" for SERVICE: true for SERVICE written plainly, and
+misleading. The guard then blanked comments, strings and IRIs with its own regex, which disagreed with
+oxigraph's lexer: a `#` comment ended by a carriage return, and `\\#` or `\\'` inside a prefixed name,
+hid a SERVICE that the engine then ran (it connected to a loopback listener and returned its answer).
+The same mismatch let a CONSTRUCT run where the guard expected a SELECT, and `format=json` then killed
+the worker (`AttributeError`), 123 restarts in 10 s at 12 requests/s. Also found: two slow queries held
+both workers (an ASK waited up to 9.8 s); a doubling CONCAT took a worker past 4 GB; 4,200 idle
+connections made every route 503; a formula behind a leading space passed the CSV check.
+
+Now: the guard reads the grammar's tokens as oxigraph 0.5 does, and reads an invalid `<…>` both ways;
+the SPARQL workers have no network at all (seccomp: `socket()` fails for every family but AF_UNIX), so a
+guard miss would still connect nowhere; the "generated SERVICE lexical variants" check sends queries
+generated from the grammar's tokens around a SERVICE, and counts connections. A worker answers every
+exception as an error and picks the result format from the form the engine ran ("every form in every
+format": 0 restarts). Each worker may use `PARITA_SPARQL_WORKER_MEMORY_MB` beyond its release (the bomb
+gets 503 and the worker is replaced); a fast-lane worker answers while slow queries hold the others
+("ASK while 8 slow queries run"); one client may hold `PARITA_SPARQL_PER_CLIENT` queries and
+`PARITA_MAX_CLIENT_CONNECTIONS` connections, and a connection must speak within
+`PARITA_FIRST_BYTE_TIMEOUT` ("idle connections from one client").
+
 ## What the checks found before the fixes (issue 6)
 
 Run against the code before issue 6, the same probes found:

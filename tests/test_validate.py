@@ -104,3 +104,10 @@ def test_every_syntax_is_accepted(tmp_path: Path, suffix: str, syntax: ox.RdfFor
     bad = tmp_path / f"bad{suffix}"
     bad.write_bytes(ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in bad_quads] if not syntax.supports_datasets else bad_quads, format=syntax))
     assert main([str(bad)]) == 1
+
+
+def test_triple_terms_are_unreadable_input_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "star.ttl"
+    path.write_text("<urn:a> <urn:b> <<( <urn:c> <urn:d> <urn:e> )>> .\n")
+    assert main([str(path)]) == 2
+    assert "triple terms" in capsys.readouterr().out
