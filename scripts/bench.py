@@ -33,21 +33,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from scripts.processes import stop_group, wait_for_http
 from server.config import PROJECT_ROOT, Settings
 
 EXIT_OK, EXIT_ERROR = 0, 2
 ORG = "http://www.w3.org/ns/org#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-PREFIXES = (f"PREFIX org: <{ORG}> PREFIX rdfs: <{RDFS}> PREFIX parita: <https://w3id.org/parita/ontology#> "
-            "PREFIX clv: <https://w3id.org/italia/onto/CLV/> ")
-FLOOR_APP = '''from fastapi import FastAPI
+PREFIXES = (
+    f"PREFIX org: <{ORG}> PREFIX rdfs: <{RDFS}> PREFIX parita: <https://w3id.org/parita/ontology#> "
+    "PREFIX clv: <https://w3id.org/italia/onto/CLV/> "
+)
+FLOOR_APP = """from fastapi import FastAPI
 app = FastAPI()
 @app.get("/{path:path}")
 async def fixed(path: str) -> dict[str, object]:
     return {"ok": True, "path": "fixed"}
-'''
+"""
 #: N uvicorn processes sharing one port (SO_REUSEPORT), each a plain 1-worker server. The listening socket gets
 #: TCP_NODELAY: `uvicorn --workers N` shares a socket without it here and every answer then waits ~40 ms for
 #: a delayed ACK (Nagle), which measures the kernel, not the app. Parita and the floor run the same way.
@@ -69,7 +70,7 @@ kids = [subprocess.Popen([sys.executable, "-c", CHILD, app, port, factory, appdi
 for kid in kids:
     kid.wait()
 '''
-WRK_LUA = '''local paths = {}
+WRK_LUA = """local paths = {}
 local accepts = {}
 for line in io.lines("%(list)s") do
   local tab = line:find("\\t")
@@ -96,7 +97,7 @@ function done(summary, latency, requests)
   io.write(string.format("BENCH %%d %%f %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
     latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, errors))
 end
-'''
+"""
 
 
 #: The low-memory configuration: the release's on-disk store opened read-only, one SPARQL worker process.
@@ -127,8 +128,10 @@ class ScaleReport:
 
 # --- processes -------------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -170,15 +173,15 @@ class RssWatch:
         return self.peak
 
 
-
-
 @contextmanager
-def running(cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = None,
-            limit: float = 600.0) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = None, limit: float = 600.0
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start `cmd` in its own process group, wait (bounded) until `probe` answers, stop it on exit."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         wait_for_http(probe, proc, log, limit, timeout=5.0, interval=0.25)
         yield proc
@@ -192,7 +195,9 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, capture_output=True, check=False, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], env=env, capture_output=True, check=False, timeout=600
+        )
     found = shutil.which("wrk")
     if not found:
         raise RuntimeError("wrk is not installed and could not be installed with apt-get")
@@ -205,8 +210,12 @@ def ensure_rdflib_endpoint(folder: Path) -> Path:
     exe = venv / "bin" / "rdflib-endpoint"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--upgrade", "rdflib-endpoint", "uvicorn"],
-                       check=True, timeout=900, capture_output=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "--upgrade", "rdflib-endpoint", "uvicorn"],
+            check=True,
+            timeout=900,
+            capture_output=True,
+        )
     return exe
 
 
@@ -221,7 +230,7 @@ def oxigraph_command() -> str:
 
 # --- build --------------------------------------------------------------------------------------------------------
 
-BUILD_PROBE = '''import json, resource, sys, time
+BUILD_PROBE = """import json, resource, sys, time
 from pathlib import Path
 from server.config import Settings
 from scripts.build import build
@@ -230,13 +239,20 @@ build(Settings.from_env(), lambda message: marks.append((message, time.monotonic
 marks.append(("end", time.monotonic()))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("BUILD " + json.dumps({"marks": marks, "peak_mb": peak}))
-'''
+"""
 
 
 def timed_build(data_dir: Path, build_dir: Path) -> dict[str, float]:
     env = {**os.environ, "PARITA_DATA_DIR": str(data_dir), "PARITA_BUILD_DIR": str(build_dir)}
-    done = subprocess.run([sys.executable, "-c", BUILD_PROBE], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=3600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_PROBE],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith("BUILD ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"build failed: {done.stderr[-2000:]}")
@@ -249,11 +265,18 @@ def timed_build(data_dir: Path, build_dir: Path) -> dict[str, float]:
 
     t0, end = at["start"], at["end"]
     read_end, valid_end, store_end = when("read "), when("valid"), when("store written")
-    return {"parse": read_end - t0, "validate": valid_end - read_end, "index": store_end - valid_end,
-            "dumps": end - store_end, "total": end - t0, "peak_rss_mb": info["peak_mb"]}
+    return {
+        "parse": read_end - t0,
+        "validate": valid_end - read_end,
+        "index": store_end - valid_end,
+        "dumps": end - store_end,
+        "total": end - t0,
+        "peak_rss_mb": info["peak_mb"],
+    }
 
 
 # --- workloads ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -266,19 +289,23 @@ class Sample:
 
 def sample_data(store_dir: Path, base: str, n: int = 20000, seed: int = 1) -> Sample:
     import pyoxigraph as ox
+
     store = ox.Store.read_only(str(store_dir))
 
-    def column(query: str) -> list[str]:
+    def column(query: str, store: ox.Store = store) -> list[str]:
         return [row[0].value for row in store.query(query, use_default_graph_as_union=True)]
 
     rng = random.Random(seed)
     things = column(f'SELECT DISTINCT ?s {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{base}id/")) }}')
-    labels = column(f'SELECT ?l {{ ?s a <{ORG}FormalOrganization> ; <{RDFS}label> ?l }}')
+    labels = column(f"SELECT ?l {{ ?s a <{ORG}FormalOrganization> ; <{RDFS}label> ?l }}")
     networks = column(f"SELECT ?n {{ ?n a <{ORG}OrganizationalCollaboration> }}")
     provinces = column("SELECT ?p { ?p a <https://w3id.org/italia/onto/CLV/Province> }")
     bodies = column(f"SELECT DISTINCT ?b {{ ?x <{ORG}subOrganizationOf> ?b }}")
-    del store
-    pick = (lambda xs: rng.sample(xs, min(n, len(xs))) if xs else [])
+    del store, column
+
+    def pick(xs):
+        return rng.sample(xs, min(n, len(xs))) if xs else []
+
     return Sample(pick(things), pick(labels), pick(networks), pick(provinces), pick(bodies))
 
 
@@ -289,19 +316,28 @@ def sparql_queries(s: Sample, rng: random.Random) -> list[str]:
     word = rng.choice(["sintetic", "Asti", "Provincia", "Comune", "Rete", "Sportello"]) + str(rng.randint(0, 9))
     return [
         PREFIXES + f'SELECT ?s {{ ?s rdfs:label "{label}"@it }}',
-        PREFIXES + f"SELECT ?member ?l {{ ?m org:organization <{net}> ; org:member ?member . OPTIONAL {{ ?member rdfs:label ?l }} }}",
-        PREFIXES + f"SELECT ?net (COUNT(?m) AS ?n) {{ ?m org:organization ?net ; org:member ?x . ?x parita:territory ?t . "
-                   f"?t clv:hasDirectHigherRank <{prov}> }} GROUP BY ?net ORDER BY DESC(?n)",
-        PREFIXES + f'SELECT ?x ?l {{ ?m org:organization <{net}> ; org:member ?x . OPTIONAL {{ ?x rdfs:label ?l FILTER(lang(?l) = "it") }} }}',
+        PREFIXES
+        + f"SELECT ?member ?l {{ ?m org:organization <{net}> ; org:member ?member . OPTIONAL {{ ?member rdfs:label ?l }} }}",
+        PREFIXES
+        + f"SELECT ?net (COUNT(?m) AS ?n) {{ ?m org:organization ?net ; org:member ?x . ?x parita:territory ?t . "
+        f"?t clv:hasDirectHigherRank <{prov}> }} GROUP BY ?net ORDER BY DESC(?n)",
+        PREFIXES
+        + f'SELECT ?x ?l {{ ?m org:organization <{net}> ; org:member ?x . OPTIONAL {{ ?x rdfs:label ?l FILTER(lang(?l) = "it") }} }}',
         PREFIXES + f"SELECT ?x {{ ?x org:subOrganizationOf* <{body}> }}",
         f"DESCRIBE <{thing}>",
-        PREFIXES + f"CONSTRUCT {{ <{net}> ?p ?o . ?m org:member ?x }} WHERE {{ {{ <{net}> ?p ?o }} UNION {{ ?m org:organization <{net}> ; org:member ?x }} }}",
-        PREFIXES + f'SELECT ?s ?l {{ ?s a org:OrganizationalCollaboration ; rdfs:label ?l FILTER(CONTAINS(?l, "{word}")) }} LIMIT 20',
+        PREFIXES
+        + f"CONSTRUCT {{ <{net}> ?p ?o . ?m org:member ?x }} WHERE {{ {{ <{net}> ?p ?o }} UNION {{ ?m org:organization <{net}> ; org:member ?x }} }}",
+        PREFIXES
+        + f'SELECT ?s ?l {{ ?s a org:OrganizationalCollaboration ; rdfs:label ?l FILTER(CONTAINS(?l, "{word}")) }} LIMIT 20',
     ]
 
 
 def accept_for(query: str) -> str:
-    return "text/turtle" if re.match(r"\s*(PREFIX[^>]*>\s*)*(DESCRIBE|CONSTRUCT)", query) else "application/sparql-results+json"
+    return (
+        "text/turtle"
+        if re.match(r"\s*(PREFIX[^>]*>\s*)*(DESCRIBE|CONSTRUCT)", query)
+        else "application/sparql-results+json"
+    )
 
 
 def write_list(path: Path, rows: list[tuple[str, str]]) -> Path:
@@ -313,23 +349,32 @@ def deref_rows(sample: Sample, base: str, repeats: bool) -> list[tuple[str, str]
     things = sample.things[:8] if repeats else sample.things
     rows = []
     for i, iri in enumerate(things):
-        path = "/doc/" + iri[len(base) + 3:]
+        path = "/doc/" + iri[len(base) + 3 :]
         rows.append((path, "text/turtle" if i % 2 == 0 else "text/html"))
-        rows.append(("/id/" + iri[len(base) + 3:], "text/turtle"))
+        rows.append(("/id/" + iri[len(base) + 3 :], "text/turtle"))
     return rows
 
 
 def sparql_rows(sample: Sample, path: str, repeats: bool, count: int = 40000, seed: int = 7) -> list[tuple[str, str]]:
     rng = random.Random(seed)
-    queries = sparql_queries(sample, rng) if repeats else [q for _ in range(count // 8) for q in sparql_queries(sample, rng)]
+    queries = (
+        sparql_queries(sample, rng) if repeats else [q for _ in range(count // 8) for q in sparql_queries(sample, rng)]
+    )
     return [(path + "?" + urllib.parse.urlencode({"query": q}), accept_for(q)) for q in queries]
 
 
-def wrk_run(wrk: str, url: str, rows_file: Path, seconds: float, connections: int, folder: Path) -> tuple[int, float, float, float, float, int]:
+def wrk_run(
+    wrk: str, url: str, rows_file: Path, seconds: float, connections: int, folder: Path
+) -> tuple[int, float, float, float, float, int]:
     script = folder / "bench.lua"
     script.write_text(WRK_LUA % {"list": str(rows_file)})
-    done = subprocess.run([wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
-                           "-s", str(script), url], capture_output=True, text=True, timeout=seconds + 120, check=False)
+    done = subprocess.run(
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {done.stdout[-800:]} {done.stderr[-800:]}")
@@ -339,6 +384,7 @@ def wrk_run(wrk: str, url: str, rows_file: Path, seconds: float, connections: in
 
 
 # --- one scale --------------------------------------------------------------------------------------------------
+
 
 def bench_scale(scale: float, folder: Path, seconds: float, connections: int, say: callable) -> ScaleReport:  # type: ignore[valid-type]
     from scripts.synth import synthesize
@@ -355,9 +401,15 @@ def bench_scale(scale: float, folder: Path, seconds: float, connections: int, sa
     import pyoxigraph as ox
 
     changed = sorted(p for p in data_dir.glob("*.ttl"))[0]
-    entity = next(t.subject for t in ox.parse(changed.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=changed.resolve().as_uri())
-                  if isinstance(t.subject, ox.NamedNode))
-    changed.write_text(changed.read_text() + f'\n<{entity.value}> <http://www.w3.org/2000/01/rdf-schema#comment> "Modificato dal benchmark."@it .\n')
+    entity = next(
+        t.subject
+        for t in ox.parse(changed.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=changed.resolve().as_uri())
+        if isinstance(t.subject, ox.NamedNode)
+    )
+    changed.write_text(
+        changed.read_text()
+        + f'\n<{entity.value}> <http://www.w3.org/2000/01/rdf-schema#comment> "Modificato dal benchmark."@it .\n'
+    )
     rebuild = timed_build(data_dir, build_dir)
     report.build["rebuild_one_graph"] = rebuild["total"]
     release = (build_dir / "current").resolve()
@@ -401,44 +453,86 @@ def bench_scale(scale: float, folder: Path, seconds: float, connections: int, sa
 
     for workers in (1, 2):
         port = free_port()
-        with running(launch("server.app:create_app", True, workers, port), f"http://127.0.0.1:{port}/health",
-                     folder / f"parita-{workers}.log", env) as proc:
-            measure(f"parita ({workers} worker{'s' if workers > 1 else ''})", proc, f"http://127.0.0.1:{port}",
-                    {"deref warm": "deref warm", "deref cold": "deref cold", "sparql warm": "sparql warm",
-                     "sparql cold": "sparql cold"})
+        with running(
+            launch("server.app:create_app", True, workers, port),
+            f"http://127.0.0.1:{port}/health",
+            folder / f"parita-{workers}.log",
+            env,
+        ) as proc:
+            measure(
+                f"parita ({workers} worker{'s' if workers > 1 else ''})",
+                proc,
+                f"http://127.0.0.1:{port}",
+                {
+                    "deref warm": "deref warm",
+                    "deref cold": "deref cold",
+                    "sparql warm": "sparql warm",
+                    "sparql cold": "sparql cold",
+                },
+            )
     port = free_port()
-    with running(launch("server.app:create_app", True, 1, port), f"http://127.0.0.1:{port}/health",
-                 folder / "parita-disk.log", {**env, "PARITA_STORE": "disk", "PARITA_SPARQL_WORKERS": "1"}) as proc:
-        measure(DISK, proc, f"http://127.0.0.1:{port}",
-                {"deref cold": "deref cold", "sparql cold": "sparql cold"})
+    with running(
+        launch("server.app:create_app", True, 1, port),
+        f"http://127.0.0.1:{port}/health",
+        folder / "parita-disk.log",
+        {**env, "PARITA_STORE": "disk", "PARITA_SPARQL_WORKERS": "1"},
+    ) as proc:
+        measure(DISK, proc, f"http://127.0.0.1:{port}", {"deref cold": "deref cold", "sparql cold": "sparql cold"})
     (folder / "floor_app.py").write_text(FLOOR_APP)
     for workers in (1, 2):
         port = free_port()
-        with running(launch("floor_app:app", False, workers, port), f"http://127.0.0.1:{port}/health",
-                     folder / f"floor-{workers}.log", env) as proc:
-            measure(f"bare FastAPI ({workers} worker{'s' if workers > 1 else ''})", proc, f"http://127.0.0.1:{port}",
-                    {"deref warm": "deref warm"})
+        with running(
+            launch("floor_app:app", False, workers, port),
+            f"http://127.0.0.1:{port}/health",
+            folder / f"floor-{workers}.log",
+            env,
+        ) as proc:
+            measure(
+                f"bare FastAPI ({workers} worker{'s' if workers > 1 else ''})",
+                proc,
+                f"http://127.0.0.1:{port}",
+                {"deref warm": "deref warm"},
+            )
     port = free_port()
-    cmd = [oxigraph_command(), "serve-read-only", "--location", str(release / "store"), "--bind",
-           f"127.0.0.1:{port}", "--union-default-graph"]
+    cmd = [
+        oxigraph_command(),
+        "serve-read-only",
+        "--location",
+        str(release / "store"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
     with running(cmd, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", folder / "oxigraph.log") as proc:
-        measure("oxigraph serve-read-only", proc, f"http://127.0.0.1:{port}", {"sparql cold": "oxi cold", "sparql warm": "oxi warm"})
+        measure(
+            "oxigraph serve-read-only",
+            proc,
+            f"http://127.0.0.1:{port}",
+            {"sparql cold": "oxi cold", "sparql warm": "oxi warm"},
+        )
     try:
         exe = ensure_rdflib_endpoint(folder.parent if folder.name.startswith("scale") else folder)
         nt = folder / f"union-{scale:g}.nt"
         import gzip
+
         with gzip.open(release / "dumps" / "parita.nt.gz", "rb") as src, nt.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         port = free_port()
         cmd = [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port)]
         with running(cmd, f"http://127.0.0.1:{port}/?query=ASK%7B%7D", folder / "rdflib.log", limit=1800) as proc:
-            measure("rdflib-endpoint", proc, f"http://127.0.0.1:{port}", {"sparql cold": "rdflib cold", "sparql warm": "rdflib warm"})
+            measure(
+                "rdflib-endpoint",
+                proc,
+                f"http://127.0.0.1:{port}",
+                {"sparql cold": "rdflib cold", "sparql warm": "rdflib warm"},
+            )
     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
         report.notes.append(f"rdflib-endpoint not measured: {exc}")
     return report
 
 
 # --- report -------------------------------------------------------------------------------------------------------
+
 
 def find(report: ScaleReport, system: str, workload: str) -> Result | None:
     return next((r for r in report.results if r.system == system and r.workload == workload), None)
@@ -449,26 +543,43 @@ def ratio(a: float | None, b: float | None) -> str:
 
 
 def markdown(reports: list[ScaleReport], seconds: float, connections: int, machine: str) -> str:
-    out = ["# Benchmarks", "",
-           f"One run of `parita bench` on {machine}: same machine, same data (`parita synth`), wrk with "
-           f"{connections} connections for {seconds:g} s per cell after a short warm-up, from a second process. "
-           "`cold` = every request different (no cache can help); `warm` = a few requests repeated. "
-           "Peak RSS is the server's whole process tree (uvicorn workers and SPARQL worker processes).", ""]
-    out += ["## Build", "", "| scale | triples | parse s | validate s | index s | dumps s | total s | peak RSS MB | "
-            "rebuild after one-graph change s | non-validation / validation |", "|---|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "# Benchmarks",
+        "",
+        f"One run of `parita bench` on {machine}: same machine, same data (`parita synth`), wrk with "
+        f"{connections} connections for {seconds:g} s per cell after a short warm-up, from a second process. "
+        "`cold` = every request different (no cache can help); `warm` = a few requests repeated. "
+        "Peak RSS is the server's whole process tree (uvicorn workers and SPARQL worker processes).",
+        "",
+    ]
+    out += [
+        "## Build",
+        "",
+        "| scale | triples | parse s | validate s | index s | dumps s | total s | peak RSS MB | "
+        "rebuild after one-graph change s | non-validation / validation |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in reports:
         b = r.build
         other = b["total"] - b["validate"]
-        out.append(f"| {r.scale:g} | {r.triples:,} | {b['parse']:.1f} | {b['validate']:.1f} | {b['index']:.1f} | "
-                   f"{b['dumps']:.1f} | {b['total']:.1f} | {b['peak_rss_mb']:.0f} | {b['rebuild_one_graph']:.1f} "
-                   f"({b['rebuild_one_graph'] / b['total']:.2f}× full) | {other / b['validate']:.2f}× |")
+        out.append(
+            f"| {r.scale:g} | {r.triples:,} | {b['parse']:.1f} | {b['validate']:.1f} | {b['index']:.1f} | "
+            f"{b['dumps']:.1f} | {b['total']:.1f} | {b['peak_rss_mb']:.0f} | {b['rebuild_one_graph']:.1f} "
+            f"({b['rebuild_one_graph'] / b['total']:.2f}× full) | {other / b['validate']:.2f}× |"
+        )
     for r in reports:
-        out += ["", f"## Serving, scale {r.scale:g} ({r.triples:,} triples)", "",
-                "| system | workload | answered req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            f"## Serving, scale {r.scale:g} ({r.triples:,} triples)",
+            "",
+            "| system | workload | answered req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for x in r.results:
-            out.append(f"| {x.system} | {x.workload} | {x.rps:,.0f} | {x.p50:.1f} | {x.p95:.1f} | {x.p99:.1f} | "
-                       f"{x.errors} | {x.rss_mb:,.0f} |")
+            out.append(
+                f"| {x.system} | {x.workload} | {x.rps:,.0f} | {x.p50:.1f} | {x.p95:.1f} | {x.p99:.1f} | "
+                f"{x.errors} | {x.rss_mb:,.0f} |"
+            )
         out += ["", "Ratios (parita ÷ peer, same run):", ""]
         for w in (1, 2):
             name = f"parita ({w} worker{'s' if w > 1 else ''})"
@@ -476,14 +587,18 @@ def markdown(reports: list[ScaleReport], seconds: float, connections: int, machi
             for wl in ("deref warm", "deref cold"):
                 p = find(r, name, wl)
                 if p and floor:
-                    out.append(f"- {name}, {wl}: throughput {ratio(p.rps, floor.rps)} the floor; "
-                               f"p99 {ratio(p.p99, floor.p99)} the floor's")
+                    out.append(
+                        f"- {name}, {wl}: throughput {ratio(p.rps, floor.rps)} the floor; "
+                        f"p99 {ratio(p.p99, floor.p99)} the floor's"
+                    )
             for wl in ("sparql cold", "sparql warm"):
                 p = find(r, name, wl)
                 ox_ = find(r, "oxigraph serve-read-only", wl)
                 rd = find(r, "rdflib-endpoint", wl)
-                out.append(f"- {name}, {wl}: {ratio(p.rps if p else None, ox_.rps if ox_ else None)} oxigraph, "
-                           f"{ratio(p.rps if p else None, rd.rps if rd else None)} rdflib-endpoint")
+                out.append(
+                    f"- {name}, {wl}: {ratio(p.rps if p else None, ox_.rps if ox_ else None)} oxigraph, "
+                    f"{ratio(p.rps if p else None, rd.rps if rd else None)} rdflib-endpoint"
+                )
         rd = find(r, "rdflib-endpoint", "sparql cold")
         for name in ("parita (1 worker)", DISK):
             p1 = find(r, name, "sparql cold")
@@ -509,15 +624,23 @@ def targets(reports: list[ScaleReport]) -> list[str]:
     rows: list[tuple[str, float | None, float, bool]] = []  # (what, measured, bound, at least?)
     if one:
         for w in (1, 2):
-            name, floor_name = f"parita ({w} worker{'s' if w > 1 else ''})", f"bare FastAPI ({w} worker{'s' if w > 1 else ''})"
+            name, floor_name = (
+                f"parita ({w} worker{'s' if w > 1 else ''})",
+                f"bare FastAPI ({w} worker{'s' if w > 1 else ''})",
+            )
             floor = find(one, floor_name, "deref warm")
             for wl in ("deref warm", "deref cold"):
                 p = find(one, name, wl)
                 if p and floor:
                     rows.append((f"{name}, {wl}: throughput ÷ floor", p.rps / floor.rps, 0.7, True))
-                    rows.append((f"{name}, {wl}: p99 ÷ floor's p99", p.p99 / floor.p99 if floor.p99 else None, 3.0, False))
-            ox_c, rd_c, ox_w = (find(one, "oxigraph serve-read-only", "sparql cold"),
-                                find(one, "rdflib-endpoint", "sparql cold"), find(one, "oxigraph serve-read-only", "sparql warm"))
+                    rows.append(
+                        (f"{name}, {wl}: p99 ÷ floor's p99", p.p99 / floor.p99 if floor.p99 else None, 3.0, False)
+                    )
+            ox_c, rd_c, ox_w = (
+                find(one, "oxigraph serve-read-only", "sparql cold"),
+                find(one, "rdflib-endpoint", "sparql cold"),
+                find(one, "oxigraph serve-read-only", "sparql warm"),
+            )
             cold, warm = find(one, name, "sparql cold"), find(one, name, "sparql warm")
             if cold and ox_c:
                 rows.append((f"{name}, sparql cold ÷ oxigraph", cold.rps / ox_c.rps, 0.8, True))
@@ -526,7 +649,9 @@ def targets(reports: list[ScaleReport]) -> list[str]:
             if warm and ox_w:
                 rows.append((f"{name}, sparql warm ÷ oxigraph", warm.rps / ox_w.rps, 1.0, True))
         b = one.build
-        rows.append(("build: everything but validation ÷ validation", (b["total"] - b["validate"]) / b["validate"], 0.5, False))
+        rows.append(
+            ("build: everything but validation ÷ validation", (b["total"] - b["validate"]) / b["validate"], 0.5, False)
+        )
         rows.append(("rebuild after a one-graph change ÷ full build", b["rebuild_one_graph"] / b["total"], 0.2, False))
     if one and four:
         rows.append(("build time scale 4 ÷ scale 1", four.build["total"] / one.build["total"], 4.5, False))
@@ -549,7 +674,11 @@ def targets(reports: list[ScaleReport]) -> list[str]:
 def machine_line() -> str:
     cpus = os.cpu_count() or 0
     try:
-        mem = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]) // 1024 // 1024
+        mem = (
+            int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+            // 1024
+            // 1024
+        )
     except (OSError, StopIteration, ValueError):
         mem = 0
     return f"{cpus} CPUs, {mem} GB RAM, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}"

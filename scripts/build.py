@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import gzip
 import hashlib
 import json
@@ -20,19 +21,26 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from server.config import DEFAULT_BASE_URI, Settings
-from server.release import DUMP_MEDIA_TYPES
-from scripts.rdfio import (SYNTAX_BY_SUFFIX, SourceFile, UnreadableInput, graphs_by_subject, read_quads,
-                           to_rdflib_graph, to_rdflib_term)
-from scripts.validate import Report, format_text, validate_graph
 from scripts import releases as releases_module
 from scripts import revalidate
+from scripts.rdfio import (
+    SYNTAX_BY_SUFFIX,
+    SourceFile,
+    UnreadableInput,
+    graphs_by_subject,
+    read_quads,
+    to_rdflib_graph,
+    to_rdflib_term,
+)
+from scripts.validate import Report, format_text, validate_graph
+from server.config import DEFAULT_BASE_URI, Settings
+from server.release import DUMP_MEDIA_TYPES
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
 TMP_PREFIX = ".tmp-"
@@ -92,19 +100,22 @@ def build_lock(build_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _stable(term: Any, names: dict[str, ox.BlankNode], number: int) -> Any:
+    """A blank node renamed `f<source number>b<order of first use>`; any other term as it is."""
+    if isinstance(term, ox.BlankNode):
+        return names.setdefault(term.value, ox.BlankNode(f"f{number}b{len(names)}"))
+    return term
+
+
 def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
     """Every statement of every source, blank nodes renamed in reading order so builds are reproducible."""
     quads: list[ox.Quad] = []
     for number, source in enumerate(sources):
         names: dict[str, ox.BlankNode] = {}
-
-        def stable(term):  # type: ignore[no-untyped-def]
-            if isinstance(term, ox.BlankNode):
-                return names.setdefault(term.value, ox.BlankNode(f"f{number}b{len(names)}"))
-            return term
-
-        quads += [ox.Quad(stable(q.subject), q.predicate, stable(q.object), q.graph_name)
-                  for q in read_quads(source.path, ox.NamedNode(source.graph))]
+        quads += [
+            ox.Quad(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), q.graph_name)
+            for q in read_quads(source.path, ox.NamedNode(source.graph))
+        ]
     return quads
 
 
@@ -126,13 +137,21 @@ def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
     return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
 
 
-def validate_quads(quads: list[ox.Quad], settings: Settings, say: Progress,
-                   full_validation: bool = False) -> tuple[Report, revalidate.Snapshot]:
+def validate_quads(
+    quads: list[ox.Quad], settings: Settings, say: Progress, full_validation: bool = False
+) -> tuple[Report, revalidate.Snapshot]:
     """`validate_release`'s findings, re-checking only what changed since the cached validation."""
     snap = revalidate.snapshot(quads, meta_graphs())
     ontology = [q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")]
-    report = revalidate.validate(snap, ontology, settings, validation_dir(settings),
-                                 lambda: validate_release(quads, settings), say, force_full=full_validation)
+    report = revalidate.validate(
+        snap,
+        ontology,
+        settings,
+        validation_dir(settings),
+        lambda: validate_release(quads, settings),
+        say,
+        force_full=full_validation,
+    )
     return report, snap
 
 
@@ -143,14 +162,14 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
 
     def move(term):  # type: ignore[no-untyped-def]
         if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_URI):
-            return ox.NamedNode(base_uri + term.value[len(DEFAULT_BASE_URI):])
+            return ox.NamedNode(base_uri + term.value[len(DEFAULT_BASE_URI) :])
         return term
 
     return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
 
 
 def new_release_id(releases: Path) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     candidate, n = stamp, 1
     while (releases / candidate).exists():
         n += 1
@@ -166,7 +185,9 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
     del store
 
 
-def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI) -> dict[str, dict]:
+def write_dumps(
+    folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI
+) -> dict[str, dict]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible."""
     folder.mkdir()
     nquads = sorted(set(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode().splitlines()))
@@ -175,7 +196,11 @@ def write_dumps(folder: Path, quads: list[ox.Quad], sources: list[SourceFile], b
     _write_gzip(folder / "parita.nq.gz", "\n".join(nquads) + "\n")
     _write_gzip(folder / "parita.nt.gz", "\n".join(ntriples) + "\n")
     sorted_triples = list(ox.parse("\n".join(ntriples).encode(), format=ox.RdfFormat.N_TRIPLES))
-    turtle = ox.serialize(sorted_triples, format=ox.RdfFormat.TURTLE, prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()})
+    turtle = ox.serialize(
+        sorted_triples,
+        format=ox.RdfFormat.TURTLE,
+        prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()},
+    )
     (folder / "parita.ttl").write_bytes(turtle)
     files = {}
     for name, media_type in DUMP_MEDIA_TYPES.items():
@@ -196,7 +221,9 @@ def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
     prefixes: dict[str, str] = {}
     for source in sources:
         if source.path.suffix == ".ttl":
-            for prefix, namespace in re.findall(r"^@prefix\s+([A-Za-z][\w-]*):\s*<([^>]+)>", source.path.read_text(encoding="utf-8"), re.M):
+            for prefix, namespace in re.findall(
+                r"^@prefix\s+([A-Za-z][\w-]*):\s*<([^>]+)>", source.path.read_text(encoding="utf-8"), re.M
+            ):
                 prefixes.setdefault(prefix, namespace)
     return prefixes
 
@@ -204,13 +231,8 @@ def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
 def statistics(store_dir: Path) -> dict:
     """Counts for VoID, computed with SPARQL on the written store (so they equal what SPARQL says)."""
     store = ox.Store.read_only(str(store_dir))
-
-    def count(query: str) -> int:
-        return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)
-
-    def partition(query: str) -> dict[str, int]:
-        return {row[0].value: int(row[1].value) for row in store.query(query, use_default_graph_as_union=True)}
-
+    count = functools.partial(_count, store)
+    partition = functools.partial(_partition, store)
     stats = {
         "triples": count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
         "entities": count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?s) }"),
@@ -218,15 +240,29 @@ def statistics(store_dir: Path) -> dict:
         "distinct_objects": count("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
         "properties": partition("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"),
         "classes": partition("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"),
-        "graphs": {row[0].value: int(row[1].value) for row in store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")},
+        "graphs": {
+            row[0].value: int(row[1].value)
+            for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+        },
     }
-    del store
+    del store, count, partition  # the read-only store is released once counted
     return stats
 
 
-def build(settings: Settings, progress: Progress | None = None, contributions: dict[str, Path] | None = None,
-          full_validation: bool = False) -> Path:
+def _count(store: ox.Store, query: str) -> int:
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)  # type: ignore[index, union-attr]
+
+
+def _partition(store: ox.Store, query: str) -> dict[str, int]:
+    return {row[0].value: int(row[1].value) for row in store.query(query, use_default_graph_as_union=True)}  # type: ignore[index, union-attr]
+
+
+def build(
+    settings: Settings,
+    progress: Progress | None = None,
+    contributions: dict[str, Path] | None = None,
+    full_validation: bool = False,
+) -> Path:
     """Build and publish a release; return its folder. Raises BuildError or UnreadableInput.
 
     `contributions` maps publisher IDs to candidate files: they are validated with everything else
@@ -268,14 +304,17 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     _install_contributions(settings, contributions)
     switch_current(settings.build_dir, final)
     _prune(releases, keep=KEEP_RELEASES)
-    say(f"release {release_id}: {manifest['triples']} triples in {manifest['graph_count']} graphs ({time.monotonic() - started:.1f} s)")
+    say(
+        f"release {release_id}: {manifest['triples']} triples in {manifest['graph_count']} graphs ({time.monotonic() - started:.1f} s)"
+    )
     return final
 
 
-def _write_candidate(work: Path, quads: list[ox.Quad], sources: list[SourceFile], settings: Settings,
-                     report: Report, say: Progress) -> dict[str, Any]:
+def _write_candidate(
+    work: Path, quads: list[ox.Quad], sources: list[SourceFile], settings: Settings, report: Report, say: Progress
+) -> dict[str, Any]:
     """Store, dumps, statistics, manifest and changelog of a new release, in the folder `work`."""
-    release_id = work.name[len(TMP_PREFIX):]
+    release_id = work.name[len(TMP_PREFIX) :]
     write_store(work / "store", quads)
     say("store written; writing dumps")
     dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
@@ -283,7 +322,7 @@ def _write_candidate(work: Path, quads: list[ox.Quad], sources: list[SourceFile]
     (work / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     manifest = {
         "id": release_id,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "base_uri": settings.base_uri,
         "triples": stats["triples"],
         "warnings": len(report.warnings),
@@ -320,7 +359,7 @@ def _install_contributions(settings: Settings, contributions: dict[str, Path]) -
 
 
 def rebase_iri(iri: str, base_uri: str) -> str:
-    return base_uri + iri[len(DEFAULT_BASE_URI):] if iri.startswith(DEFAULT_BASE_URI) else iri
+    return base_uri + iri[len(DEFAULT_BASE_URI) :] if iri.startswith(DEFAULT_BASE_URI) else iri
 
 
 def switch_current(build_dir: Path, release: Path) -> None:

@@ -14,20 +14,25 @@ EXIT_USAGE = 2
 
 def _run(module: str) -> Callable[[list[str]], int]:
     """A subcommand whose module is imported only when it runs, so `parita --help` stays fast."""
+
     def run(argv: list[str]) -> int:
         return int(importlib.import_module(module).main(argv))
+
     return run
 
 
 def _serve(argv: list[str], build_first: bool = False) -> int:
-    parser = argparse.ArgumentParser(prog="parita up" if build_first else "parita serve",
-                                     description="Build the release first, then serve it." if build_first else "Serve the current release.")
+    parser = argparse.ArgumentParser(
+        prog="parita up" if build_first else "parita serve",
+        description="Build the release first, then serve it." if build_first else "Serve the current release.",
+    )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
     args = parser.parse_args(argv)
     settings = Settings.from_env(host=args.host, port=args.port)
     if build_first:
         from scripts.build import main as build_main
+
         status = build_main([], settings=settings)
         if status != 0:
             return status
@@ -35,20 +40,33 @@ def _serve(argv: list[str], build_first: bool = False) -> int:
         print(f"no release at {settings.current_release}: run `parita build` first", file=sys.stderr)
         return EXIT_USAGE
     from server.serve import serve
+
     serve(settings)
     return 0
 
 
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
-    "validate": ("check RDF files against the shapes (exit 0 valid, 1 violations, 2 unreadable)", _run("scripts.validate")),
+    "validate": (
+        "check RDF files against the shapes (exit 0 valid, 1 violations, 2 unreadable)",
+        _run("scripts.validate"),
+    ),
     "build": ("validate ontology, shapes and data and publish a new release", _run("scripts.build")),
-    "ingest": ("publish a publisher's CSV (data/templates) or RDF as its named graph (exit 0 published, 1 refused)", _run("scripts.ingest")),
-    "reconcile": ("list bodies that may duplicate published ones; confirm them as owl:sameAs", _run("scripts.reconcile")),
+    "ingest": (
+        "publish a publisher's CSV (data/templates) or RDF as its named graph (exit 0 published, 1 refused)",
+        _run("scripts.ingest"),
+    ),
+    "reconcile": (
+        "list bodies that may duplicate published ones; confirm them as owl:sameAs",
+        _run("scripts.reconcile"),
+    ),
     "rollback": ("make an earlier release current again (atomic switch)", _run("scripts.releases")),
     "synth": ("write deterministic synthetic national data for load tests", _run("scripts.synth")),
     "publish": ("load the current release into a remote SPARQL store, switching atomically", _run("scripts.publish")),
     "bench": ("benchmark parita against its peers on synthetic data; writes BENCHMARKS.md", _run("scripts.bench")),
-    "reliability": ("start a server on loopback and check it under load, faults and hostile input (writes RELIABILITY.md)", _run("scripts.reliability")),
+    "reliability": (
+        "start a server on loopback and check it under load, faults and hostile input (writes RELIABILITY.md)",
+        _run("scripts.reliability"),
+    ),
     "serve": ("serve the current release: SPARQL, linked data, HTML, VoID, DCAT", _serve),
     "up": ("build, then serve (the quick-start command)", lambda argv: _serve(argv, build_first=True)),
 }
@@ -56,9 +74,12 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="parita", description="Linked open data publisher for Italy's equal-opportunity public sector.",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="commands:\n" + "\n".join(f"  {name:<10} {help_}" for name, (help_, _) in COMMANDS.items()))
+    parser = argparse.ArgumentParser(
+        prog="parita",
+        description="Linked open data publisher for Italy's equal-opportunity public sector.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n" + "\n".join(f"  {name:<10} {help_}" for name, (help_, _) in COMMANDS.items()),
+    )
     parser.add_argument("command", choices=COMMANDS, metavar="command", help="one of: " + ", ".join(COMMANDS))
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the command (see `parita COMMAND --help`)")
     if not argv:

@@ -26,8 +26,16 @@ IF_PRESENT = "https://w3id.org/parita/csvw#ifPresent"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PREFIXES = {**NAMESPACES, "dcterms": "http://purl.org/dc/terms/"}  # the CSVW initial context has both dc and dcterms
-DATATYPES = {"date": "date", "datetime": "dateTime", "gYear": "gYear", "gYearMonth": "gYearMonth",
-             "integer": "integer", "decimal": "decimal", "boolean": "boolean", "anyURI": "anyURI"}
+DATATYPES = {
+    "date": "date",
+    "datetime": "dateTime",
+    "gYear": "gYear",
+    "gYearMonth": "gYearMonth",
+    "integer": "integer",
+    "decimal": "decimal",
+    "boolean": "boolean",
+    "anyURI": "anyURI",
+}
 # OWASP "CSV injection": a cell a spreadsheet would run as a formula. Phone numbers (+39 ...) stay allowed.
 MAX_ROWS = 5000  # per file: validation of a larger contribution would hold the clerk (and the server) for minutes
 FORMULA = re.compile(r"^(=|@|\t|\r|[+-](?![0-9 ().]*$))")
@@ -97,8 +105,14 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     """Append the triples of one CSV file (`name` must be a table of `group`) to `out`."""
     table = table_for(group, name)
     if table is None:
-        out.problems.append(Problem("unknown-file", f"Il file {name} non corrisponde a nessun modello (attesi: {', '.join(expected_files(group))}).",
-                                    f"File {name} matches no template (expected: {', '.join(expected_files(group))}).", Cell(name, 0, None)))
+        out.problems.append(
+            Problem(
+                "unknown-file",
+                f"Il file {name} non corrisponde a nessun modello (attesi: {', '.join(expected_files(group))}).",
+                f"File {name} matches no template (expected: {', '.join(expected_files(group))}).",
+                Cell(name, 0, None),
+            )
+        )
         return
     text = _decode(name, data, out)
     if text is None:
@@ -106,15 +120,27 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:  # e.g. a cell over the csv module's 131,072-character field limit
-        out.problems.append(Problem("unreadable", f"Il file {name} non si legge come CSV: {error}.",
-                                    f"File {name} cannot be read as CSV: {error}.", Cell(name, 0, None)))
+        out.problems.append(
+            Problem(
+                "unreadable",
+                f"Il file {name} non si legge come CSV: {error}.",
+                f"File {name} cannot be read as CSV: {error}.",
+                Cell(name, 0, None),
+            )
+        )
         return
     if not rows:
         out.problems.append(Problem("empty", f"Il file {name} è vuoto.", f"File {name} is empty.", Cell(name, 1, None)))
         return
     if len(rows) > MAX_ROWS + 1:
-        out.problems.append(Problem("too-many-rows", f"Il file {name} ha {len(rows) - 1} righe; una contribuzione ne può avere al massimo {MAX_ROWS}: dividerla in più invii.",
-                                    f"File {name} has {len(rows) - 1} rows; a contribution may have at most {MAX_ROWS}: split it into several.", Cell(name, 0, None)))
+        out.problems.append(
+            Problem(
+                "too-many-rows",
+                f"Il file {name} ha {len(rows) - 1} righe; una contribuzione ne può avere al massimo {MAX_ROWS}: dividerla in più invii.",
+                f"File {name} has {len(rows) - 1} rows; a contribution may have at most {MAX_ROWS}: split it into several.",
+                Cell(name, 0, None),
+            )
+        )
         return
     columns = _match_header(table, name, rows[0], out)
     if columns is None:
@@ -136,9 +162,14 @@ def _decode(name: str, data: bytes, out: Converted) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        out.problems.append(Problem(
-            "encoding", f"Il file {name} non è in UTF-8 (byte {error.start}, riga {line}): salvarlo come \"CSV UTF-8\".",
-            f"File {name} is not UTF-8 (byte {error.start}, line {line}): save it as \"CSV UTF-8\".", Cell(name, line, None)))
+        out.problems.append(
+            Problem(
+                "encoding",
+                f'Il file {name} non è in UTF-8 (byte {error.start}, riga {line}): salvarlo come "CSV UTF-8".',
+                f'File {name} is not UTF-8 (byte {error.start}, line {line}): save it as "CSV UTF-8".',
+                Cell(name, line, None),
+            )
+        )
         return None
 
 
@@ -148,28 +179,49 @@ def _match_header(table: Table, name: str, header: list[str], out: Converted) ->
     for title in header:
         col = next((c for c in real if c.name == title.strip() or c.has_title(title.strip())), None)
         if col is None:
-            out.problems.append(Problem("unknown-column", f"{name}: colonna \"{title}\" sconosciuta; colonne ammesse: {', '.join(c.name for c in real)}.",
-                                        f"{name}: unknown column \"{title}\"; allowed columns: {', '.join(c.name for c in real)}.", Cell(name, 1, title)))
+            out.problems.append(
+                Problem(
+                    "unknown-column",
+                    f'{name}: colonna "{title}" sconosciuta; colonne ammesse: {", ".join(c.name for c in real)}.',
+                    f'{name}: unknown column "{title}"; allowed columns: {", ".join(c.name for c in real)}.',
+                    Cell(name, 1, title),
+                )
+            )
         matched.append(col)
     present = {c.name for c in matched if c}
     for col in real:
         if col.required and col.name not in present:
-            out.problems.append(Problem("missing-column", f"{name}: manca la colonna obbligatoria \"{col.name}\".",
-                                        f"{name}: the required column \"{col.name}\" is missing.", Cell(name, 1, col.name)))
+            out.problems.append(
+                Problem(
+                    "missing-column",
+                    f'{name}: manca la colonna obbligatoria "{col.name}".',
+                    f'{name}: the required column "{col.name}" is missing.',
+                    Cell(name, 1, col.name),
+                )
+            )
     return None if any(p.cell and p.cell.file == name and p.cell.row == 1 for p in out.problems) else matched
 
 
-def _read_row(table: Table, name: str, line: int, columns: list[Column | None], raw: list[str], out: Converted) -> dict[str, Any] | None:
+def _read_row(
+    table: Table, name: str, line: int, columns: list[Column | None], raw: list[str], out: Converted
+) -> dict[str, Any] | None:
     values: dict[str, Any] = {c.name: None for c in table.tableSchema.columns if not c.virtual}
     ok = True
-    for col, text in zip(columns, raw):
+    for col, text in zip(columns, raw, strict=False):
         if col is None:
             continue
         where = Cell(name, line, col.name)
         if FORMULA.match(text) or FORMULA.match(text.strip()):  # the stripped text is what gets stored
             first = text.strip()[:1] or text[:1]
-            out.problems.append(Problem("formula", f"Cella che inizia con \"{first}\": sembra una formula di foglio di calcolo ed è rifiutata (CSV injection).",
-                                        f"Cell starting with \"{first}\": it looks like a spreadsheet formula and is refused (CSV injection).", where, value=text))
+            out.problems.append(
+                Problem(
+                    "formula",
+                    f'Cella che inizia con "{first}": sembra una formula di foglio di calcolo ed è rifiutata (CSV injection).',
+                    f'Cell starting with "{first}": it looks like a spreadsheet formula and is refused (CSV injection).',
+                    where,
+                    value=text,
+                )
+            )
             ok = False
             continue
         try:
@@ -178,7 +230,12 @@ def _read_row(table: Table, name: str, line: int, columns: list[Column | None], 
             ok = False
             out.problems.append(_cell_problem(col, text, str(error), where))
     for col in table.tableSchema.columns:
-        if col.required and not col.virtual and values.get(col.name) is None and not any(p.cell == Cell(name, line, col.name) for p in out.problems):
+        if (
+            col.required
+            and not col.virtual
+            and values.get(col.name) is None
+            and not any(p.cell == Cell(name, line, col.name) for p in out.problems)
+        ):
             out.problems.append(_cell_problem(col, "", "required column value is missing", Cell(name, line, col.name)))
             ok = False
     return values if ok else None
@@ -186,34 +243,63 @@ def _read_row(table: Table, name: str, line: int, columns: list[Column | None], 
 
 def _cell_problem(col: Column, text: str, error: str, where: Cell) -> Problem:
     if "required" in error:
-        return Problem("required", f"Valore obbligatorio mancante nella colonna \"{col.name}\".",
-                       f"Required value missing in column \"{col.name}\".", where)
-    expected = col.datatype.format if col.datatype and col.datatype.format else (col.datatype.base if col.datatype else "string")
+        return Problem(
+            "required",
+            f'Valore obbligatorio mancante nella colonna "{col.name}".',
+            f'Required value missing in column "{col.name}".',
+            where,
+        )
+    expected = (
+        col.datatype.format
+        if col.datatype and col.datatype.format
+        else (col.datatype.base if col.datatype else "string")
+    )
     if col.datatype and col.datatype.base in ("date", "datetime"):
-        return Problem("datatype", f"\"{text}\" non è una data valida nel formato {_human(expected)}.",
-                       f"\"{text}\" is not a valid date in the format {_human(expected)}.", where, value=text)
-    return Problem("datatype", f"\"{text}\" non è un valore ammesso nella colonna \"{col.name}\" (formato atteso: {expected}).",
-                   f"\"{text}\" is not allowed in column \"{col.name}\" (expected format: {expected}).", where, value=text)
+        return Problem(
+            "datatype",
+            f'"{text}" non è una data valida nel formato {_human(expected)}.',
+            f'"{text}" is not a valid date in the format {_human(expected)}.',
+            where,
+            value=text,
+        )
+    return Problem(
+        "datatype",
+        f'"{text}" non è un valore ammesso nella colonna "{col.name}" (formato atteso: {expected}).',
+        f'"{text}" is not allowed in column "{col.name}" (expected format: {expected}).',
+        where,
+        value=text,
+    )
 
 
 def _human(fmt: str) -> str:
     return fmt.replace("dd", "GG").replace("MM", "MM").replace("yyyy", "AAAA") + f" ({fmt})"
 
 
-def _check_key(table: Table, name: str, line: int, values: dict[str, Any], seen: dict[tuple, int], out: Converted) -> None:
+def _check_key(
+    table: Table, name: str, line: int, values: dict[str, Any], seen: dict[tuple, int], out: Converted
+) -> None:
     key_cols = table.tableSchema.primaryKey or []
     if not key_cols:
         return
     key = tuple(values.get(c) for c in key_cols)
     if key in seen:
         shown = ", ".join(str(k) for k in key)
-        out.problems.append(Problem("duplicate", f"Duplicato: \"{shown}\" è già descritto alla riga {seen[key]} di {name}.",
-                                    f"Duplicate: \"{shown}\" is already described on row {seen[key]} of {name}.", Cell(name, line, key_cols[0]), value=shown))
+        out.problems.append(
+            Problem(
+                "duplicate",
+                f'Duplicato: "{shown}" è già descritto alla riga {seen[key]} di {name}.',
+                f'Duplicate: "{shown}" is already described on row {seen[key]} of {name}.',
+                Cell(name, line, key_cols[0]),
+                value=shown,
+            )
+        )
     else:
         seen[key] = line
 
 
-def _emit_row(table: Table, base: str, name: str, line: int, values: dict[str, Any], graph: ox.NamedNode, out: Converted) -> None:
+def _emit_row(
+    table: Table, base: str, name: str, line: int, values: dict[str, Any], graph: ox.NamedNode, out: Converted
+) -> None:
     strings = {k: _lexical(v) for k, v in values.items() if not _empty(v)}
     row_about = table.tableSchema.inherit("aboutUrl")
     for col in table.tableSchema.columns:
@@ -228,7 +314,9 @@ def _emit_row(table: Table, base: str, name: str, line: int, values: dict[str, A
             out.add(triple, Cell(name, line, (wanted[0] if wanted else None) if col.virtual else col.name), graph)
 
 
-def _triple(table: Table, col: Column, base: str, strings: dict[str, str], value: Any, row_about: Any) -> ox.Triple | None:
+def _triple(
+    table: Table, col: Column, base: str, strings: dict[str, str], value: Any, row_about: Any
+) -> ox.Triple | None:
     about = col.aboutUrl or row_about
     prop = col.inherit("propertyUrl")
     if about is None or prop is None:

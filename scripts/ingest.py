@@ -35,8 +35,12 @@ PUBLISHER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: `$` w
 METADATA = PROJECT_ROOT / "data" / "templates" / "parita-metadata.json"
 ID_BASE = DEFAULT_BASE_URI + "id/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-OWN_CLASSES = ("https://w3id.org/parita/ontology#", "http://www.w3.org/ns/org#", "https://w3id.org/italia/onto/COV/",
-               "https://w3id.org/italia/onto/CPSV/")
+OWN_CLASSES = (
+    "https://w3id.org/parita/ontology#",
+    "http://www.w3.org/ns/org#",
+    "https://w3id.org/italia/onto/COV/",
+    "https://w3id.org/italia/onto/CPSV/",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,14 @@ def ingest(settings: Settings, publisher: str, uploads: list[Upload], progress=N
     """Run the whole pipeline; the report says whether a release was published."""
     report = SubmissionReport(publisher, [u.name for u in uploads])
     if not PUBLISHER_ID.fullmatch(publisher):
-        report.problems.append(Problem("publisher", f"Identificativo dell'editore non valido: {publisher!r} (minuscole, cifre, trattini; 2-63 caratteri).",
-                                       f"Invalid publisher ID: {publisher!r} (lower case, digits, hyphens; 2-63 characters).", value=publisher))
+        report.problems.append(
+            Problem(
+                "publisher",
+                f"Identificativo dell'editore non valido: {publisher!r} (minuscole, cifre, trattini; 2-63 caratteri).",
+                f"Invalid publisher ID: {publisher!r} (lower case, digits, hyphens; 2-63 characters).",
+                value=publisher,
+            )
+        )
         return report
     converted = convert(settings, publisher, uploads)
     if converted.problems:
@@ -103,8 +113,11 @@ def foreign_subjects(converted: Converted, background: list[ox.Quad]) -> list[Pr
     project's own sources (data/) are the shared reference every contribution is reconciled with: a
     contribution may add to their entities (a province's clerk adds to the province data/ describes)."""
     others = publisher_graph("")
-    stated = {(q.subject, q.predicate, q.object) for q in background
-              if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(others)}
+    stated = {
+        (q.subject, q.predicate, q.object)
+        for q in background
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(others)
+    }
     theirs = {s for s, _, _ in stated if isinstance(s, ox.NamedNode)}
     found: dict[str, tuple[ox.Quad, Cell | None]] = {}
     for q in converted.quads:
@@ -113,32 +126,57 @@ def foreign_subjects(converted: Converted, background: list[ox.Quad]) -> list[Pr
         if q.subject in theirs and (q.subject, q.predicate, q.object) not in stated and q.subject.value not in found:
             cells = converted.cells.get((q.subject.value, q.predicate.value))
             found[q.subject.value] = (q, cells[0] if cells else converted.subjects.get(q.subject.value))
-    return [Problem("foreign-subject",
-                    f"La contribuzione aggiunge a {iri}, descritto da un'altra fonte, l'affermazione {q.predicate.value} {q.object}: "
-                    "ogni editore descrive solo i propri enti e può collegarsi agli altri (il loro identificativo come valore).",
-                    f"The contribution adds to {iri}, which another source describes, the statement {q.predicate.value} {q.object}: "
-                    "a publisher describes only its own entities and may link to others (their identifier as a value).",
-                    cell, value=iri) for iri, (q, cell) in found.items()]
+    return [
+        Problem(
+            "foreign-subject",
+            f"La contribuzione aggiunge a {iri}, descritto da un'altra fonte, l'affermazione {q.predicate.value} {q.object}: "
+            "ogni editore descrive solo i propri enti e può collegarsi agli altri (il loro identificativo come valore).",
+            f"The contribution adds to {iri}, which another source describes, the statement {q.predicate.value} {q.object}: "
+            "a publisher describes only its own entities and may link to others (their identifier as a value).",
+            cell,
+            value=iri,
+        )
+        for iri, (q, cell) in found.items()
+    ]
 
 
 def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: str) -> None:
     suffix = Path(upload.name).suffix.lower()
     if suffix not in SYNTAX_BY_SUFFIX:
-        out.problems.append(Problem("syntax", f"{upload.name}: formato sconosciuto (ammessi: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).",
-                                    f"{upload.name}: unknown format (allowed: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).", Cell(upload.name, 0, None)))
+        out.problems.append(
+            Problem(
+                "syntax",
+                f"{upload.name}: formato sconosciuto (ammessi: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).",
+                f"{upload.name}: unknown format (allowed: .csv {' '.join(sorted(SYNTAX_BY_SUFFIX))}).",
+                Cell(upload.name, 0, None),
+            )
+        )
         return
     try:
         screen(upload.data, SYNTAX_BY_SUFFIX[suffix])  # entity expansion, deep nesting: refused before parsing
         quads = list(ox.parse(upload.data, format=SYNTAX_BY_SUFFIX[suffix], base_iri=f"file:///{upload.name}"))
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 0
-        out.problems.append(Problem("syntax", f"{upload.name}: RDF illeggibile: {error}", f"{upload.name}: unreadable RDF: {error}", Cell(upload.name, line, None)))
+        out.problems.append(
+            Problem(
+                "syntax",
+                f"{upload.name}: RDF illeggibile: {error}",
+                f"{upload.name}: unreadable RDF: {error}",
+                Cell(upload.name, line, None),
+            )
+        )
         return
     if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
-        out.problems.append(Problem("unsupported", f"{upload.name}: i triple term di RDF 1.2 (<<( … )>>) non sono supportati: "
-                                    "parita pubblica RDF 1.1; esprimere i fatti come triple semplici.",
-                                    f"{upload.name}: RDF 1.2 triple terms (<<( … )>>) are not supported: parita publishes "
-                                    "RDF 1.1; state the facts as plain triples.", Cell(upload.name, 0, None)))
+        out.problems.append(
+            Problem(
+                "unsupported",
+                f"{upload.name}: i triple term di RDF 1.2 (<<( … )>>) non sono supportati: "
+                "parita pubblica RDF 1.1; esprimere i fatti come triple semplici.",
+                f"{upload.name}: RDF 1.2 triple terms (<<( … )>>) are not supported: parita publishes "
+                "RDF 1.1; state the facts as plain triples.",
+                Cell(upload.name, 0, None),
+            )
+        )
         return
     for q in quads:
         s, p, o = (_unrebase(t, base_uri) for t in (q.subject, q.predicate, q.object))
@@ -147,11 +185,13 @@ def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: 
 
 def _unrebase(term, base_uri: str):  # type: ignore[no-untyped-def]
     if base_uri != DEFAULT_BASE_URI and isinstance(term, ox.NamedNode) and term.value.startswith(base_uri):
-        return ox.NamedNode(DEFAULT_BASE_URI + term.value[len(base_uri):])
+        return ox.NamedNode(DEFAULT_BASE_URI + term.value[len(base_uri) :])
     return term
 
 
-def _mint_and_reconcile(converted: Converted, background: list[ox.Quad], publisher: str, report: SubmissionReport) -> None:
+def _mint_and_reconcile(
+    converted: Converted, background: list[ox.Quad], publisher: str, report: SubmissionReport
+) -> None:
     """Reuse a published URI for a body already published; else mint `{kind}/{publisher}-{slug}` for CSV rows."""
     from_csv = {s for s, cell in converted.subjects.items() if cell.file.lower().endswith(".csv")}
     renames = {s: _minted(s, publisher) for s in converted.described & from_csv if s.startswith(ID_BASE)}
@@ -159,20 +199,30 @@ def _mint_and_reconcile(converted: Converted, background: list[ox.Quad], publish
     published = reconcile.entities(background)
     for a, b in reconcile.duplicates(submitted):
         cell = converted.subjects.get(b.iri)
-        report.problems.append(Problem("duplicate", f"Ente duplicato: \"{b.label}\" è descritto due volte (anche come {a.iri.rsplit('/', 1)[-1]}).",
-                                       f"Duplicate body: \"{b.label}\" is described twice (also as {a.iri.rsplit('/', 1)[-1]}).", cell, focus=b.iri, value=b.label))
+        report.problems.append(
+            Problem(
+                "duplicate",
+                f'Ente duplicato: "{b.label}" è descritto due volte (anche come {a.iri.rsplit("/", 1)[-1]}).',
+                f'Duplicate body: "{b.label}" is described twice (also as {a.iri.rsplit("/", 1)[-1]}).',
+                cell,
+                focus=b.iri,
+                value=b.label,
+            )
+        )
     for entity in submitted.values():
         matches = reconcile.match(entity, published)
         if matches and matches[0].certain:
             renames[entity.iri] = matches[0].existing
             report.reused.append(reconcile.as_dict(matches[0]) | {"submitted": renames.get(entity.iri, entity.iri)})
         else:
-            report.candidates += [reconcile.as_dict(m) | {"submitted": renames.get(entity.iri, entity.iri)} for m in matches]
+            report.candidates += [
+                reconcile.as_dict(m) | {"submitted": renames.get(entity.iri, entity.iri)} for m in matches
+            ]
     _rename(converted, renames)
 
 
 def _minted(iri: str, publisher: str) -> str:
-    kind, _, slug = iri[len(ID_BASE):].partition("/")
+    kind, _, slug = iri[len(ID_BASE) :].partition("/")
     return iri if slug.startswith(f"{publisher}-") else f"{ID_BASE}{kind}/{publisher}-{slug}"
 
 
@@ -194,16 +244,43 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
         s, p, o = q.subject.value, q.predicate.value, q.object
         cell = (converted.cells.get((s, p)) or [None])[0]
         if isinstance(o, ox.NamedNode) and o.value.startswith(ID_BASE) and o.value not in known:
-            kind, _, slug = o.value[len(ID_BASE):].partition("/")
-            problems.append(Problem("unknown-reference", f"Riferimento sconosciuto: \"{slug}\" ({kind}) non è descritto nell'invio né nei dati pubblicati.",
-                                    f"Unknown reference: \"{slug}\" ({kind}) is described neither in the submission nor in the published data.",
-                                    cell, focus=s, path=p, value=slug))
-        elif p == RDF_TYPE and o.value.startswith(OWN_CLASSES) and isinstance(q.subject, ox.NamedNode) and not s.startswith(ID_BASE):
-            problems.append(Problem("outside-base", f"<{s}> è fuori dalla base canonica {ID_BASE}: un ente parita non può essere coniato altrove.",
-                                    f"<{s}> is outside the canonical base {ID_BASE}: a parita thing cannot be minted elsewhere.", cell, focus=s))
+            kind, _, slug = o.value[len(ID_BASE) :].partition("/")
+            problems.append(
+                Problem(
+                    "unknown-reference",
+                    f'Riferimento sconosciuto: "{slug}" ({kind}) non è descritto nell\'invio né nei dati pubblicati.',
+                    f'Unknown reference: "{slug}" ({kind}) is described neither in the submission nor in the published data.',
+                    cell,
+                    focus=s,
+                    path=p,
+                    value=slug,
+                )
+            )
+        elif (
+            p == RDF_TYPE
+            and o.value.startswith(OWN_CLASSES)
+            and isinstance(q.subject, ox.NamedNode)
+            and not s.startswith(ID_BASE)
+        ):
+            problems.append(
+                Problem(
+                    "outside-base",
+                    f"<{s}> è fuori dalla base canonica {ID_BASE}: un ente parita non può essere coniato altrove.",
+                    f"<{s}> is outside the canonical base {ID_BASE}: a parita thing cannot be minted elsewhere.",
+                    cell,
+                    focus=s,
+                )
+            )
         elif s.startswith(DEFAULT_BASE_URI) and not s.startswith(ID_BASE):
-            problems.append(Problem("reserved", f"<{s}> è riservato (ontologia, vincoli, grafi): un invio non può descriverlo.",
-                                    f"<{s}> is reserved (ontology, shapes, graphs): a submission cannot describe it.", cell, focus=s))
+            problems.append(
+                Problem(
+                    "reserved",
+                    f"<{s}> è riservato (ontologia, vincoli, grafi): un invio non può descriverlo.",
+                    f"<{s}> is reserved (ontology, shapes, graphs): a submission cannot describe it.",
+                    cell,
+                    focus=s,
+                )
+            )
     return problems
 
 
@@ -223,10 +300,14 @@ def _publish(settings: Settings, publisher: str, converted: Converted, report: S
         report.problems += [_from_finding(f, converted) for f in findings if f.severity == "Violation"]
         report.warnings += [_from_finding(f, converted) for f in findings if f.severity != "Violation"]
         if not report.problems:
-            report.problems.append(Problem("release", f"Il rilascio è stato rifiutato: {error}", f"The release was refused: {error}"))
+            report.problems.append(
+                Problem("release", f"Il rilascio è stato rifiutato: {error}", f"The release was refused: {error}")
+            )
         return
     except UnreadableInput as error:
-        report.problems.append(Problem("release", f"Rilascio illeggibile: {error}", f"Unreadable release input: {error}"))
+        report.problems.append(
+            Problem("release", f"Rilascio illeggibile: {error}", f"Unreadable release input: {error}")
+        )
         return
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -256,8 +337,17 @@ def _from_finding(f: Finding, converted: Converted) -> Problem:
     path = _expand(f.path)
     cells = converted.cells.get((f.focus_node, path or "")) or []
     cell = cells[0] if cells else _column_for(converted, f.focus_node, path)
-    return Problem("shacl", f.messages.get("it", next(iter(f.messages.values()), "")), f.messages.get("en", next(iter(f.messages.values()), "")),
-                   cell, focus=f.focus_node, path=path or f.path, value=f.value, severity=f.severity, shape=f.shape)
+    return Problem(
+        "shacl",
+        f.messages.get("it", next(iter(f.messages.values()), "")),
+        f.messages.get("en", next(iter(f.messages.values()), "")),
+        cell,
+        focus=f.focus_node,
+        path=path or f.path,
+        value=f.value,
+        severity=f.severity,
+        shape=f.shape,
+    )
 
 
 def _expand(path: str | None) -> str | None:
@@ -300,9 +390,18 @@ def republish(settings: Settings, publisher: str, decisions: dict) -> Submission
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita ingest", description=__doc__.splitlines()[0])
-    parser.add_argument("--publisher", required=True, help="publisher ID: lower case, digits, hyphens (e.g. provincia-cuneo)")
-    parser.add_argument("files", nargs="+", type=Path, help="CSV files named as in data/templates/, or RDF files (.ttl .trig .nt .nq .jsonld .rdf)")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="report format (turtle = sh:ValidationReport)")
+    parser.add_argument(
+        "--publisher", required=True, help="publisher ID: lower case, digits, hyphens (e.g. provincia-cuneo)"
+    )
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        help="CSV files named as in data/templates/, or RDF files (.ttl .trig .nt .nq .jsonld .rdf)",
+    )
+    parser.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="report format (turtle = sh:ValidationReport)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()

@@ -26,9 +26,17 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-1500:] if log.exists() else ""
 
 
-def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float, *,
-                  ready: Callable[[httpx.Response], bool] = lambda r: r.status_code < 500,
-                  timeout: float = 2.0, interval: float = 0.2, **request: Any) -> None:
+def wait_for_http(
+    url: str,
+    proc: subprocess.Popen[bytes],
+    log: Path,
+    limit: float,
+    *,
+    ready: Callable[[httpx.Response], bool] = lambda r: r.status_code < 500,
+    timeout: float = 2.0,
+    interval: float = 0.2,
+    **request: Any,
+) -> None:
     """Poll `url` (bounded by `limit` s) until `ready(response)`; raise NotAnswering with the log's tail."""
     deadline = time.monotonic() + limit
     last: object = None

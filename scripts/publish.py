@@ -32,8 +32,17 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from server.backends.remote import (CONTROL_GRAPH, DATASET, HAS_GRAPH, HAS_RELEASE, RemoteQueryError,
-                                    SparqlClient, StoreUnavailable, read_control, retryable)
+from server.backends.remote import (
+    CONTROL_GRAPH,
+    DATASET,
+    HAS_GRAPH,
+    HAS_RELEASE,
+    RemoteQueryError,
+    SparqlClient,
+    StoreUnavailable,
+    read_control,
+    retryable,
+)
 from server.backends.switching import HAS_SWITCH, HEARTBEAT, MARK, POLL, STALE_AFTER, UNMARK
 from server.config import Settings
 from server.errors import PublisherError
@@ -99,7 +108,13 @@ def blank_groups(quads: list[ox.Quad]) -> list[list[ox.Quad]]:
     groups: dict[str, list[ox.Quad]] = {}
     plain: list[list[ox.Quad]] = []
     for q in quads:
-        node = q.subject if isinstance(q.subject, ox.BlankNode) else q.object if isinstance(q.object, ox.BlankNode) else None
+        node = (
+            q.subject
+            if isinstance(q.subject, ox.BlankNode)
+            else q.object
+            if isinstance(q.object, ox.BlankNode)
+            else None
+        )
         if node is None:
             plain.append([q])
         else:
@@ -119,8 +134,9 @@ def chunks(quads: list[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
 
 
 def insert_request(graph: str, quads: list[ox.Quad]) -> str:
-    triples = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
-                           format=ox.RdfFormat.N_TRIPLES).decode()
+    triples = ox.serialize(
+        [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+    ).decode()
     return f"INSERT {{ GRAPH <{graph}> {{\n{triples}}} }} WHERE {{}}"
 
 
@@ -130,8 +146,10 @@ def switch_request(release_id: str, moves: dict[str, str], drop: list[str], nonc
     ops += [f"MOVE SILENT <{staging}> TO <{graph}>" for graph, staging in moves.items()]
     control = " ".join(f"<{DATASET}> <{HAS_GRAPH}> <{g}> ." for g in sorted(moves))
     ops.append(f"DROP SILENT GRAPH <{CONTROL_GRAPH}>")
-    ops.append(f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" ; '
-               f'<{HAS_SWITCH}> "{nonce}" . {control} }} }}')
+    ops.append(
+        f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" ; '
+        f'<{HAS_SWITCH}> "{nonce}" . {control} }} }}'
+    )
     return " ;\n".join(ops)
 
 
@@ -187,8 +205,10 @@ class Publisher:
         deadline = time.monotonic() + 2 * STALE_AFTER
         while self.reader.switch_state().busy:
             if time.monotonic() > deadline:
-                raise PublishError("Another publish is switching releases in this store (its mark keeps being "
-                                   "renewed); try again when it has finished.")
+                raise PublishError(
+                    "Another publish is switching releases in this store (its mark keeps being "
+                    "renewed); try again when it has finished."
+                )
             time.sleep(POLL)
 
     def count(self, graph: str) -> int:
@@ -196,8 +216,9 @@ class Publisher:
         return int(rows[0]["n"].value) if rows else 0
 
     def leftovers(self) -> list[str]:
-        rows = self.reader.select(f'SELECT DISTINCT ?g {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING}")) }}',
-                                  dataset=False)
+        rows = self.reader.select(
+            f'SELECT DISTINCT ?g {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING}")) }}', dataset=False
+        )
         return [str(r["g"].value) for r in rows]
 
     def publish(self, release: Release, chunk: int = CHUNK) -> dict[str, int]:
@@ -230,8 +251,10 @@ class Publisher:
             finally:
                 self.update(UNMARK)  # ... to here, and redo any read that overlapped
             if renewal.longest_gap >= STALE_AFTER:
-                self.say(f"warning: the switching mark went {renewal.longest_gap:.1f} s without renewal, so readers "
-                         f"may have stopped waiting for the switch (they wait {STALE_AFTER:.0f} s)")
+                self.say(
+                    f"warning: the switching mark went {renewal.longest_gap:.1f} s without renewal, so readers "
+                    f"may have stopped waiting for the switch (they wait {STALE_AFTER:.0f} s)"
+                )
         except BaseException:
             self.say("publish failed: dropping the staging graphs; the previous data still serves")
             for s in staging.values():
@@ -240,8 +263,10 @@ class Publisher:
                 except PublishError:
                     pass
             raise
-        self.say(f"release {release.id} published in {time.monotonic() - started:.1f} s "
-                 f"(staged in {staged:.2f} s, switched in {switched:.2f} s)")
+        self.say(
+            f"release {release.id} published in {time.monotonic() - started:.1f} s "
+            f"(staged in {staged:.2f} s, switched in {switched:.2f} s)"
+        )
         return counts
 
 
@@ -293,8 +318,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser = argparse.ArgumentParser(prog="parita publish", description=__doc__.splitlines()[0])
     parser.add_argument("--to", help="SPARQL query URL of the store (default: PARITA_STORE when it is a URL)")
     parser.add_argument("--update", help="SPARQL Update URL (default: PARITA_STORE_UPDATE, else derived from --to)")
-    parser.add_argument("--user", help="user for digest authentication (default: PARITA_STORE_USER; "
-                                       "the password comes from PARITA_STORE_PASSWORD)")
+    parser.add_argument(
+        "--user",
+        help="user for digest authentication (default: PARITA_STORE_USER; "
+        "the password comes from PARITA_STORE_PASSWORD)",
+    )
     parser.add_argument("--release", type=Path, help="release folder (default: build/current)")
     parser.add_argument("--chunk", type=int, default=CHUNK, help=f"triples per Update request (default {CHUNK})")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
@@ -308,8 +336,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     say = (lambda message: None) if args.quiet else (lambda message: print(f"[publish] {message}", file=sys.stderr))
     try:
         release = Release.open(args.release or settings.current_release)
-        target = Target(to, args.update or settings.store_update or update_url_for(to),
-                        args.user or settings.store_user, settings.store_password)
+        target = Target(
+            to,
+            args.update or settings.store_update or update_url_for(to),
+            args.user or settings.store_user,
+            settings.store_password,
+        )
         counts = publish(release, target, say, args.chunk)
     except (PublishError, RemoteQueryError) as error:
         print(f"publish failed: {error}\nThe store still serves its previous data.", file=sys.stderr)

@@ -60,8 +60,11 @@ def read_quads(path: Path, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     except (OSError, ValueError) as error:
         raise UnreadableInput(path, str(error)) from None
     if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
-        raise UnreadableInput(path, "RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported: parita "
-                                    "publishes RDF 1.1; state the facts as plain triples.")
+        raise UnreadableInput(
+            path,
+            "RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported: parita "
+            "publishes RDF 1.1; state the facts as plain triples.",
+        )
     if graph is None:
         return quads
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]

@@ -50,11 +50,20 @@ def _screen_xml(data: bytes) -> None:
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-    def entity(name: str, is_param: int, value: str | None, base: object, system: str | None,
-               public: str | None, notation: str | None) -> None:
+    def entity(
+        name: str,
+        is_param: int,
+        value: str | None,
+        base: object,
+        system: str | None,
+        public: str | None,
+        notation: str | None,
+    ) -> None:
         if is_param or value is None or system or public:
-            raise HostileInput(f"XML entity {name!r} is external or a parameter entity: refused (no file or URL "
-                               "is ever read while parsing).")
+            raise HostileInput(
+                f"XML entity {name!r} is external or a parameter entity: refused (no file or URL "
+                "is ever read while parsing)."
+            )
         if "&" in value or "%" in value:
             raise HostileInput(f"XML entity {name!r} refers to other entities: nested entities are refused.")
         entities[name] = len(value)

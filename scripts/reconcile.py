@@ -66,7 +66,7 @@ def kind_of(iri: str) -> str | None:
     prefix = DEFAULT_BASE_URI + "id/"
     if not iri.startswith(prefix):
         return None
-    return iri[len(prefix):].split("/", 1)[0]
+    return iri[len(prefix) :].split("/", 1)[0]
 
 
 def entities(quads: list[ox.Quad], only: set[str] | None = None) -> dict[str, Entity]:
@@ -104,8 +104,11 @@ def match(submitted: Entity, published: dict[str, Entity]) -> list[Match]:
             continue
         score = max((SequenceMatcher(None, a, b).ratio() for a in submitted.labels for b in e.labels), default=0.0)
         if score >= SIMILAR:
-            why = "stessa etichetta, territorio diverso o assente / same label, different or missing territory" if score == 1.0 \
+            why = (
+                "stessa etichetta, territorio diverso o assente / same label, different or missing territory"
+                if score == 1.0
                 else f"etichette simili al {score:.0%} / labels {score:.0%} alike"
+            )
             maybe.append(Match(submitted.iri, e.iri, submitted.label, e.label, why, False, round(score, 3)))
     return certain[:1] or sorted(maybe, key=lambda m: -m.score)
 
@@ -138,6 +141,7 @@ def duplicates(submitted: dict[str, Entity]) -> list[tuple[Entity, Entity]]:
 
 # --- Decisions: kept per publisher outside the releases ------------------------------------------
 
+
 def decisions_path(settings: Settings, publisher: str) -> Path:
     return settings.build_dir / "reconciliation" / f"{publisher}.json"
 
@@ -145,7 +149,11 @@ def decisions_path(settings: Settings, publisher: str) -> Path:
 def load_decisions(settings: Settings, publisher: str) -> dict:
     path = decisions_path(settings, publisher)
     data = json.loads(path.read_text()) if path.exists() else {}
-    return {"candidates": data.get("candidates", []), "confirmed": data.get("confirmed", []), "rejected": data.get("rejected", [])}
+    return {
+        "candidates": data.get("candidates", []),
+        "confirmed": data.get("confirmed", []),
+        "rejected": data.get("rejected", []),
+    }
 
 
 def save_decisions(settings: Settings, publisher: str, decisions: dict) -> None:
@@ -162,7 +170,10 @@ def pending(decisions: dict) -> list[dict]:
 
 
 def same_as_quads(decisions: dict, graph: str) -> list[ox.Quad]:
-    return [ox.Quad(ox.NamedNode(a), ox.NamedNode(SAME_AS), ox.NamedNode(b), ox.NamedNode(graph)) for a, b in decisions["confirmed"]]
+    return [
+        ox.Quad(ox.NamedNode(a), ox.NamedNode(SAME_AS), ox.NamedNode(b), ox.NamedNode(graph))
+        for a, b in decisions["confirmed"]
+    ]
 
 
 def as_dict(m: Match) -> dict:
@@ -172,7 +183,14 @@ def as_dict(m: Match) -> dict:
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita reconcile", description=__doc__.splitlines()[0])
     parser.add_argument("--publisher", required=True, help="publisher ID")
-    parser.add_argument("--confirm", type=int, metavar="N", action="append", default=[], help="confirm candidate N (owl:sameAs, new release)")
+    parser.add_argument(
+        "--confirm",
+        type=int,
+        metavar="N",
+        action="append",
+        default=[],
+        help="confirm candidate N (owl:sameAs, new release)",
+    )
     parser.add_argument("--reject", type=int, metavar="N", action="append", default=[], help="reject candidate N")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
@@ -180,7 +198,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     todo = pending(decisions)
     if not args.confirm and not args.reject:
         for n, c in enumerate(todo, start=1):
-            print(f"{n}. <{c['submitted']}> ({c['label']})\n   = <{c['existing']}> ({c['existing_label']})?\n   {c['reason']}")
+            print(
+                f"{n}. <{c['submitted']}> ({c['label']})\n   = <{c['existing']}> ({c['existing_label']})?\n   {c['reason']}"
+            )
         print(f"{len(todo)} candidato/i da confermare / candidate(s) to confirm")
         return EXIT_OK
     try:
@@ -193,6 +213,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     decisions["rejected"] += [[c["submitted"], c["existing"]] for c in rejected]
     if chosen:
         from scripts.ingest import republish
+
         report = republish(settings, args.publisher, decisions)
         if not report.ok:
             print(report.text())

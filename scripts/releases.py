@@ -22,7 +22,11 @@ import pyoxigraph as ox
 from server.config import Settings
 
 EXIT_OK, EXIT_ERROR = 0, 2
-LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
+LABELS = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://purl.org/dc/terms/title",
+)
 MAX_LISTED = 200
 
 
@@ -78,12 +82,23 @@ def release_list(settings: Settings) -> list[dict]:
     folder = settings.build_dir / "releases"
     current = settings.current_release.resolve() if settings.current_release.exists() else None
     out = []
-    for path in sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True) if folder.exists() else []:
+    for path in (
+        sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+        if folder.exists()
+        else []
+    ):
         manifest = json.loads((path / "release.json").read_text())
         log = path / "changelog.json"
-        out.append({"id": path.name, "created": manifest.get("created"), "triples": manifest.get("triples"),
-                    "current": path.resolve() == current, "path": path,
-                    "changelog": json.loads(log.read_text()) if log.exists() else None})
+        out.append(
+            {
+                "id": path.name,
+                "created": manifest.get("created"),
+                "triples": manifest.get("triples"),
+                "current": path.resolve() == current,
+                "path": path,
+                "changelog": json.loads(log.read_text()) if log.exists() else None,
+            }
+        )
     return out
 
 
@@ -131,7 +146,9 @@ def _restore_contributions(settings: Settings, release: Path) -> None:
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="parita rollback", description="Make an earlier release current again (atomic switch).")
+    parser = argparse.ArgumentParser(
+        prog="parita rollback", description="Make an earlier release current again (atomic switch)."
+    )
     parser.add_argument("release", nargs="?", help="release id (default: the one before the current release)")
     parser.add_argument("--list", action="store_true", help="list the kept releases and exit")
     args = parser.parse_args(argv)
@@ -139,7 +156,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     if args.list:
         for r in release_list(settings):
             counts = (r["changelog"] or {}).get("triples", {})
-            print(f"{'*' if r['current'] else ' '} {r['id']}  {r['triples']} triples  +{counts.get('added', '?')} -{counts.get('removed', '?')}")
+            print(
+                f"{'*' if r['current'] else ' '} {r['id']}  {r['triples']} triples  +{counts.get('added', '?')} -{counts.get('removed', '?')}"
+            )
         return EXIT_OK
     try:
         target = rollback(settings, args.release)

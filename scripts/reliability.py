@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from server.config import PROJECT_ROOT, Settings
@@ -34,8 +34,13 @@ else:
     MISSING = None
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-SERVER_ENV = {"PARITA_SPARQL_TIMEOUT": "3", "PARITA_REQUEST_TIMEOUT": "5", "PARITA_SPARQL_WORKERS": "2",
-              "PARITA_SPARQL_PER_CLIENT": "1000", "PARITA_MAX_CLIENT_CONNECTIONS": "2000"}
+SERVER_ENV = {
+    "PARITA_SPARQL_TIMEOUT": "3",
+    "PARITA_REQUEST_TIMEOUT": "5",
+    "PARITA_SPARQL_WORKERS": "2",
+    "PARITA_SPARQL_PER_CLIENT": "1000",
+    "PARITA_MAX_CLIENT_CONNECTIONS": "2000",
+}
 # (the flood checks come from one client on purpose; the idle-connection check from another one)
 
 
@@ -46,7 +51,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parallel", type=int, default=1000, help="parallel slow queries (1000)")
     parser.add_argument("--examples", type=int, default=100, help="fuzzing examples per operation and strategy (100)")
     parser.add_argument("--kills", type=int, default=5, help="kill -9 points per faulted command (5)")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "RELIABILITY.md", help="report file (RELIABILITY.md)")
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "RELIABILITY.md", help="report file (RELIABILITY.md)"
+    )
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed afterwards)")
     return parser.parse_args(argv)
 
@@ -55,7 +62,7 @@ def _fractions(n: int) -> tuple[float, ...]:
     return tuple(round((i + 0.5) / n, 2) for i in range(n))
 
 
-def run(args: argparse.Namespace, work: Path, say: Callable[["Check"], None]) -> list["Check"]:
+def run(args: argparse.Namespace, work: Path, say: Callable[[Check], None]) -> list[Check]:
     """Every check, in order; each result is passed to `say` as soon as it is known."""
     from scripts.build import build
 
@@ -85,11 +92,14 @@ def _guarded(step: Callable[[], Check | list[Check]]) -> Check | list[Check]:
     try:
         return step()
     except Exception as exc:  # noqa: BLE001 - the harness reports every failure and keeps going
-        return Check("harness", getattr(step, "__name__", "check"), False, f"crashed: {type(exc).__name__}: {exc}"[:300])
+        return Check(
+            "harness", getattr(step, "__name__", "check"), False, f"crashed: {type(exc).__name__}: {exc}"[:300]
+        )
 
 
-def _server_checks(args: argparse.Namespace, server: Server, work: Path, build_dir: Path, timeout: float,
-                   request_timeout: float) -> Iterator[Callable[[], Check | list[Check]]]:
+def _server_checks(
+    args: argparse.Namespace, server: Server, work: Path, build_dir: Path, timeout: float, request_timeout: float
+) -> Iterator[Callable[[], Check | list[Check]]]:
     yield lambda: checks.secure_defaults(server)
     yield lambda: load.load_check(server, "dereference", load.dereference_mix(server), args.connections, args.seconds)
     yield lambda: load.load_check(server, "SPARQL", load.sparql_mix(server), args.connections, args.seconds)
@@ -108,12 +118,22 @@ def _server_checks(args: argparse.Namespace, server: Server, work: Path, build_d
     yield lambda: checks.idle_connections(server)
     build_cmd = [sys.executable, "-m", "scripts.cli", "build"]
     yield lambda: faults.kill_during("build", build_cmd, build_dir, server, _fractions(args.kills))
-    ingest_cmd = [sys.executable, "-m", "scripts.cli", "ingest", "--publisher", "reliability-test",
-                  *map(str, faults.CUNEO)]
+    ingest_cmd = [
+        sys.executable,
+        "-m",
+        "scripts.cli",
+        "ingest",
+        "--publisher",
+        "reliability-test",
+        *map(str, faults.CUNEO),
+    ]
     yield lambda: faults.kill_during("ingest", ingest_cmd, build_dir, server, _fractions(args.kills))
-    yield lambda: Check("faults", "ingest left contributions consistent with the release", 
-                        faults.contributions_consistent(build_dir, "reliability-test"),
-                        "build/contributions/ID.nq equals the current release's snapshot")
+    yield lambda: Check(
+        "faults",
+        "ingest left contributions consistent with the release",
+        faults.contributions_consistent(build_dir, "reliability-test"),
+        "build/contributions/ID.nq equals the current release's snapshot",
+    )
     missing = fuzz.available()
     if missing:
         yield lambda: Check("fuzz", "schemathesis and hypothesis", False, f"not run: {missing}")
@@ -139,16 +159,29 @@ def _remote_store_checks(args: argparse.Namespace, work: Path, build_dir: Path) 
 
 def _remote_store_checks_on(engine: object, args: argparse.Namespace, work: Path, build_dir: Path) -> list[Check]:
     releases = sorted(p.name for p in (build_dir / "releases").iterdir() if not p.name.startswith("."))[-2:]
-    publish = subprocess.run(faults.publish_cmd(engine, build_dir / "releases" / releases[-1]), cwd=PROJECT_ROOT,
-                             env=faults._env(build_dir), capture_output=True, timeout=900)
+    publish = subprocess.run(
+        faults.publish_cmd(engine, build_dir / "releases" / releases[-1]),
+        cwd=PROJECT_ROOT,
+        env=faults._env(build_dir),
+        capture_output=True,
+        timeout=900,
+    )
     if publish.returncode != 0:
-        return [Check("faults", "remote store", False, f"parita publish failed ({publish.returncode})",
-                      publish.stderr.decode(errors="replace")[-300:])]
+        return [
+            Check(
+                "faults",
+                "remote store",
+                False,
+                f"parita publish failed ({publish.returncode})",
+                publish.stderr.decode(errors="replace")[-300:],
+            )
+        ]
     remote_env = {**SERVER_ENV, "PARITA_STORE": engine.query_url}  # type: ignore[attr-defined]
     with Server(build_dir, work / "server-remote.log", remote_env) as server:
         found = [faults.remote_store_away(engine, server, float(SERVER_ENV["PARITA_SPARQL_TIMEOUT"]) + 5.0)]
-        found.append(faults.kill_during_publish(engine, server, build_dir, (releases[0], releases[-1]),
-                                                _fractions(args.kills)))
+        found.append(
+            faults.kill_during_publish(engine, server, build_dir, (releases[0], releases[-1]), _fractions(args.kills))
+        )
     return found
 
 
@@ -203,28 +236,33 @@ def table(results: list[Check]) -> str:
 
 def report(results: list[Check], args: argparse.Namespace, seconds: float) -> str:
     passed = sum(c.ok for c in results)
-    return (f"# Reliability\n\nWritten by `parita reliability` (`scripts/reliability.py`) on "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
-            f"{_cpus()} CPUs, Python {platform.python_version()}; the run took {seconds:.0f} s.\n\n"
-            f"Server: `parita serve` on 127.0.0.1 over a release built from `data/`, with "
-            + ", ".join(f"`{k}={v}`" for k, v in SERVER_ENV.items())
-            + f" and every other setting at its default. Load: {args.connections} connections, {args.seconds:g} s "
-            f"per mix, on the same machine as the server (the figures are this machine's, not a promise). "
-            f"A check fails on an error, a wrong answer, or an answer later than its configured bound "
-            f"(+ 5 s margin); the health probe must answer every 0.1 s within 2 s during the hostile checks.\n\n"
-            f"**{passed} of {len(results)} checks passed.**\n\n" + table(results) + NOTES)
+    return (
+        f"# Reliability\n\nWritten by `parita reliability` (`scripts/reliability.py`) on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
+        f"{_cpus()} CPUs, Python {platform.python_version()}; the run took {seconds:.0f} s.\n\n"
+        f"Server: `parita serve` on 127.0.0.1 over a release built from `data/`, with "
+        + ", ".join(f"`{k}={v}`" for k, v in SERVER_ENV.items())
+        + f" and every other setting at its default. Load: {args.connections} connections, {args.seconds:g} s "
+        f"per mix, on the same machine as the server (the figures are this machine's, not a promise). "
+        f"A check fails on an error, a wrong answer, or an answer later than its configured bound "
+        f"(+ 5 s margin); the health probe must answer every 0.1 s within 2 s during the hostile checks.\n\n"
+        f"**{passed} of {len(results)} checks passed.**\n\n" + table(results) + NOTES
+    )
 
 
 def _cpus() -> int:
     import os
+
     return os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     if MISSING is not None:
-        print(f"parita reliability needs the test extra ({MISSING.name} is missing): pip install -e '.[test]'",
-              file=sys.stderr)
+        print(
+            f"parita reliability needs the test extra ({MISSING.name} is missing): pip install -e '.[test]'",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     started = time.monotonic()
     try:

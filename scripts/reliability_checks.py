@@ -21,8 +21,8 @@ HOSTILE = {
     "unbounded property path": "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:x:p>|!<urn:x:p>)* ?b . ?c (!<urn:x:q>)+ ?d }",
     "huge OFFSET": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } OFFSET 1000000000000",
     "OFFSET past 2^64": "SELECT * WHERE { ?s ?p ?o } OFFSET 99999999999999999999999999",
-    "catastrophic regex": 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i '
-                          'FILTER(REGEX(CONCAT(STR(?c), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), "^(a+)+$")) }',
+    "catastrophic regex": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+    'FILTER(REGEX(CONCAT(STR(?c), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), "^(a+)+$")) }',
     "regex size bomb": 'SELECT * WHERE { ?s ?p ?o FILTER(REGEX(STR(?o), "((a{1000}){1000}){1000}")) } LIMIT 1',
     "10,000 nested subqueries": "SELECT * WHERE " + "{ SELECT * WHERE " * 10_000 + "{ ?s ?p ?o }" + " }" * 10_000,
     "10,000 nested groups": "SELECT * WHERE " + "{ " * 10_000 + "?s ?p ?o" + " }" * 10_000,
@@ -32,8 +32,12 @@ HOSTILE = {
 def _post(url: str, query: str, timeout: float) -> tuple[int, float, httpx.Response | None]:
     started = time.monotonic()
     try:
-        r = httpx.post(url + "/sparql", content=query.encode(), timeout=timeout,
-                       headers={**JSON, "Content-Type": "application/sparql-query"})
+        r = httpx.post(
+            url + "/sparql",
+            content=query.encode(),
+            timeout=timeout,
+            headers={**JSON, "Content-Type": "application/sparql-query"},
+        )
     except httpx.HTTPError:
         return 0, time.monotonic() - started, None
     return r.status_code, time.monotonic() - started, r
@@ -49,8 +53,15 @@ def hostile_queries(server: Server, sparql_timeout: float, names: list[str] | No
             status, spent, r = _post(server.url, HOSTILE[name], bound + 30)
         clear = status in (200, 400, 413) or (status == 503 and r is not None and "retry-after" in r.headers)
         ok = clear and spent <= bound and probe.ok and server.alive()
-        checks.append(Check("hostile query", name, ok, f"{status} in {spent:.2f} s (bound {bound:g} s); {probe.text()}",
-                            (r.text[:200] if r is not None else "no answer")))
+        checks.append(
+            Check(
+                "hostile query",
+                name,
+                ok,
+                f"{status} in {spent:.2f} s (bound {bound:g} s); {probe.text()}",
+                (r.text[:200] if r is not None else "no answer"),
+            )
+        )
     return checks
 
 
@@ -66,22 +77,31 @@ def big_query_text(server: Server, size: int = 10_000_000) -> Check:
             form = 0
         spent = time.monotonic() - started
     ok = direct == 413 and form == 413 and probe.ok
-    return Check("hostile query", f"{size / 1e6:g} MB query text", ok,
-                 f"direct {direct}, form {form} in {spent:.2f} s; {probe.text()}")
+    return Check(
+        "hostile query",
+        f"{size / 1e6:g} MB query text",
+        ok,
+        f"direct {direct}, form {form} in {spent:.2f} s; {probe.text()}",
+    )
 
 
 async def _flood(url: str, n: int, timeout: float, errors: list[str]) -> list[tuple[int, float, bool]]:
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+
         async def one() -> tuple[int, float, bool]:
             started = time.monotonic()
             try:
-                r = await client.post(url + "/sparql", content=CARTESIAN.encode(),
-                                      headers={**JSON, "Content-Type": "application/sparql-query"})
+                r = await client.post(
+                    url + "/sparql",
+                    content=CARTESIAN.encode(),
+                    headers={**JSON, "Content-Type": "application/sparql-query"},
+                )
                 return r.status_code, time.monotonic() - started, "retry-after" in r.headers
             except httpx.HTTPError as exc:
                 errors.append(repr(exc)[:160])
                 return 0, time.monotonic() - started, False
+
         return await asyncio.gather(*(one() for _ in range(n)))
 
 
@@ -99,14 +119,27 @@ def parallel_slow_queries(server: Server, sparql_timeout: float, n: int = 1000) 
     clear = all(s == 503 and retry for s, _, retry in results)
     after, _, _ = _post(server.url, "ASK { ?s ?p ?o }", bound + 30)
     ok = clear and worst <= bound and probe.ok and after == 200
-    return Check("hostile query", f"{n} parallel slow queries", ok,
-                 f"statuses {dict(sorted(statuses.items()))}, slowest {worst:.2f} s (bound {bound:g} s); "
-                 f"{probe.text()}; next query {after}", "; ".join(sorted(set(errors))[:3]))
+    return Check(
+        "hostile query",
+        f"{n} parallel slow queries",
+        ok,
+        f"statuses {dict(sorted(statuses.items()))}, slowest {worst:.2f} s (bound {bound:g} s); "
+        f"{probe.text()}; next query {after}",
+        "; ".join(sorted(set(errors))[:3]),
+    )
 
 
-SSRF_TARGETS = ["{listener}", "http://localhost:{port}/", "http://[::1]:{port}/", "http://2130706433:{port}/",
-                "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/sparql", "http://192.168.1.1/sparql",
-                "http://172.16.0.1/sparql", "file:///etc/passwd"]
+SSRF_TARGETS = [
+    "{listener}",
+    "http://localhost:{port}/",
+    "http://[::1]:{port}/",
+    "http://2130706433:{port}/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.1/sparql",
+    "http://192.168.1.1/sparql",
+    "http://172.16.0.1/sparql",
+    "file:///etc/passwd",
+]
 
 
 def ssrf_queries(server: Server) -> Check:
@@ -116,37 +149,67 @@ def ssrf_queries(server: Server) -> Check:
     with Listener() as listener:
         for target in SSRF_TARGETS:
             iri = target.format(listener=listener.url, port=listener.port)
-            for query in (f"SELECT * {{ SERVICE <{iri}> {{ ?s ?p ?o }} }}",
-                          f"SELECT * {{ SERVICE SILENT <{iri}> {{ ?s ?p ?o }} }}",
-                          f"SELECT * {{ BIND(<{iri}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}"):
+            for query in (
+                f"SELECT * {{ SERVICE <{iri}> {{ ?s ?p ?o }} }}",
+                f"SELECT * {{ SERVICE SILENT <{iri}> {{ ?s ?p ?o }} }}",
+                f"SELECT * {{ BIND(<{iri}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+            ):
                 tried += 1
                 refused += _post(server.url, query, 30)[0] == 403
-            for body, ctype in ((f"LOAD <{iri}>", "application/sparql-update"),
-                                (f"update=LOAD%20%3C{iri}%3E", "application/x-www-form-urlencoded")):
+            for body, ctype in (
+                (f"LOAD <{iri}>", "application/sparql-update"),
+                (f"update=LOAD%20%3C{iri}%3E", "application/x-www-form-urlencoded"),
+            ):
                 tried += 1
-                refused += httpx.post(server.url + "/sparql", content=body.encode(), timeout=30,
-                                      headers={"Content-Type": ctype}).status_code == 403
+                refused += (
+                    httpx.post(
+                        server.url + "/sparql", content=body.encode(), timeout=30, headers={"Content-Type": ctype}
+                    ).status_code
+                    == 403
+                )
     ok = refused == tried and listener.connections == 0
-    return Check("ssrf", "SERVICE and LOAD to loopback, link-local, private", ok,
-                 f"{refused}/{tried} refused with 403; {listener.connections} connections to the listener")
+    return Check(
+        "ssrf",
+        "SERVICE and LOAD to loopback, link-local, private",
+        ok,
+        f"{refused}/{tried} refused with 403; {listener.connections} connections to the listener",
+    )
 
 
 def _hostile_files(folder: Path, listener: Listener, canary: Path) -> dict[str, tuple[str, str]]:
-    lol = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10))
-    rdf = ('<?xml version="1.0"?><!DOCTYPE rdf:RDF [{}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-           'xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/a"><ex:p>{}</ex:p>'
-           '</rdf:Description></rdf:RDF>')
+    lol = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    rdf = (
+        '<?xml version="1.0"?><!DOCTYPE rdf:RDF [{}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/a"><ex:p>{}</ex:p>'
+        "</rdf:Description></rdf:RDF>"
+    )
     return {
         "billion laughs (RDF/XML)": ("laughs.rdf", rdf.format(lol, "&l9;")),
-        "external entity, local file (RDF/XML)": ("xxe-file.rdf", rdf.format(f'<!ENTITY x SYSTEM "{canary.as_uri()}">', "&x;")),
+        "external entity, local file (RDF/XML)": (
+            "xxe-file.rdf",
+            rdf.format(f'<!ENTITY x SYSTEM "{canary.as_uri()}">', "&x;"),
+        ),
         "external entity, URL (RDF/XML)": ("xxe-url.rdf", rdf.format(f'<!ENTITY x SYSTEM "{listener.url}x">', "&x;")),
-        "parameter entity, URL (RDF/XML)": ("xxe-param.rdf", rdf.format(f'<!ENTITY % x SYSTEM "{listener.url}p"> %x;', "")),
-        "remote @context (JSON-LD)": ("ctx.jsonld", '{"@context": "%sctx", "@id": "http://example.org/a", "name": "x"}'
-                                      % listener.url),
-        "remote @import (JSON-LD)": ("import.jsonld", '{"@context": {"@version": 1.1, "@import": "%sctx"}, '
-                                     '"@id": "http://example.org/a", "http://example.org/p": "x"}' % listener.url),
-        "20,000-deep nesting (JSON-LD)": ("deep.jsonld", '{"@id": "http://example.org/a", "http://example.org/p": '
-                                          + '{"http://example.org/p": ' * 20_000 + '1' + '}' * 20_001),
+        "parameter entity, URL (RDF/XML)": (
+            "xxe-param.rdf",
+            rdf.format(f'<!ENTITY % x SYSTEM "{listener.url}p"> %x;', ""),
+        ),
+        "remote @context (JSON-LD)": (
+            "ctx.jsonld",
+            f'{{"@context": "{listener.url}ctx", "@id": "http://example.org/a", "name": "x"}}',
+        ),
+        "remote @import (JSON-LD)": (
+            "import.jsonld",
+            f'{{"@context": {{"@version": 1.1, "@import": "{listener.url}ctx"}}, '
+            '"@id": "http://example.org/a", "http://example.org/p": "x"}',
+        ),
+        "20,000-deep nesting (JSON-LD)": (
+            "deep.jsonld",
+            '{"@id": "http://example.org/a", "http://example.org/p": '
+            + '{"http://example.org/p": ' * 20_000
+            + "1"
+            + "}" * 20_001,
+        ),
     }
 
 
@@ -162,36 +225,70 @@ def hostile_files(work: Path, build_dir: Path) -> list[Check]:
             path = work / file_name
             path.write_text(text)
             results = []
-            for argv, refused_code in ((["validate", str(path)], 2), (["ingest", "--publisher", "hostile-test", "--quiet",
-                                                                       str(path)], 1)):
+            for argv, refused_code in (
+                (["validate", str(path)], 2),
+                (["ingest", "--publisher", "hostile-test", "--quiet", str(path)], 1),
+            ):
                 started = time.monotonic()
-                proc = subprocess.run([sys.executable, "-m", "scripts.cli", *argv], cwd=PROJECT_ROOT, capture_output=True,
-                                      timeout=120, env=_env(build_dir))
+                proc = subprocess.run(
+                    [sys.executable, "-m", "scripts.cli", *argv],
+                    cwd=PROJECT_ROOT,
+                    capture_output=True,
+                    timeout=120,
+                    env=_env(build_dir),
+                )
                 spent = time.monotonic() - started
                 leaked = b"CANARY" in proc.stdout + proc.stderr
                 results.append((argv[0], proc.returncode, spent, proc.returncode == refused_code and not leaked))
             ok = all(r[3] for r in results) and listener.connections == 0
             figures = ", ".join(f"{cmd} exit {code} in {spent:.1f} s" for cmd, code, spent, _ in results)
-            checks.append(Check("ssrf", name, ok, f"{figures}; {listener.connections} connections; canary not read"
-                                if ok else figures))
+            checks.append(
+                Check(
+                    "ssrf",
+                    name,
+                    ok,
+                    f"{figures}; {listener.connections} connections; canary not read" if ok else figures,
+                )
+            )
     return checks
 
 
 def _env(build_dir: Path) -> dict[str, str]:
     import os
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
     env.update({"PARITA_BUILD_DIR": str(build_dir), "PYTHONPATH": str(PROJECT_ROOT)})
     return env
 
 
-ODD_TARGETS = [b"/dumps/../release.json", b"/dumps/..%2Frelease.json", b"/dumps/%2e%2e/release.json",
-               b"/dumps/..%2F..%2F..%2F..%2Fetc%2Fpasswd", b"/dumps/%2E%2E%2F%2E%2E%2Fserver%2Fconfig.py",
-               b"/static/../config.py", b"/static/..%2Fconfig.py", b"/static/%2e%2e/%2e%2e/pyproject.toml",
-               b"/static/..%5Cconfig.py", b"/id/../../etc/passwd", b"/doc/..%2F..%2Fetc%2Fpasswd",
-               b"/graph/%2e%2e%2f%2e%2e%2frelease.json", b"/dumps/parita.ttl%00.html", b"/id/%00", b"/doc/a%0d%0aX-Injected:%201",
-               b"/id/%FF%FE%FD", b"/doc/\xff\xfe", b"/doc/a%20b%3Cc%3E", b"/id/" + b"a" * 5000,
-               b"/doc/" + b"%2F" * 3000, b"//etc/passwd", b"/.well-known/../../etc/passwd", b"/releases/..%2F..%2Fcurrent",
-               b"/dumps/SHA256SUMS/..", b"/dumps/.%2Fparita.ttl", b"/static/app.css/..%2F..%2F..%2Fscripts%2Fbuild.py"]
+ODD_TARGETS = [
+    b"/dumps/../release.json",
+    b"/dumps/..%2Frelease.json",
+    b"/dumps/%2e%2e/release.json",
+    b"/dumps/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    b"/dumps/%2E%2E%2F%2E%2E%2Fserver%2Fconfig.py",
+    b"/static/../config.py",
+    b"/static/..%2Fconfig.py",
+    b"/static/%2e%2e/%2e%2e/pyproject.toml",
+    b"/static/..%5Cconfig.py",
+    b"/id/../../etc/passwd",
+    b"/doc/..%2F..%2Fetc%2Fpasswd",
+    b"/graph/%2e%2e%2f%2e%2e%2frelease.json",
+    b"/dumps/parita.ttl%00.html",
+    b"/id/%00",
+    b"/doc/a%0d%0aX-Injected:%201",
+    b"/id/%FF%FE%FD",
+    b"/doc/\xff\xfe",
+    b"/doc/a%20b%3Cc%3E",
+    b"/id/" + b"a" * 5000,
+    b"/doc/" + b"%2F" * 3000,
+    b"//etc/passwd",
+    b"/.well-known/../../etc/passwd",
+    b"/releases/..%2F..%2Fcurrent",
+    b"/dumps/SHA256SUMS/..",
+    b"/dumps/.%2Fparita.ttl",
+    b"/static/app.css/..%2F..%2F..%2Fscripts%2Fbuild.py",
+]
 SECRETS = (b"root:", b"base_uri", b"PROJECT_ROOT", b"[build-system]", b"def ", b"Traceback", b"X-Injected")
 
 
@@ -208,21 +305,34 @@ def odd_uris(server: Server) -> Check:
             bad.append(f"{target[:60]!r} -> {status}")
     control, _ = get_raw(server.port, b"/dumps/parita.ttl")
     ok = not bad and control == 200
-    return Check("odd uris", "traversal, encoded slashes, NUL, long, non-UTF-8", ok,
-                 f"{len(ODD_TARGETS)} targets: statuses {dict(sorted(counts.items()))}; real dump {control}",
-                 "; ".join(bad))
+    return Check(
+        "odd uris",
+        "traversal, encoded slashes, NUL, long, non-UTF-8",
+        ok,
+        f"{len(ODD_TARGETS)} targets: statuses {dict(sorted(counts.items()))}; real dump {control}",
+        "; ".join(bad),
+    )
 
 
 def body_limits(server: Server, limit: int) -> Check:
     """A declared body over the limit and a chunked one: 413 each, in the JSON error shape."""
     big = b"x" * (limit + 1)
-    declared = httpx.post(server.url + "/sparql", content=big, timeout=60,
-                          headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
-    chunked = httpx.post(server.url + "/sparql", content=iter([big[: limit // 2], big[limit // 2:]]), timeout=60,
-                         headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    declared = httpx.post(
+        server.url + "/sparql",
+        content=big,
+        timeout=60,
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"},
+    )
+    chunked = httpx.post(
+        server.url + "/sparql",
+        content=iter([big[: limit // 2], big[limit // 2 :]]),
+        timeout=60,
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"},
+    )
     ok = declared.status_code == chunked.status_code == 413 and declared.json().get("status") == 413
-    return Check("limits", f"body over {limit} bytes", ok,
-                 f"declared {declared.status_code}, chunked {chunked.status_code}")
+    return Check(
+        "limits", f"body over {limit} bytes", ok, f"declared {declared.status_code}, chunked {chunked.status_code}"
+    )
 
 
 def _closed_within(port: int, first: bytes, trickle: bytes, every: float, limit: float) -> tuple[float, bytes]:
@@ -235,12 +345,12 @@ def _closed_within(port: int, first: bytes, trickle: bytes, every: float, limit:
             try:
                 data = s.recv(4096)
                 return time.monotonic() - started, data
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 pass
             except ConnectionResetError:
                 return time.monotonic() - started, b""
             try:
-                s.send(trickle[i % len(trickle): i % len(trickle) + 1])
+                s.send(trickle[i % len(trickle) : i % len(trickle) + 1])
             except (BrokenPipeError, ConnectionResetError):
                 return time.monotonic() - started, b""
     return time.monotonic() - started, b"still open"
@@ -251,17 +361,31 @@ def slow_clients(server: Server, request_timeout: float) -> list[Check]:
     and keeps answering /health meanwhile."""
     bound = request_timeout + MARGIN
     with health_probe(server.url, bound=2.0) as probe:
-        head_spent, head_data = _closed_within(server.port, b"GET /health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n",
-                                               0.5, bound + 10)
+        head_spent, head_data = _closed_within(
+            server.port, b"GET /health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n", 0.5, bound + 10
+        )
         body_spent, body_data = _closed_within(
-            server.port, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                         b"Content-Length: 100000\r\n\r\n", b"ASK{}", 0.5, bound + 10)
+            server.port,
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 100000\r\n\r\n",
+            b"ASK{}",
+            0.5,
+            bound + 10,
+        )
     return [
-        Check("limits", "slow headers (slowloris)", head_spent <= bound and head_data != b"still open" and probe.ok,
-              f"dropped after {head_spent:.1f} s (timeout {request_timeout:g} s); {probe.text()}"),
-        Check("limits", "slow body", body_spent <= bound and body_data.startswith(b"HTTP/1.1 408"),
-              f"{body_data[:12].decode(errors='replace') or 'dropped'} after {body_spent:.1f} s "
-              f"(timeout {request_timeout:g} s)"),
+        Check(
+            "limits",
+            "slow headers (slowloris)",
+            head_spent <= bound and head_data != b"still open" and probe.ok,
+            f"dropped after {head_spent:.1f} s (timeout {request_timeout:g} s); {probe.text()}",
+        ),
+        Check(
+            "limits",
+            "slow body",
+            body_spent <= bound and body_data.startswith(b"HTTP/1.1 408"),
+            f"{body_data[:12].decode(errors='replace') or 'dropped'} after {body_spent:.1f} s "
+            f"(timeout {request_timeout:g} s)",
+        ),
     ]
 
 
@@ -291,10 +415,14 @@ def secure_defaults(server: Server) -> Check:
         problems.append(f"OpenAPI paths {sorted(paths)}")
     if submission not in (404, 405):
         problems.append(f"submission route answered {submission} without a token")
-    return Check("secure defaults", "headers, CORS, OpenAPI, no submission route", not problems,
-                 f"CSP local only, nosniff, Referrer-Policy {home.headers.get('referrer-policy')}, CORS * without "
-                 f"credentials, {len(paths)} public paths described, POST /-/submissions/… {submission}",
-                 "; ".join(problems))
+    return Check(
+        "secure defaults",
+        "headers, CORS, OpenAPI, no submission route",
+        not problems,
+        f"CSP local only, nosniff, Referrer-Policy {home.headers.get('referrer-policy')}, CORS * without "
+        f"credentials, {len(paths)} public paths described, POST /-/submissions/… {submission}",
+        "; ".join(problems),
+    )
 
 
 def ssrf_variants(server: Server, count: int = 300) -> Check:
@@ -308,9 +436,13 @@ def ssrf_variants(server: Server, count: int = 300) -> Check:
             status = _post(server.url, query, 30)[0]
             statuses[status] = statuses.get(status, 0) + 1
     ok = listener.connections == 0 and not any(s >= 500 or s == 0 for s in statuses)
-    return Check("ssrf", "generated SERVICE lexical variants", ok,
-                 f"{len(queries)} variants: statuses {dict(sorted(statuses.items()))}; "
-                 f"{listener.connections} connections to the listener")
+    return Check(
+        "ssrf",
+        "generated SERVICE lexical variants",
+        ok,
+        f"{len(queries)} variants: statuses {dict(sorted(statuses.items()))}; "
+        f"{listener.connections} connections to the listener",
+    )
 
 
 def _metric(server: Server, name: str) -> float:
@@ -318,8 +450,13 @@ def _metric(server: Server, name: str) -> float:
     return float(next(line for line in text.splitlines() if line.startswith(name + " ")).split()[1])
 
 
-CRASH_FORMS = ["SELECT * { ?s ?p ?o } LIMIT 2", "ASK { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
-               "DESCRIBE ?s { ?s ?p ?o } LIMIT 1", "CONSTRUCT { << ?s ?p ?o >> ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"]
+CRASH_FORMS = [
+    "SELECT * { ?s ?p ?o } LIMIT 2",
+    "ASK { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
+    "DESCRIBE ?s { ?s ?p ?o } LIMIT 1",
+    "CONSTRUCT { << ?s ?p ?o >> ?p ?o } WHERE { ?s ?p ?o } LIMIT 1",
+]
 CRASH_FORMATS = ["json", "xml", "csv", "tsv", "turtle", "jsonld", "rdfxml", "ntriples", "trig", "nquads"]
 
 
@@ -333,13 +470,19 @@ def forms_times_formats(server: Server) -> Check:
             statuses[status] = statuses.get(status, 0) + 1
     restarted = _metric(server, "parita_sparql_worker_restarts_total") - restarts
     ok = restarted == 0 and all(s < 500 for s in statuses)
-    return Check("hostile query", "every form in every format", ok,
-                 f"{sum(statuses.values())} requests: statuses {dict(sorted(statuses.items()))}; "
-                 f"{restarted:g} worker restarts")
+    return Check(
+        "hostile query",
+        "every form in every format",
+        ok,
+        f"{sum(statuses.values())} requests: statuses {dict(sorted(statuses.items()))}; {restarted:g} worker restarts",
+    )
 
 
-MEMORY_BOMB = ('SELECT (STRLEN(?x29) AS ?n) { BIND("0123456789abcdef0123456789abcdef" AS ?x0) '
-               + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(29)) + " }")
+MEMORY_BOMB = (
+    'SELECT (STRLEN(?x29) AS ?n) { BIND("0123456789abcdef0123456789abcdef" AS ?x0) '
+    + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(29))
+    + " }"
+)
 
 
 def memory_bomb(server: Server, sparql_timeout: float) -> Check:
@@ -350,8 +493,12 @@ def memory_bomb(server: Server, sparql_timeout: float) -> Check:
     after, _, _ = _post(server.url, "ASK { ?s ?p ?o }", 30)
     ok = status == 503 and deaths >= 1 and probe.ok and after == 200
     message = response.json().get("error", "")[:120] if response is not None and status == 503 else ""
-    return Check("limits", "memory bomb (doubling CONCAT)", ok,
-                 f"{status} in {spent:.2f} s ({message}); workers replaced {deaths:g}; {probe.text()}; next ASK {after}")
+    return Check(
+        "limits",
+        "memory bomb (doubling CONCAT)",
+        ok,
+        f"{status} in {spent:.2f} s ({message}); workers replaced {deaths:g}; {probe.text()}; next ASK {after}",
+    )
 
 
 def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Check:
@@ -362,8 +509,12 @@ def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Ch
 
     def one(i: int) -> None:
         try:
-            httpx.post(server.url + "/sparql", content=CARTESIAN.encode(), timeout=60,
-                       headers={**JSON, "Content-Type": "application/sparql-query", "X-Forwarded-For": f"192.0.2.{i}"})
+            httpx.post(
+                server.url + "/sparql",
+                content=CARTESIAN.encode(),
+                timeout=60,
+                headers={**JSON, "Content-Type": "application/sparql-query", "X-Forwarded-For": f"192.0.2.{i}"},
+            )
         except httpx.HTTPError:
             pass
 
@@ -378,16 +529,24 @@ def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Ch
     latencies, statuses = [], []
     for _ in range(asks):
         started = time.monotonic()
-        r = httpx.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=60,
-                      headers={**JSON, "X-Forwarded-For": "198.51.100.1"})
+        r = httpx.get(
+            server.url + "/sparql",
+            params={"query": "ASK { ?s ?p ?o }"},
+            timeout=60,
+            headers={**JSON, "X-Forwarded-For": "198.51.100.1"},
+        )
         latencies.append(time.monotonic() - started)
         statuses.append(r.status_code)
     for t in threads:
         t.join(timeout=90)
     ok = all(s == 200 for s in statuses)
-    return Check("fairness", f"ASK while {slow} slow queries run", ok,
-                 f"{asks} ASKs: statuses {sorted(set(statuses))}, median {statistics.median(latencies) * 1000:.0f} ms, "
-                 f"worst {max(latencies) * 1000:.0f} ms")
+    return Check(
+        "fairness",
+        f"ASK while {slow} slow queries run",
+        ok,
+        f"{asks} ASKs: statuses {sorted(set(statuses))}, median {statistics.median(latencies) * 1000:.0f} ms, "
+        f"worst {max(latencies) * 1000:.0f} ms",
+    )
 
 
 def idle_connections(server: Server, count: int = 4200, source: str = "127.0.0.2") -> Check:
@@ -419,12 +578,16 @@ def idle_connections(server: Server, count: int = 4200, source: str = "127.0.0.2
     for c in opened:
         c.close()
     ok = health == 200 and probe.ok and not remaining
-    return Check("limits", f"{count} idle connections from one client", ok,
-                 f"{closed_at_once + refused} closed at once (per-client cap), the rest closed by {spent:.1f} s; "
-                 f"/health meanwhile {health}; {probe.text()}")
+    return Check(
+        "limits",
+        f"{count} idle connections from one client",
+        ok,
+        f"{closed_at_once + refused} closed at once (per-client cap), the rest closed by {spent:.1f} s; "
+        f"/health meanwhile {health}; {probe.text()}",
+    )
 
 
-def _closed(conn: "socket.socket", wait: float) -> bool:
+def _closed(conn: socket.socket, wait: float) -> bool:
     conn.settimeout(wait)
     try:
         return conn.recv(1) == b""

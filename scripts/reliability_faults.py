@@ -32,8 +32,10 @@ def release_complete(folder: Path) -> bool:
     """release.json readable and every dump it lists present with its SHA-256."""
     try:
         meta = json.loads((folder / "release.json").read_text())
-        return all(hashlib.sha256((folder / "dumps" / name).read_bytes()).hexdigest() == info["sha256"]
-                   for name, info in meta["dumps"].items())
+        return all(
+            hashlib.sha256((folder / "dumps" / name).read_bytes()).hexdigest() == info["sha256"]
+            for name, info in meta["dumps"].items()
+        )
     except (OSError, ValueError, KeyError):
         return False
 
@@ -47,15 +49,18 @@ def digest(folder: Path) -> str:
 
 
 def leftovers(build_dir: Path) -> list[str]:
-    return sorted(p.relative_to(build_dir).as_posix() for p in [*build_dir.glob(".tmp-*"),
-                                                                *(build_dir / "releases").glob(".tmp-*")])
+    return sorted(
+        p.relative_to(build_dir).as_posix()
+        for p in [*build_dir.glob(".tmp-*"), *(build_dir / "releases").glob(".tmp-*")]
+    )
 
 
 def _run_killed(cmd: list[str], env: dict[str, str], delay: float, after_line: int | None = None) -> int | None:
     """Start `cmd`; SIGKILL its process group `delay` s after it started, or right after it printed its
     progress line number `after_line` (0-based, on stderr). Its exit code if it finished first."""
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     assert proc.stderr is not None
     try:
         if after_line is not None:
@@ -92,22 +97,36 @@ def _state_holds(build_dir: Path, server: Server, before: tuple[str, str]) -> tu
     deadline = time.monotonic() + RELOAD
     while _served_release(server) != current.name and time.monotonic() < deadline:
         time.sleep(0.2)
-    broken = [p.name for p in (build_dir / "releases").iterdir()
-              if not p.name.startswith(".tmp-") and p.is_dir() and not release_complete(p)]
+    broken = [
+        p.name
+        for p in (build_dir / "releases").iterdir()
+        if not p.name.startswith(".tmp-") and p.is_dir() and not release_complete(p)
+    ]
     ok = intact and _served_release(server) == current.name and not broken
     return ok, "previous" if current.name == before[0] else "new complete"
 
 
-def kill_during(name: str, cmd: list[str], build_dir: Path, server: Server, fractions: tuple[float, ...],
-                env_extra: dict[str, str] | None = None) -> Check:
+def kill_during(
+    name: str,
+    cmd: list[str],
+    build_dir: Path,
+    server: Server,
+    fractions: tuple[float, ...],
+    env_extra: dict[str, str] | None = None,
+) -> Check:
     """Time one full run, then SIGKILL the command at each fraction of that time and check the state."""
     env = _env(build_dir, env_extra)
     started = time.monotonic()
     full = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=900)
     duration = time.monotonic() - started
     if full.returncode != 0:
-        return Check("faults", f"kill -9 during {name}", False, f"a full run failed ({full.returncode})",
-                     (full.stdout + full.stderr).decode(errors="replace")[-300:])
+        return Check(
+            "faults",
+            f"kill -9 during {name}",
+            False,
+            f"a full run failed ({full.returncode})",
+            (full.stdout + full.stderr).decode(errors="replace")[-300:],
+        )
     stages = len(full.stderr.decode(errors="replace").splitlines())
     points: list[tuple[str, float, int | None]] = [(f"{f:.0%} of the run", duration * f, None) for f in fractions]
     points += [(f"after progress line {k + 1}", 0.0, k) for k in range(stages)]
@@ -123,12 +142,16 @@ def kill_during(name: str, cmd: list[str], build_dir: Path, server: Server, frac
     final = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=900)
     left = [p for p in leftovers(build_dir) if p.startswith("releases/")]
     ok = not failures and final.returncode == 0 and not left
-    return Check("faults", f"kill -9 during {name}", ok,
-                 f"{len(points)} kills ({len(fractions)} timed over a {duration:.1f} s run, {stages} right after each "
-                 f"progress line): previous release kept {outcomes['previous']}, "
-                 f"new complete release {outcomes['new complete']}; next run exit {final.returncode}, "
-                 f"unfinished release folders left {len(left)}; other temporary files {leftovers(build_dir)}",
-                 "; ".join(failures))
+    return Check(
+        "faults",
+        f"kill -9 during {name}",
+        ok,
+        f"{len(points)} kills ({len(fractions)} timed over a {duration:.1f} s run, {stages} right after each "
+        f"progress line): previous release kept {outcomes['previous']}, "
+        f"new complete release {outcomes['new complete']}; next run exit {final.returncode}, "
+        f"unfinished release folders left {len(left)}; other temporary files {leftovers(build_dir)}",
+        "; ".join(failures),
+    )
 
 
 def contributions_consistent(build_dir: Path, publisher: str) -> bool:
@@ -154,8 +177,12 @@ def engines() -> ModuleType:
 def _ask(server: Server) -> httpx.Response | None:
     try:
         query = f"ASK {{ ?s ?p ?o }} # {time.time_ns()}"  # never a cached answer
-        return httpx.post(server.url + "/sparql", data={"query": query}, timeout=30,
-                          headers={"Accept": "application/sparql-results+json"})
+        return httpx.post(
+            server.url + "/sparql",
+            data={"query": query},
+            timeout=30,
+            headers={"Accept": "application/sparql-results+json"},
+        )
     except httpx.HTTPError:
         return None
 
@@ -177,25 +204,51 @@ def remote_store_away(engine: object, server: Server, bound: float) -> Check:
             recovered = time.monotonic() - back_at
             break
         time.sleep(0.25)
-    ok = (before is not None and before.status_code == 200 and away is not None and away.status_code == 503
-          and "retry-after" in away.headers and away_spent <= bound and recovered is not None
-          and "127.0.0.1" not in away.text)
-    return Check("faults", "remote store goes away and returns", ok,
-                 f"before {before.status_code if before else 0}; away {away.status_code if away else 0} "
-                 f"(Retry-After {away.headers.get('retry-after') if away else '-'}) in {away_spent:.2f} s; "
-                 f"back to 200 {f'{recovered:.1f} s' if recovered is not None else 'never'} after the store restarted",
-                 away.text[:200] if away is not None else "no answer")
+    ok = (
+        before is not None
+        and before.status_code == 200
+        and away is not None
+        and away.status_code == 503
+        and "retry-after" in away.headers
+        and away_spent <= bound
+        and recovered is not None
+        and "127.0.0.1" not in away.text
+    )
+    return Check(
+        "faults",
+        "remote store goes away and returns",
+        ok,
+        f"before {before.status_code if before else 0}; away {away.status_code if away else 0} "
+        f"(Retry-After {away.headers.get('retry-after') if away else '-'}) in {away_spent:.2f} s; "
+        f"back to 200 {f'{recovered:.1f} s' if recovered is not None else 'never'} after the store restarted",
+        away.text[:200] if away is not None else "no answer",
+    )
 
 
 def publish_cmd(engine: object, release: Path) -> list[str]:
-    return [sys.executable, "-m", "scripts.cli", "publish", "--to", engine.query_url,  # type: ignore[attr-defined]
-            "--update", engine.update_url, "--release", str(release), "--quiet"]  # type: ignore[attr-defined]
+    return [
+        sys.executable,
+        "-m",
+        "scripts.cli",
+        "publish",
+        "--to",
+        engine.query_url,  # type: ignore[attr-defined]
+        "--update",
+        engine.update_url,
+        "--release",
+        str(release),
+        "--quiet",
+    ]  # type: ignore[attr-defined]
 
 
 def _count(server: Server) -> int:
     try:
-        r = httpx.post(server.url + "/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
-                       headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        r = httpx.post(
+            server.url + "/sparql",
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
         return int(r.json()["results"]["bindings"][0]["n"]["value"])
     except (httpx.HTTPError, ValueError, KeyError, IndexError):
         return -1
@@ -205,8 +258,9 @@ def _release_triples(build_dir: Path, release_id: str) -> int:
     return int(json.loads((build_dir / "releases" / release_id / "release.json").read_text())["triples"])
 
 
-def kill_during_publish(engine: object, server: Server, build_dir: Path, releases: tuple[str, str],
-                        fractions: tuple[float, ...]) -> Check:
+def kill_during_publish(
+    engine: object, server: Server, build_dir: Path, releases: tuple[str, str], fractions: tuple[float, ...]
+) -> Check:
     """Publish one release then the other; SIGKILL a publish at each fraction of a full one's time: the
     store keeps serving the previous release or the new one, complete (SPARQL count = release count)."""
     env = _env(build_dir)
@@ -227,7 +281,11 @@ def kill_during_publish(engine: object, server: Server, build_dir: Path, release
         if not complete or code not in (None, 0):
             failures.append(f"at {fraction:.0%}: serving {served}, count {_count(server)}, exit {code}")
     ok = full.returncode == 0 and not failures
-    return Check("faults", "kill -9 during publish", ok,
-                 f"{len(fractions)} kills over a {duration:.1f} s publish: previous release kept {kept}, "
-                 f"new complete {len(fractions) - kept}; every served release complete",
-                 "; ".join(failures) or full.stderr.decode(errors="replace")[-300:])
+    return Check(
+        "faults",
+        "kill -9 during publish",
+        ok,
+        f"{len(fractions)} kills over a {duration:.1f} s publish: previous release kept {kept}, "
+        f"new complete {len(fractions) - kept}; every served release complete",
+        "; ".join(failures) or full.stderr.decode(errors="replace")[-300:],
+    )

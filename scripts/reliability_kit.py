@@ -38,7 +38,8 @@ class Check:
 
     def line(self) -> str:
         return f"[{'PASS' if self.ok else 'FAIL'}] {self.group}: {self.name} — {self.figures}" + (
-            f" ({self.detail})" if self.detail and not self.ok else "")
+            f" ({self.detail})" if self.detail and not self.ok else ""
+        )
 
 
 def free_port() -> int:
@@ -61,14 +62,15 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         self.port = self.port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
         env.update({"PARITA_BUILD_DIR": str(self.build_dir), "PYTHONPATH": str(PROJECT_ROOT)}, **self.env)
         cmd = [sys.executable, "-m", "scripts.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -98,13 +100,11 @@ class Server:
         stop_group(self.process)
         self.process = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
 
 
 class Listener:
@@ -133,7 +133,7 @@ class Listener:
             self.connections += 1
             conn.close()
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         self._thread.start()
         return self
 
@@ -197,7 +197,7 @@ def raw_request(port: int, request: bytes, timeout: float = 30.0) -> tuple[int, 
         try:
             while data := s.recv(65536):
                 chunks.append(data)
-        except (ConnectionResetError, TimeoutError, socket.timeout):
+        except (ConnectionResetError, TimeoutError):
             pass
     response = b"".join(chunks)
     try:
@@ -207,4 +207,6 @@ def raw_request(port: int, request: bytes, timeout: float = 30.0) -> tuple[int, 
 
 
 def get_raw(port: int, target: bytes, headers: bytes = b"") -> tuple[int, bytes]:
-    return raw_request(port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + b"\r\n")
+    return raw_request(
+        port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + b"\r\n"
+    )

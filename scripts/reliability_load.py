@@ -72,8 +72,12 @@ def run_load(port: int, requests: list[bytes], connections: int, seconds: float)
     async def main() -> float:
         deadline = time.monotonic() + seconds
         started = time.monotonic()
-        await asyncio.gather(*(_connection(port, itertools.cycle(requests[i:] + requests[:i]), deadline, tally)
-                               for i in range(connections)))
+        await asyncio.gather(
+            *(
+                _connection(port, itertools.cycle(requests[i:] + requests[:i]), deadline, tally)
+                for i in range(connections)
+            )
+        )
         return time.monotonic() - started
 
     return tally, asyncio.run(main())
@@ -85,8 +89,10 @@ def _get(path: str, accept: str = "*/*") -> bytes:
 
 def _post_query(query: str) -> bytes:
     body = query.encode()
-    return (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + ACCEPT.encode() + b"\r\n"
-            b"Content-Type: application/sparql-query\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    return (
+        b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + ACCEPT.encode() + b"\r\n"
+        b"Content-Type: application/sparql-query\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
 
 
 def dereference_mix(server: Server, things: int = 40) -> list[bytes]:
@@ -95,8 +101,13 @@ def dereference_mix(server: Server, things: int = 40) -> list[bytes]:
     docs = [p for p in re.findall(r"<loc>https?://[^/]+(/doc/[^<]+)</loc>", sitemap)][:things]
     mix = []
     for doc in docs:
-        mix += [_get("/id/" + doc[len("/doc/"):]), _get(doc, "text/turtle"), _get(doc, "application/ld+json"),
-                _get(doc + ".html"), _get(doc + ".nt")]
+        mix += [
+            _get("/id/" + doc[len("/doc/") :]),
+            _get(doc, "text/turtle"),
+            _get(doc, "application/ld+json"),
+            _get(doc + ".html"),
+            _get(doc + ".nt"),
+        ]
     return mix + [_get("/.well-known/void", "text/turtle"), _get("/catalog", "application/rdf+xml"), _get("/health")]
 
 
@@ -106,10 +117,14 @@ def sparql_mix(server: Server, things: int = 40) -> list[bytes]:
     iris = [server_iri(p) for p in re.findall(r"<loc>https?://[^/]+/doc/([^<]+)</loc>", sitemap)][:things]
     queries = []
     for iri in iris:
-        queries += [f"SELECT ?l WHERE {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}",
-                    f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}"]
-    queries += ["SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 10",
-                "ASK { ?s ?p ?o }"]
+        queries += [
+            f"SELECT ?l WHERE {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}",
+            f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}",
+        ]
+    queries += [
+        "SELECT ?c (COUNT(*) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 10",
+        "ASK { ?s ?p ?o }",
+    ]
     mix = []
     for i, q in enumerate(queries):
         mix.append(_post_query(q) if i % 2 == 0 else _get("/sparql?query=" + quote(q), ACCEPT))
@@ -124,6 +139,11 @@ def load_check(server: Server, name: str, requests: list[bytes], connections: in
     tally, elapsed = run_load(server.port, requests, connections, seconds)
     n = len(tally.latencies)
     ok = n > 0 and tally.errors == 0
-    return Check("load", f"{name} mix, {connections} connections, {seconds:g} s", ok,
-                 f"{n} requests, {tally.errors} errors, p50 {tally.pct(0.5):.1f} ms, p99 {tally.pct(0.99):.1f} ms, "
-                 f"{n / elapsed:.0f} req/s", "; ".join(tally.examples[:5]))
+    return Check(
+        "load",
+        f"{name} mix, {connections} connections, {seconds:g} s",
+        ok,
+        f"{n} requests, {tally.errors} errors, p50 {tally.pct(0.5):.1f} ms, p99 {tally.pct(0.99):.1f} ms, "
+        f"{n / elapsed:.0f} req/s",
+        "; ".join(tally.examples[:5]),
+    )

@@ -86,17 +86,40 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
     procs: list[subprocess.Popen[bytes]] = []
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-        env.update({"PARITA_BUILD_DIR": str(settings.build_dir), "PARITA_BASE_URI": settings.base_uri,
-                    "PARITA_STORE": settings.store, "PARITA_SPARQL_WORKERS": str(settings.sparql_workers)})
+        env.update(
+            {
+                "PARITA_BUILD_DIR": str(settings.build_dir),
+                "PARITA_BASE_URI": settings.base_uri,
+                "PARITA_STORE": settings.store,
+                "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
+            }
+        )
         upstreams = []
         for n in range(replicas):
             port = free_port()
             log = folder / f"replica-{n}.log"
             with log.open("wb") as out:
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
-                     "--port", str(port), "--no-access-log"],
-                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "uvicorn",
+                            "--factory",
+                            "server.app:create_app",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                            "--no-access-log",
+                        ],
+                        cwd=PROJECT_ROOT,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
             upstreams.append(f"127.0.0.1:{port}")
             wait_for_http(f"http://127.0.0.1:{port}/health", procs[-1], log, 60.0, timeout=1.0, interval=0.1)
         for sub in ("cache", "tmp"):
@@ -108,11 +131,23 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
         conf.write_text(nginx_config(folder, port, upstreams))
         log = folder / "nginx-stdout.log"
         with log.open("wb") as out:
-            procs.append(subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf)], stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [nginx, "-p", str(folder), "-c", str(conf)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         url = f"http://127.0.0.1:{port}"
-        wait_for_http(url + "/health", procs[-1], folder / "error.log" if (folder / "error.log").exists() else log, 60.0,
-                      timeout=1.0, interval=0.1)
+        wait_for_http(
+            url + "/health",
+            procs[-1],
+            folder / "error.log" if (folder / "error.log").exists() else log,
+            60.0,
+            timeout=1.0,
+            interval=0.1,
+        )
         yield Cluster(url, [f"http://{u}" for u in upstreams], folder, procs)
     finally:
         for proc in reversed(procs):
@@ -121,8 +156,12 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def demo(url: str, paths: tuple[str, ...] = DEFAULT_PATHS, repeats: int = 4,
-         accepts: tuple[str, ...] = ("text/turtle", "text/html")) -> list[tuple[str, str, int, str, str]]:
+def demo(
+    url: str,
+    paths: tuple[str, ...] = DEFAULT_PATHS,
+    repeats: int = 4,
+    accepts: tuple[str, ...] = ("text/turtle", "text/html"),
+) -> list[tuple[str, str, int, str, str]]:
     """(path, Accept, status, X-Cache-Status, replica) for each request: each path and Accept `repeats` times."""
     rows = []
     with httpx.Client(base_url=url, timeout=30.0) as client:
@@ -130,15 +169,24 @@ def demo(url: str, paths: tuple[str, ...] = DEFAULT_PATHS, repeats: int = 4,
             for accept in accepts:
                 for _ in range(repeats):
                     r = client.get(path, headers={"Accept": accept})
-                    rows.append((path, accept, r.status_code, r.headers.get("X-Cache-Status", "-"),
-                                 r.headers.get("X-Upstream", "-")))
+                    rows.append(
+                        (
+                            path,
+                            accept,
+                            r.status_code,
+                            r.headers.get("X-Cache-Status", "-"),
+                            r.headers.get("X-Upstream", "-"),
+                        )
+                    )
     return rows
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.replicas", description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2, help="number of `parita serve` processes (default 2)")
-    parser.add_argument("--path", action="append", help=f"document path to dereference (default: {', '.join(DEFAULT_PATHS)})")
+    parser.add_argument(
+        "--path", action="append", help=f"document path to dereference (default: {', '.join(DEFAULT_PATHS)})"
+    )
     parser.add_argument("--repeats", type=int, default=4, help="requests per path and Accept (default 4)")
     parser.add_argument("--serve", type=float, default=0.0, help="keep the cluster running this many seconds")
     args = parser.parse_args(argv)

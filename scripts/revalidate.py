@@ -42,9 +42,9 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
-from server.config import Settings
 from scripts.rdfio import graphs_by_subject, to_rdflib_graph, to_rdflib_term
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
+from server.config import Settings
 
 CACHE_FORMAT = 1  # bump when the focus rule changes: a cache written under another rule is not trusted
 FAR = 9  # "hop" of values reached by an inverse or chain path: nothing beyond them is readable
@@ -92,6 +92,7 @@ def snapshot(quads: list[ox.Quad], meta: set[str]) -> Snapshot:
 
 # --- what the shapes read ------------------------------------------------------------------------------
 
+
 def audit(shapes: rdflib.Graph) -> Reach:
     """Walk every targeted shape, tracking how many hops from the focus node each nested shape applies."""
     for feature in (SH.rule, SH.targetObjectsOf, SH.js, SH.parameter):
@@ -117,8 +118,12 @@ def audit(shapes: rdflib.Graph) -> Reach:
                 if hop == 1:
                     reach.value_reads.add(str(p))
         need(hop == 0 or (shape, SH.closed, None) not in shapes, "sh:closed on a value")
-        for nested in (*shapes.objects(shape, SH.node), *shapes.objects(shape, SH.qualifiedValueShape),
-                       *shapes.objects(shape, SH["not"]), *shapes.objects(shape, SH.property)):
+        for nested in (
+            *shapes.objects(shape, SH.node),
+            *shapes.objects(shape, SH.qualifiedValueShape),
+            *shapes.objects(shape, SH["not"]),
+            *shapes.objects(shape, SH.property),
+        ):
             visit(nested, values)
         for logic in (SH["or"], SH["and"], SH.xone):
             for members in shapes.objects(shape, logic):
@@ -128,8 +133,10 @@ def audit(shapes: rdflib.Graph) -> Reach:
             need(hop == 0 and path is None, "SPARQL constraint away from the focus node")
             if sparql_direction(str(shapes.value(constraint, SH.select))) == "in":
                 classes = set(shapes.objects(shape, SH.targetClass))
-                need(bool(classes) and all((shape, t, None) not in shapes for t in TARGETS[1:]),
-                     "SPARQL constraint on incoming links of nodes not targeted by class")
+                need(
+                    bool(classes) and all((shape, t, None) not in shapes for t in TARGETS[1:]),
+                    "SPARQL constraint on incoming links of nodes not targeted by class",
+                )
                 reach.incoming_classes |= {str(c) for c in classes}
 
     def step(path: rdflib.term.Node, hop: int) -> int:
@@ -151,7 +158,12 @@ def audit(shapes: rdflib.Graph) -> Reach:
         for item in items[:-1]:  # (p|q)* / ... / last: the chain is followed to any depth
             star = shapes.value(item, SH.zeroOrMorePath) or shapes.value(item, SH.oneOrMorePath)
             need(star is not None, "a sequence path with a fixed-length step")
-            reach.chain |= {str(p) for p in ([star] if isinstance(star, rdflib.URIRef) else predicates(shapes.value(star, SH.alternativePath)))}
+            reach.chain |= {
+                str(p)
+                for p in (
+                    [star] if isinstance(star, rdflib.URIRef) else predicates(shapes.value(star, SH.alternativePath))
+                )
+            }
         reach.value_reads |= reach.chain | {str(items[-1])}
         return FAR
 
@@ -170,14 +182,15 @@ def audit(shapes: rdflib.Graph) -> Reach:
 
 def sparql_direction(query: str) -> str:
     """'out' or 'in' for a query whose only pattern is one triple with $this as subject or object."""
-    body = query[query.index("{") + 1: query.rindex("}")]
+    body = query[query.index("{") + 1 : query.rindex("}")]
     while (at := body.upper().find("FILTER")) >= 0:  # drop FILTER (...) with balanced parentheses
-        depth, end = 0, body.index("(", at)
-        for end in range(end, len(body)):
+        depth, start = 0, body.index("(", at)
+        end = start
+        for end in range(start, len(body)):
             depth += {"(": 1, ")": -1}.get(body[end], 0)
             if depth == 0:
                 break
-        body = body[:at] + body[end + 1:]
+        body = body[:at] + body[end + 1 :]
     words = body.replace(" .", " ").split()
     this = {"$this", "?this"}
     if len(words) == 3 and words[1] not in this and (words[0] in this) != (words[2] in this):
@@ -187,8 +200,16 @@ def sparql_direction(query: str) -> str:
 
 # --- the incremental validation -----------------------------------------------------------------------
 
-def validate(snap: Snapshot, ontology: list[ox.Quad], settings: Settings, folder: Path,
-             full: Callable[[], Report], say: Callable[[str], None], force_full: bool = False) -> Report:
+
+def validate(
+    snap: Snapshot,
+    ontology: list[ox.Quad],
+    settings: Settings,
+    folder: Path,
+    full: Callable[[], Report],
+    say: Callable[[str], None],
+    force_full: bool = False,
+) -> Report:
     """Findings equal to `full()`'s, computed on the nodes the change since the cached validation reaches."""
     names = f"{len(snap.graphs)} graph(s)"
     try:
@@ -198,7 +219,9 @@ def validate(snap: Snapshot, ontology: list[ox.Quad], settings: Settings, folder
         if previous is not None:
             changed = sorted(g for g in snap.graphs if snap.digests[g] != previous["graphs"][g])
             report, focus = _incremental(snap, old, ontology, previous, changed, settings)
-            say(f"re-validating {len(changed)} changed graph(s) of {len(snap.graphs)} incrementally ({focus} focus nodes)")
+            say(
+                f"re-validating {len(changed)} changed graph(s) of {len(snap.graphs)} incrementally ({focus} focus nodes)"
+            )
             return report
     except Unsupported as why:
         reason = str(why)
@@ -221,7 +244,9 @@ def _load(folder: Path, snap: Snapshot) -> tuple[str, dict | None, dict[str, lis
     for graph, known in state["graphs"].items():
         if known != snap.digests[graph]:
             try:
-                old[graph] = list(ox.parse((folder / "graphs" / f"{known}.nq").read_bytes(), format=ox.RdfFormat.N_QUADS))
+                old[graph] = list(
+                    ox.parse((folder / "graphs" / f"{known}.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
+                )
             except (OSError, SyntaxError, ValueError):
                 return "a cache file is unreadable", None, {}
             if digest(old[graph]) != known:
@@ -229,8 +254,14 @@ def _load(folder: Path, snap: Snapshot) -> tuple[str, dict | None, dict[str, lis
     return "", state, old
 
 
-def _incremental(snap: Snapshot, old: dict[str, list[ox.Quad]], ontology: list[ox.Quad], previous: dict,
-                 changed: list[str], settings: Settings) -> tuple[Report, int]:
+def _incremental(
+    snap: Snapshot,
+    old: dict[str, list[ox.Quad]],
+    ontology: list[ox.Quad],
+    previous: dict,
+    changed: list[str],
+    settings: Settings,
+) -> tuple[Report, int]:
     triple = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
     kept = {triple(q) for g, qs in snap.graphs.items() if g not in changed for q in qs}
     now = {triple(q) for g in changed for q in snap.graphs[g]}
@@ -281,9 +312,15 @@ def _incremental(snap: Snapshot, old: dict[str, list[ox.Quad]], ontology: list[o
         graph.add((to_rdflib_term(s), to_rdflib_term(p), to_rdflib_term(o)))
     keys = {x.value for x in focus}
     # nothing reachable changed (say, a triple moved between graphs): no need to start pySHACL
-    partial = validate_graph(graph, settings, ontology=to_rdflib_graph(ontology)) if focus else Report(True, [], rdflib.Graph())
-    origins = {subject.value: files
-               for subject, files in graphs_by_subject(q for qs in snap.graphs.values() for q in qs).items()}
+    partial = (
+        validate_graph(graph, settings, ontology=to_rdflib_graph(ontology))
+        if focus
+        else Report(True, [], rdflib.Graph())
+    )
+    origins = {
+        subject.value: files
+        for subject, files in graphs_by_subject(q for qs in snap.graphs.values() for q in qs).items()
+    }
     fresh = [f for f in partial.findings if f.focus_node in keys]
     still = [Finding(**f) for f in previous["findings"] if f["focus_node"] not in keys]
     findings = [_with_files(f, origins) for f in (*still, *fresh)]
@@ -313,6 +350,7 @@ def _with_files(finding: Finding, origins: dict[str, list[str]]) -> Finding:
 
 # --- the cache ----------------------------------------------------------------------------------------
 
+
 def save(folder: Path, snap: Snapshot, report: Report) -> None:
     """Remember what this successful validation saw; state.json is written last, so a half-written cache
     is one whose state does not name the new files (and a file that does not match its digest is refused)."""
@@ -324,8 +362,12 @@ def save(folder: Path, snap: Snapshot, report: Report) -> None:
             tmp = target.with_suffix(".tmp")
             tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
             os.rename(tmp, target)
-    state = {"format": CACHE_FORMAT, "schema": snap.schema, "graphs": snap.digests,
-             "findings": [asdict(f) for f in report.findings]}
+    state = {
+        "format": CACHE_FORMAT,
+        "schema": snap.schema,
+        "graphs": snap.digests,
+        "findings": [asdict(f) for f in report.findings],
+    }
     tmp = folder / "state.json.tmp"
     tmp.write_text(json.dumps(state, ensure_ascii=False, sort_keys=True))
     os.rename(tmp, folder / "state.json")  # rename(2), atomic like os.replace

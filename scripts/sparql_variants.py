@@ -12,11 +12,26 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 SEPARATORS = st.sampled_from([" ", "\n", "\r", "\t", "\r\n", "# c\r", "# c\n", "#\\#\r", "#'\n", '#"\r', ""])
-BEFORE = st.sampled_from([
-    "", "?s ?p ?o .", "?s ?p ex:a\\# .", "?s ?p ex:a\\' .", "?s ?p ex:a\\\" .", '?s ?p "x" .', "?s ?p '''x''' .",
-    "?s ?p true", "?s ?p 1", "?s ?p <urn:x>", "FILTER(?s<1)", "?s ?p ex:a.b.", '?s ?p "x"@en', "?s ?p ex:\\%",
-    "?s ?p ?o # x <", "?s ?p '''a\\''' .",
-])
+BEFORE = st.sampled_from(
+    [
+        "",
+        "?s ?p ?o .",
+        "?s ?p ex:a\\# .",
+        "?s ?p ex:a\\' .",
+        '?s ?p ex:a\\" .',
+        '?s ?p "x" .',
+        "?s ?p '''x''' .",
+        "?s ?p true",
+        "?s ?p 1",
+        "?s ?p <urn:x>",
+        "FILTER(?s<1)",
+        "?s ?p ex:a.b.",
+        '?s ?p "x"@en',
+        "?s ?p ex:\\%",
+        "?s ?p ?o # x <",
+        "?s ?p '''a\\''' .",
+    ]
+)
 
 
 @st.composite
@@ -33,6 +48,7 @@ def keyword(draw: st.DrawFn, word: str) -> str:
 @st.composite
 def service_queries(draw: st.DrawFn, url: str, word: str = "SERVICE") -> str:
     """A query whose `word` pattern (SERVICE by default) targets `url`."""
+
     def sep() -> str:
         return draw(SEPARATORS)
 
@@ -41,13 +57,16 @@ def service_queries(draw: st.DrawFn, url: str, word: str = "SERVICE") -> str:
     where = {"iri": f"<{url}>", "pname": "ex:x", "empty-prefix": ":x", "var": "?u"}[target]
     bind = f"BIND(<{url}> AS ?u){sep() or ' '}" if target == "var" else ""
     silent = f"{draw(keyword('SILENT'))}{sep() or ' '}" if word == "SERVICE" and draw(st.booleans()) else ""
-    return (f"{prologue}{draw(keyword('SELECT'))} * {{ {bind}{draw(BEFORE)}{sep()}"
-            f"{draw(keyword(word))}{sep()}{silent}{where}{sep()}{{ ?s ?p ?o }} }}")
+    return (
+        f"{prologue}{draw(keyword('SELECT'))} * {{ {bind}{draw(BEFORE)}{sep()}"
+        f"{draw(keyword(word))}{sep()}{silent}{where}{sep()}{{ ?s ?p ?o }} }}"
+    )
 
 
 def variants(url: str, count: int, seed: int = 0) -> list[str]:
     """`count` generated queries, the same ones for the same seed (for a reproducible report)."""
-    from hypothesis import HealthCheck, given, seed as fixed_seed, settings
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as fixed_seed
 
     found: list[str] = []
 

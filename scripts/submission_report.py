@@ -32,11 +32,18 @@ class SubmissionReport:
         return not self.problems and self.release is not None
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "publisher": self.publisher, "files": self.files, "release": self.release,
-                "violations": len(self.problems), "warnings": len(self.warnings),
-                "problems": [_problem(p) for p in self.problems], "warning_list": [_problem(p) for p in self.warnings],
-                "reconciliation": {"reused": self.reused, "candidates": self.candidates},
-                "changelog": self.changelog}
+        return {
+            "ok": self.ok,
+            "publisher": self.publisher,
+            "files": self.files,
+            "release": self.release,
+            "violations": len(self.problems),
+            "warnings": len(self.warnings),
+            "problems": [_problem(p) for p in self.problems],
+            "warning_list": [_problem(p) for p in self.warnings],
+            "reconciliation": {"reused": self.reused, "candidates": self.candidates},
+            "changelog": self.changelog,
+        }
 
     def json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, indent=2)
@@ -53,25 +60,39 @@ class SubmissionReport:
         for r in self.reused:
             lines.append(f"RIUSO / REUSED <{r['existing']}> ({r['existing_label']}): {r['reason']}")
         for c in self.candidates:
-            lines.append(f"DA CONFERMARE / TO CONFIRM <{c['submitted']}> = <{c['existing']}>? {c['reason']} (parita reconcile)")
+            lines.append(
+                f"DA CONFERMARE / TO CONFIRM <{c['submitted']}> = <{c['existing']}>? {c['reason']} (parita reconcile)"
+            )
         if self.ok:
             log = self.changelog or {}
-            lines.append(f"accettato / accepted: release {self.release} "
-                         f"(+{log.get('triples', {}).get('added', 0)} -{log.get('triples', {}).get('removed', 0)} triples)")
+            lines.append(
+                f"accettato / accepted: release {self.release} "
+                f"(+{log.get('triples', {}).get('added', 0)} -{log.get('triples', {}).get('removed', 0)} triples)"
+            )
         else:
-            lines.append(f"rifiutato / refused: {len(self.problems)} problem(s); nothing was changed / nulla è cambiato")
+            lines.append(
+                f"rifiutato / refused: {len(self.problems)} problem(s); nothing was changed / nulla è cambiato"
+            )
         return "\n".join(lines)
 
     def html(self) -> str:
         rows = "".join(
             f"<tr><td>{_e(p.severity)}</td><td>{_e(p.cell.file if p.cell else '')}</td><td>{_e(p.cell.row if p.cell else '')}</td>"
-            f"<td>{_e(p.cell.column if p.cell and p.cell.column else '')}</td><td lang=\"it\">{_e(p.it)}</td><td lang=\"en\">{_e(p.en)}</td>"
-            f"<td>{_e(p.value or '')}</td><td>{_e(p.focus or '')}</td></tr>" for p in self.problems + self.warnings)
-        verdict = f"Accettato: release {_e(self.release)} / Accepted" if self.ok else "Rifiutato: nulla è cambiato / Refused: nothing changed"
-        return ("<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Rapporto di invio / Submission report</title></head>"
-                f"<body><h1>{_e(self.publisher)}: {verdict}</h1><table><thead><tr><th>gravità / severity</th><th>file</th><th>riga / row</th>"
-                "<th>colonna / column</th><th>problema</th><th>problem</th><th>valore / value</th><th>nodo / node</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table></body></html>")
+            f'<td>{_e(p.cell.column if p.cell and p.cell.column else "")}</td><td lang="it">{_e(p.it)}</td><td lang="en">{_e(p.en)}</td>'
+            f"<td>{_e(p.value or '')}</td><td>{_e(p.focus or '')}</td></tr>"
+            for p in self.problems + self.warnings
+        )
+        verdict = (
+            f"Accettato: release {_e(self.release)} / Accepted"
+            if self.ok
+            else "Rifiutato: nulla è cambiato / Refused: nothing changed"
+        )
+        return (
+            '<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Rapporto di invio / Submission report</title></head>'
+            f"<body><h1>{_e(self.publisher)}: {verdict}</h1><table><thead><tr><th>gravità / severity</th><th>file</th><th>riga / row</th>"
+            "<th>colonna / column</th><th>problema</th><th>problem</th><th>valore / value</th><th>nodo / node</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></body></html>"
+        )
 
     def turtle(self) -> str:
         """The problems as an sh:ValidationReport; CSV cells are named with RFC 7111 fragments."""
@@ -123,4 +144,9 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-FORMATS = {"text": SubmissionReport.text, "json": SubmissionReport.json, "html": SubmissionReport.html, "turtle": SubmissionReport.turtle}
+FORMATS = {
+    "text": SubmissionReport.text,
+    "json": SubmissionReport.json,
+    "html": SubmissionReport.html,
+    "turtle": SubmissionReport.turtle,
+}

@@ -16,8 +16,8 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
 
-from server.config import Settings
 from scripts.rdfio import UnreadableInput, read_quads, to_rdflib_graph
+from server.config import Settings
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
@@ -68,18 +68,33 @@ def shapes_graph(settings: Settings, with_warnings: bool = True) -> rdflib.Graph
     return graph
 
 
-def validate_graph(data: rdflib.Graph, settings: Settings, origins: dict[rdflib.term.Node, list[str]] | None = None,
-                   ontology: rdflib.Graph | None = None, shapes: rdflib.Graph | None = None) -> Report:
+def validate_graph(
+    data: rdflib.Graph,
+    settings: Settings,
+    origins: dict[rdflib.term.Node, list[str]] | None = None,
+    ontology: rdflib.Graph | None = None,
+    shapes: rdflib.Graph | None = None,
+) -> Report:
     """Validate `data` with the ontology mixed in (so subclass targets apply) against the shapes."""
     ontology = load_directory(settings.ontology_dir) if ontology is None else ontology
     shapes = shapes_graph(settings) if shapes is None else shapes
     conforms, report_graph, _ = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True,
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
     )
     labels = data + ontology
-    findings = [_finding(report_graph, result, labels, origins or {}) for result in report_graph.subjects(SH.resultSeverity, None)]
+    findings = [
+        _finding(report_graph, result, labels, origins or {})
+        for result in report_graph.subjects(SH.resultSeverity, None)
+    ]
     findings.sort(key=lambda f: (f.severity != "Violation", f.files, f.focus_node, f.path or ""))
-    return Report(conforms=not any(f.severity == "Violation" for f in findings), findings=findings, report_graph=report_graph)
+    return Report(
+        conforms=not any(f.severity == "Violation" for f in findings), findings=findings, report_graph=report_graph
+    )
 
 
 def _finding(report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Graph, origins: dict) -> Finding:
@@ -153,8 +168,11 @@ def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Re
     """Keep the findings whose focus node the checked files state (background data is not on trial)."""
     findings = [f for f in report.findings if f.files]
     conforms = not any(f.severity == "Violation" for f in findings)
-    return Report(conforms=conforms, findings=findings,
-                  report_graph=subset_report(report.report_graph, lambda node: node in origins, conforms))
+    return Report(
+        conforms=conforms,
+        findings=findings,
+        report_graph=subset_report(report.report_graph, lambda node: node in origins, conforms),
+    )
 
 
 def subset_report(report_graph: rdflib.Graph, keep, conforms: bool) -> rdflib.Graph:  # type: ignore[no-untyped-def]
@@ -173,6 +191,7 @@ def subset_report(report_graph: rdflib.Graph, keep, conforms: bool) -> rdflib.Gr
 
 
 # --- Report formats --------------------------------------------------------------------------
+
 
 def format_text(report: Report) -> str:
     lines = []
@@ -216,15 +235,27 @@ FORMATTERS = {"text": format_text, "json": format_json, "turtle": format_turtle}
 
 def format_unreadable(error: UnreadableInput, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({"conforms": False, "unreadable": {"file": str(error.path), "line": error.line,
-                                                          "column": error.column, "message": error.message}}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "conforms": False,
+                "unreadable": {
+                    "file": str(error.path),
+                    "line": error.line,
+                    "column": error.column,
+                    "message": error.message,
+                },
+            },
+            ensure_ascii=False,
+        )
     return f"UNREADABLE {error}"
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita validate", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help="RDF files: .ttl .trig .nt .nq .jsonld .rdf")
-    parser.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="report format (turtle = sh:ValidationReport)")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATTERS), default="text", help="report format (turtle = sh:ValidationReport)"
+    )
     parser.add_argument("--no-warnings", action="store_true", help="check only the shapes that block publishing")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
@@ -235,7 +266,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return EXIT_UNREADABLE
     # The published data is background knowledge: a submission may point at its bodies and concepts.
     background, _ = read_files(sorted(p for p in settings.data_dir.glob("*.ttl")))
-    report = validate_graph(data + background, settings, origins, shapes=shapes_graph(settings, with_warnings=not args.no_warnings))
+    report = validate_graph(
+        data + background, settings, origins, shapes=shapes_graph(settings, with_warnings=not args.no_warnings)
+    )
     report = only_about(report, origins)
     print(FORMATTERS[args.format](report))
     return EXIT_OK if report.conforms else EXIT_VIOLATIONS

@@ -47,39 +47,57 @@ class Package:
 
 
 PACKAGES = (
-    Package("bootstrap-italia", "2.18.3",
-            "sha512-dz4kNtcAYJF4OsWABT9m3CAT3NH5y6OzGG+v/VUGH1LjumIUmlP3GaQ+aHgtv5Vw3B5dS0jbHZiHGSfdu+DffA==",
-            STATIC_VENDOR / "bootstrap-italia", {
-                "dist/css/bootstrap-italia.min.css": (
-                    "css/bootstrap-italia.min.css",
-                    "0f5fc9a092cd008eeee34c1e09b8af72ebdee9b8bd26f2eebaa109cc76115ad8"),
-                "dist/svg/sprites.svg": (
-                    "svg/sprites.svg", "751f62fc42c824ff15312e2e9267f71256bd3142d9431385ab3759f208d5c55d"),
-                "dist/fonts/Titillium_Web/OFL.txt": (
-                    "fonts/Titillium_Web/OFL.txt", "c0562e066174197902a4a10606673d189f067970ef89c6013943b9cf182aadbc"),
-                _FONT + "regular.woff2": (
-                    "fonts/Titillium_Web/titillium-web-regular.woff2",
-                    "5daca596c9f07f1735ce65a4ae52fd750a32acfa6e241a3fadaea95de354f4d1"),
-                _FONT + "italic.woff2": (
-                    "fonts/Titillium_Web/titillium-web-italic.woff2",
-                    "fa906b78150737b0228591c83eb8e636cb9b66ba8e744c67762fe1ab8e25c21d"),
-                _FONT + "300.woff2": (
-                    "fonts/Titillium_Web/titillium-web-300.woff2",
-                    "ce55498632b4ba8d4be7b6b86162d8f28ceef51d63d672d87acaddc23ce50d98"),
-                _FONT + "600.woff2": (
-                    "fonts/Titillium_Web/titillium-web-600.woff2",
-                    "f00b110dfb2875dcc202f7b685d39705414ab3500b4b13666bc749e17bb670f6"),
-                _FONT + "700.woff2": (
-                    "fonts/Titillium_Web/titillium-web-700.woff2",
-                    "4d86abb016cadc41c627eba35643998b97dab66ddb1f8435ce7c4b3aeb96cb9c"),
-                "LICENSE": ("LICENSE", "4facc589de131a7f717775a4253c98a80b5caed429bc1c199eb7a968511f00ae"),
-            }),
-    Package("axe-core", "4.14.1",
-            "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
-            TEST_VENDOR / "axe-core", {
-                "axe.min.js": ("axe.min.js", "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"),
-                "LICENSE": ("LICENSE", "af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e"),
-            }),
+    Package(
+        "bootstrap-italia",
+        "2.18.3",
+        "sha512-dz4kNtcAYJF4OsWABT9m3CAT3NH5y6OzGG+v/VUGH1LjumIUmlP3GaQ+aHgtv5Vw3B5dS0jbHZiHGSfdu+DffA==",
+        STATIC_VENDOR / "bootstrap-italia",
+        {
+            "dist/css/bootstrap-italia.min.css": (
+                "css/bootstrap-italia.min.css",
+                "0f5fc9a092cd008eeee34c1e09b8af72ebdee9b8bd26f2eebaa109cc76115ad8",
+            ),
+            "dist/svg/sprites.svg": (
+                "svg/sprites.svg",
+                "751f62fc42c824ff15312e2e9267f71256bd3142d9431385ab3759f208d5c55d",
+            ),
+            "dist/fonts/Titillium_Web/OFL.txt": (
+                "fonts/Titillium_Web/OFL.txt",
+                "c0562e066174197902a4a10606673d189f067970ef89c6013943b9cf182aadbc",
+            ),
+            _FONT + "regular.woff2": (
+                "fonts/Titillium_Web/titillium-web-regular.woff2",
+                "5daca596c9f07f1735ce65a4ae52fd750a32acfa6e241a3fadaea95de354f4d1",
+            ),
+            _FONT + "italic.woff2": (
+                "fonts/Titillium_Web/titillium-web-italic.woff2",
+                "fa906b78150737b0228591c83eb8e636cb9b66ba8e744c67762fe1ab8e25c21d",
+            ),
+            _FONT + "300.woff2": (
+                "fonts/Titillium_Web/titillium-web-300.woff2",
+                "ce55498632b4ba8d4be7b6b86162d8f28ceef51d63d672d87acaddc23ce50d98",
+            ),
+            _FONT + "600.woff2": (
+                "fonts/Titillium_Web/titillium-web-600.woff2",
+                "f00b110dfb2875dcc202f7b685d39705414ab3500b4b13666bc749e17bb670f6",
+            ),
+            _FONT + "700.woff2": (
+                "fonts/Titillium_Web/titillium-web-700.woff2",
+                "4d86abb016cadc41c627eba35643998b97dab66ddb1f8435ce7c4b3aeb96cb9c",
+            ),
+            "LICENSE": ("LICENSE", "4facc589de131a7f717775a4253c98a80b5caed429bc1c199eb7a968511f00ae"),
+        },
+    ),
+    Package(
+        "axe-core",
+        "4.14.1",
+        "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        TEST_VENDOR / "axe-core",
+        {
+            "axe.min.js": ("axe.min.js", "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"),
+            "LICENSE": ("LICENSE", "af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e"),
+        },
+    ),
 )
 
 
@@ -102,8 +120,13 @@ def check(packages: tuple[Package, ...] = PACKAGES) -> list[str]:
 
 def npm_pack(pkg: Package, workdir: Path) -> bytes:
     """The package tarball, fetched by the npm client (`npm pack name@version`)."""
-    out = subprocess.run(["npm", "pack", f"{pkg.name}@{pkg.version}", "--json", "--pack-destination", str(workdir)],
-                         capture_output=True, text=True, check=True, timeout=300)
+    out = subprocess.run(
+        ["npm", "pack", f"{pkg.name}@{pkg.version}", "--json", "--pack-destination", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     if pkg.integrity not in out.stdout:
         raise RuntimeError(f"{pkg.name}@{pkg.version}: the registry's integrity is not the pinned {pkg.integrity}")
     tgz = next(workdir.glob(f"{pkg.name}-{pkg.version}.tgz"))

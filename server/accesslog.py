@@ -41,13 +41,22 @@ class AccessLog:
             seconds = time.perf_counter() - start
             self.metrics.observe(scope["method"], route_group(scope["path"]), info["status"], seconds)
             headers = dict(scope.get("headers") or [])
-            log.info(json.dumps({
-                "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "method": scope["method"],
-                "path": scope["path"], "query": scope.get("query_string", b"").decode("latin-1")[:500],
-                "status": info["status"], "bytes": info["bytes"], "ms": round(seconds * 1000, 2),
-                "client": (scope.get("client") or ("-",))[0],
-                "ua": headers.get(b"user-agent", b"").decode("latin-1")[:200],
-            }, ensure_ascii=False))
+            log.info(
+                json.dumps(
+                    {
+                        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "query": scope.get("query_string", b"").decode("latin-1")[:500],
+                        "status": info["status"],
+                        "bytes": info["bytes"],
+                        "ms": round(seconds * 1000, 2),
+                        "client": (scope.get("client") or ("-",))[0],
+                        "ua": headers.get(b"user-agent", b"").decode("latin-1")[:200],
+                    },
+                    ensure_ascii=False,
+                )
+            )
 
 
 def configure_logging() -> None:

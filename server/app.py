@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from . import __version__
+from . import __version__, openapi
 from .accesslog import AccessLog, configure_logging
 from .backends.cache import ResponseCache
 from .config import Settings
@@ -26,7 +26,6 @@ from .negotiation import negotiate
 from .routes import dataset, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
 from .security import SecurityMiddleware
-from . import openapi
 from .urls import Urls
 from .web import make_templates, render
 
@@ -34,12 +33,21 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("parita.errors")
 _ERROR_FORMATS: tuple[Format, ...] = (
     Format("text", "text/plain", "html", "txt", "text"),
-    Format("json", "application/json", "html", "json", "JSON", ("application/sparql-results+json",
-                                                                 "application/ld+json")),
+    Format(
+        "json", "application/json", "html", "json", "JSON", ("application/sparql-results+json", "application/ld+json")
+    ),
     BY_NAME["html"],
 )
-EXPOSED = ["ETag", "Last-Modified", "Link", "Content-Location", "X-Parita-Truncated", "X-Parita-Row-Limit",
-           "X-Parita-Rows", "Retry-After"]
+EXPOSED = [
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "Content-Location",
+    "X-Parita-Truncated",
+    "X-Parita-Row-Limit",
+    "X-Parita-Rows",
+    "Retry-After",
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,8 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await runtime.stop()
 
-    app = FastAPI(title="parita", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="parita", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.runtime = runtime
     app.state.templates = make_templates()
     app.add_exception_handler(PublisherError, handle_error)  # type: ignore[arg-type]
@@ -73,9 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(resources.fallback)  # last: it answers every other path under the base
     # Outermost last. A cache hit is replayed right inside the access log: the stored answer already
     # carries the CORS and security headers those layers added, and its path already passed their checks.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "HEAD", "POST", "OPTIONS"], allow_headers=["*"],
-                       expose_headers=EXPOSED, max_age=86400)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED,
+        max_age=86400,
+    )
     app.add_middleware(SecurityMiddleware, settings=settings)  # limits, odd paths, security headers
     app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)
     app.add_middleware(AccessLog, metrics=runtime.metrics)
@@ -95,8 +110,12 @@ def settle_heap() -> None:
 async def handle_http_exception(request: Request, exc: StarletteHTTPException) -> Response:
     """Framework errors (unknown route, wrong method) get the same negotiated shape as ours."""
     if exc.status_code == 405:
-        return await handle_error(request, MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.",
-                                                            headers=dict(exc.headers or {})))
+        return await handle_error(
+            request,
+            MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}.", headers=dict(exc.headers or {})
+            ),
+        )
     if exc.status_code == 404:
         return await handle_error(request, NotFound(f"Nothing is published at {request.url.path}."))
     err = PublisherError(str(exc.detail))
@@ -108,8 +127,12 @@ async def handle_error(request: Request, exc: PublisherError) -> Response:
     """The one error handler: HTML for browsers, JSON for JSON clients, plain text otherwise."""
     if exc.status >= 500:
         if exc.status != 503:  # timeouts and busy refusals are in the access log already
-            log.error('{"event": "error", "status": %d, "path": %s, "error": %s}', exc.status,
-                      json.dumps(request.url.path), json.dumps(exc.message))
+            log.error(
+                '{"event": "error", "status": %d, "path": %s, "error": %s}',
+                exc.status,
+                json.dumps(request.url.path),
+                json.dumps(exc.message),
+            )
         exc = public(exc)  # no file paths, hosts or internal state in a response
     headers = {"Vary": "Accept", "Cache-Control": "no-store", **exc.headers}
     try:

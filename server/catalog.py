@@ -17,17 +17,36 @@ from .config import Settings
 from .rdfbuild import Builder, Node, iri, lit
 from .release import Release
 from .stats import Stats
-from .vocab import (DCAT, DCATAPIT, DCT, EU_FILETYPE, EU_FREQ, EU_LANG, EU_THEME, FOAF, IANA_MEDIA, RDFS,
-                    PROV, SKOS, VCARD, VOID)
+from .vocab import (
+    DCAT,
+    DCATAPIT,
+    DCT,
+    EU_FILETYPE,
+    EU_FREQ,
+    EU_LANG,
+    EU_THEME,
+    FOAF,
+    IANA_MEDIA,
+    PROV,
+    RDFS,
+    SKOS,
+    VCARD,
+    VOID,
+)
 from .void import void_iri
 
 SPDX = "http://spdx.org/rdf/terms#"
 EU_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
-THEMES = {"SOCI": ("Popolazione e società", "Population and society"),
-          "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica", "Justice, legal system and public safety"),
-          "GOVE": ("Governo e settore pubblico", "Government and public sector")}
-FILE_TYPES = {"application/n-quads": "RDF_N_QUADS", "text/turtle": "RDF_TURTLE",
-              "application/n-triples": "RDF_N_TRIPLES"}
+THEMES = {
+    "SOCI": ("Popolazione e società", "Population and society"),
+    "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica", "Justice, legal system and public safety"),
+    "GOVE": ("Governo e settore pubblico", "Government and public sector"),
+}
+FILE_TYPES = {
+    "application/n-quads": "RDF_N_QUADS",
+    "text/turtle": "RDF_TURTLE",
+    "application/n-triples": "RDF_N_TRIPLES",
+}
 FREQUENCY = "IRREG"
 AVAILABILITY = "http://publications.europa.eu/resource/authority/planned-availability/STABLE"
 DCATAP = "http://data.europa.eu/r5r/"
@@ -44,8 +63,11 @@ def _publisher(b: Builder, settings: Settings) -> ox.NamedNode:
     if settings.publisher_ipa:
         b.add(agent, DCT + "identifier", lit(settings.publisher_ipa))
     else:
-        b.add(agent, RDFS + "comment", lit("Segnaposto: codice IPA dell'editore non configurato "
-                                           "(PARITA_PUBLISHER_IPA).", "it"))
+        b.add(
+            agent,
+            RDFS + "comment",
+            lit("Segnaposto: codice IPA dell'editore non configurato (PARITA_PUBLISHER_IPA).", "it"),
+        )
     return agent
 
 
@@ -56,8 +78,11 @@ def _contact(b: Builder, settings: Settings) -> ox.NamedNode:
     if settings.contact_email:
         b.add(contact, VCARD + "hasEmail", iri("mailto:" + settings.contact_email))
     else:
-        b.add(contact, RDFS + "comment", lit("Segnaposto: e-mail di contatto non configurata "
-                                             "(PARITA_CONTACT_EMAIL).", "it"))
+        b.add(
+            contact,
+            RDFS + "comment",
+            lit("Segnaposto: e-mail di contatto non configurata (PARITA_CONTACT_EMAIL).", "it"),
+        )
     return contact
 
 
@@ -74,7 +99,7 @@ def _shared(b: Builder, settings: Settings) -> None:
     _eu_concept(b, EU_LANG + "ITA", DCT + "LinguisticSystem", "italiano", "Italian")
     _eu_concept(b, EU_COUNTRY + "ITA", DCT + "Location", "Italia", "Italy")
     _eu_concept(b, AVAILABILITY, SKOS + "Concept", "stabile", "stable")
-    for media_type, code in FILE_TYPES.items():
+    for _media_type, code in FILE_TYPES.items():
         _eu_concept(b, EU_FILETYPE + code, DCT + "MediaTypeOrExtent", code, code)
     b.types(IANA_MEDIA + "application/gzip", DCT + "MediaType", DCT + "MediaTypeOrExtent")
 
@@ -122,8 +147,9 @@ def _distribution(b: Builder, node: Node, url: str, media_type: str, settings: S
     b.add(node, DCATAP + "availability", iri(AVAILABILITY))
 
 
-def catalog_description(settings: Settings, release: Release, stats: Stats,
-                        sources: list[dict[str, str]]) -> list[ox.Triple]:
+def catalog_description(
+    settings: Settings, release: Release, stats: Stats, sources: list[dict[str, str]]
+) -> list[ox.Triple]:
     """Catalog → whole dataset (dumps) + one dataset per source publisher (its graphs) + the SPARQL service.
 
     `sources` rows: graph, source, title, publisher, publisher_label."""
@@ -135,8 +161,15 @@ def catalog_description(settings: Settings, release: Release, stats: Stats,
     b.types(cat, DCAT + "Catalog", DCATAPIT + "Catalog")
     b.add(cat, DCT + "title", lit("Catalogo dei dati parità", "it"))
     b.add(cat, DCT + "title", lit("parita data catalog", "en"))
-    b.add(cat, DCT + "description", lit("Dati aperti collegati su enti, reti, protocolli e sportelli per le pari "
-                                        "opportunità nella pubblica amministrazione italiana.", "it"))
+    b.add(
+        cat,
+        DCT + "description",
+        lit(
+            "Dati aperti collegati su enti, reti, protocolli e sportelli per le pari "
+            "opportunità nella pubblica amministrazione italiana.",
+            "it",
+        ),
+    )
     b.add(cat, DCT + "publisher", agent)
     b.add(cat, DCT + "modified", lit(release.created.date()))
     b.add(cat, DCT + "issued", lit(release.created.date()))
@@ -153,27 +186,46 @@ def catalog_description(settings: Settings, release: Release, stats: Stats,
     b.add(whole, DCT + "identifier", lit(_identifier(settings, "parita")))
     b.add(whole, DCT + "title", lit("Pari opportunità nella pubblica amministrazione italiana", "it"))
     b.add(whole, DCT + "title", lit("Equal opportunities in Italy's public sector", "en"))
-    b.add(whole, DCT + "description", lit(f"Tutti i dati parità: {stats.triples} triple, {stats.entities} entità, "
-                                          f"ciascuna con la fonte da cui è tratta.", "it"))
+    b.add(
+        whole,
+        DCT + "description",
+        lit(
+            f"Tutti i dati parità: {stats.triples} triple, {stats.entities} entità, "
+            f"ciascuna con la fonte da cui è tratta.",
+            "it",
+        ),
+    )
     b.add(whole, RDFS + "seeAlso", iri(void_iri(base)))
     b.add(whole, VOID + "sparqlEndpoint", iri(base + "sparql"))
     for name, info in sorted(release.dumps.items()):
         dist = iri(f"{base}catalog#dump-{_slug(name)}")
         b.add(whole, DCAT + "distribution", dist)
-        _distribution(b, dist, f"{base}dumps/{name}", info.get("media_type", "application/octet-stream"),
-                      settings, f"Dump completo {name}")
+        _distribution(
+            b,
+            dist,
+            f"{base}dumps/{name}",
+            info.get("media_type", "application/octet-stream"),
+            settings,
+            f"Dump completo {name}",
+        )
         if name.endswith(".gz"):
             b.add(dist, DCAT + "compressFormat", iri(IANA_MEDIA + "application/gzip"))
         if "bytes" in info:
-            b.add(dist, DCAT + "byteSize", ox.Literal(str(info["bytes"]), datatype=iri(
-                "http://www.w3.org/2001/XMLSchema#nonNegativeInteger")))
+            b.add(
+                dist,
+                DCAT + "byteSize",
+                ox.Literal(str(info["bytes"]), datatype=iri("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")),
+            )
         if "sha256" in info:
             checksum = b.bnode()
             b.add(dist, SPDX + "checksum", checksum)
             b.types(checksum, SPDX + "Checksum")
             b.add(checksum, SPDX + "algorithm", iri(SPDX + "checksumAlgorithm_sha256"))
-            b.add(checksum, SPDX + "checksumValue", ox.Literal(info["sha256"], datatype=iri(
-                "http://www.w3.org/2001/XMLSchema#hexBinary")))
+            b.add(
+                checksum,
+                SPDX + "checksumValue",
+                ox.Literal(info["sha256"], datatype=iri("http://www.w3.org/2001/XMLSchema#hexBinary")),
+            )
 
     datasets = [whole] + _publisher_datasets(b, cat, settings, release, agent, contact, sources)
     svc = iri(base + "catalog#sparql")
@@ -196,8 +248,15 @@ def catalog_description(settings: Settings, release: Release, stats: Stats,
     return b.triples
 
 
-def _publisher_datasets(b: Builder, cat: Node, settings: Settings, release: Release, agent: Node, contact: Node,
-                        sources: list[dict[str, str]]) -> list[Node]:
+def _publisher_datasets(
+    b: Builder,
+    cat: Node,
+    settings: Settings,
+    release: Release,
+    agent: Node,
+    contact: Node,
+    sources: list[dict[str, str]],
+) -> list[Node]:
     by_publisher: dict[str, list[dict[str, str]]] = {}
     for row in sources:
         by_publisher.setdefault(row["publisher"], []).append(row)
@@ -221,7 +280,9 @@ def _publisher_datasets(b: Builder, cat: Node, settings: Settings, release: Rele
             b.add(ds, PROV + "wasDerivedFrom", iri(row["source"]))
             dist = iri(f"{base}catalog#graph-{_slug(row['graph'].rsplit('/', 1)[-1])}")
             b.add(ds, DCAT + "distribution", dist)
-            _distribution(b, dist, row["graph"] + ".ttl", "text/turtle", settings, f"Grafo: {row.get('title') or row['graph']}")
+            _distribution(
+                b, dist, row["graph"] + ".ttl", "text/turtle", settings, f"Grafo: {row.get('title') or row['graph']}"
+            )
     return out
 
 

@@ -25,13 +25,25 @@ def pick_format(request: Request, fixed: Format | None, offered: Sequence[Format
     return fixed or choose(request.headers.get("accept"), request.query_params.get("format"), offered)
 
 
-async def document_response(request: Request, served: Served, doc_path: str, fmt: Format, fixed: bool,
-                            triples: TriplesFn, html: HtmlFn, variant: str = "", heavy: bool = True) -> Response:
+async def document_response(
+    request: Request,
+    served: Served,
+    doc_path: str,
+    fmt: Format,
+    fixed: bool,
+    triples: TriplesFn,
+    html: HtmlFn,
+    variant: str = "",
+    heavy: bool = True,
+) -> Response:
     """One representation of the document at `doc_path`; `variant` distinguishes pages of one document.
     `heavy=False`: the caller knows `triples` is a quick, bounded look-up, so it runs inline (see `Served.look`)."""
     lang = language(request) if fmt.name == "html" else ""
-    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": DOC_CACHE,
-               "Link": alternate_links(doc_path, DOCUMENT_FORMATS)}
+    headers = {
+        "Vary": "Accept, Accept-Language",
+        "Cache-Control": DOC_CACHE,
+        "Link": alternate_links(doc_path, DOCUMENT_FORMATS),
+    }
     if not fixed:
         headers["Content-Location"] = f"{doc_path}.{fmt.extension}"
     etag = served.release.etag(doc_path, fmt.name, lang, variant)
@@ -45,4 +57,3 @@ async def document_response(request: Request, served: Served, doc_path: str, fmt
     base = request.app.state.runtime.settings.base_uri
     body = await served.look(lambda: write_triples(triples(), fmt, prefixes(base)), heavy=heavy)
     return Response(body, media_type=content_type(fmt), headers=headers)
-

@@ -92,8 +92,10 @@ class StoreError(PublisherError):
     title = "Store error"
 
 
-GENERIC_500 = ("The server could not answer this request. The details are in the server's log, not in "
-               "this response; try again later.")
+GENERIC_500 = (
+    "The server could not answer this request. The details are in the server's log, not in "
+    "this response; try again later."
+)
 
 
 _ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+|(?<![\w/])/(?:[\w.-]+/)+[\w.-]*", re.I)

@@ -23,12 +23,19 @@ GROUPS = {  # group → (shape, Italian, English), in legend order
     "other": ("circle", "Altro", "Other"),
 }
 RELATIONS = {  # relation → (Italian, English): read "source RELATION target"
-    "member": ("aderisce a", "is a member of"), "signatory": ("firma", "signs"), "regulates": ("regola", "regulates"),
-    "approvedBy": ("è approvato da", "is approved by"), "approvingBody": ("è approvato dall'organo", "is approved by the body"),
-    "amendedBy": ("è modificato da", "is amended by"), "implements": ("attua", "implements"),
-    "linkedTo": ("è collegato a", "is linked to"), "hostedBy": ("ha sede presso", "is hosted by"),
-    "relation": ("riguarda", "concerns"), "original": ("è trasformato da", "is changed by"),
-    "resulting": ("dà origine a", "results in"), "province": ("opera nella provincia di", "works in the province of"),
+    "member": ("aderisce a", "is a member of"),
+    "signatory": ("firma", "signs"),
+    "regulates": ("regola", "regulates"),
+    "approvedBy": ("è approvato da", "is approved by"),
+    "approvingBody": ("è approvato dall'organo", "is approved by the body"),
+    "amendedBy": ("è modificato da", "is amended by"),
+    "implements": ("attua", "implements"),
+    "linkedTo": ("è collegato a", "is linked to"),
+    "hostedBy": ("ha sede presso", "is hosted by"),
+    "relation": ("riguarda", "concerns"),
+    "original": ("è trasformato da", "is changed by"),
+    "resulting": ("dà origine a", "results in"),
+    "province": ("opera nella provincia di", "works in the province of"),
     "region": ("è nella regione", "is in the region"),
 }
 ROW, COLUMN, NODE_R, LABEL_MAX = 38, 320, 9, 36
@@ -64,7 +71,7 @@ class Edge:
     source: str
     target: str
     relation: str
-    role: str = ""      # the member's role, for memberships
+    role: str = ""  # the member's role, for memberships
     strong: bool = False  # a role other than plain membership (coordination …), drawn apart
     path: str = ""
 
@@ -85,8 +92,13 @@ class Builder:
 
     def node(self, iri: str, layer: int) -> str:
         if iri not in self.graph.nodes:
-            self.graph.nodes[iri] = Node(iri, self.index.label(iri, self.lang), group_of(self.index, iri), layer,
-                                         href_of(self.index, self.urls, iri))
+            self.graph.nodes[iri] = Node(
+                iri,
+                self.index.label(iri, self.lang),
+                group_of(self.index, iri),
+                layer,
+                href_of(self.index, self.urls, iri),
+            )
         return iri
 
     def edge(self, source: str, target: str, relation: str, layers: tuple[int, int], role: str = "") -> None:
@@ -101,8 +113,14 @@ def group_of(index: Index, iri: str) -> str:
     entity = index.entities.get(iri)
     if entity is None:
         return "territory" if "/territorial-classifications/" in iri else "other"
-    by_category = {"networks": "network", "bodies": "body", "offices": "office", "equality-bodies": "equality-body",
-                   "acts": "document", "help-desks": "other"}
+    by_category = {
+        "networks": "network",
+        "bodies": "body",
+        "offices": "office",
+        "equality-bodies": "equality-body",
+        "acts": "document",
+        "help-desks": "other",
+    }
     if entity.category in by_category:
         return by_category[entity.category]
     return "event" if entity.kind in ("event", "change-event") else "other"
@@ -136,7 +154,11 @@ def network_graph(index: Index, urls: Urls, network: str, lang: str) -> Graph:
     for plan in index.subjects(DCT + "relation", network):
         b.edge(plan, network, "relation", (2, 1))
         _plan_sources(b, plan)
-    for prop, relation in ((ns + "amendedBy", "amendedBy"), (ns + "hostedBy", "hostedBy"), (ORG + "linkedTo", "linkedTo")):
+    for prop, relation in (
+        (ns + "amendedBy", "amendedBy"),
+        (ns + "hostedBy", "hostedBy"),
+        (ORG + "linkedTo", "linkedTo"),
+    ):
         for other in index.objects(network, prop):
             b.edge(network, other, relation, (1, 2))
     for other in index.subjects(ORG + "linkedTo", network):
@@ -157,11 +179,19 @@ def _plan_sources(b: Builder, plan: str) -> None:
 
 def _change(b: Builder, event: str, layers: tuple[int, int, int]) -> None:
     for original in b.index.objects(event, ORG + "originalOrganization"):
-        b.edge(original, event, "original", (layers[0] if original not in b.graph.nodes else b.graph.nodes[original].layer,
-                                             layers[1]))
+        b.edge(
+            original,
+            event,
+            "original",
+            (layers[0] if original not in b.graph.nodes else b.graph.nodes[original].layer, layers[1]),
+        )
     for resulting in b.index.objects(event, ORG + "resultingOrganization"):
-        b.edge(event, resulting, "resulting", (layers[1], layers[2] if resulting not in b.graph.nodes
-                                               else b.graph.nodes[resulting].layer))
+        b.edge(
+            event,
+            resulting,
+            "resulting",
+            (layers[1], layers[2] if resulting not in b.graph.nodes else b.graph.nodes[resulting].layer),
+        )
 
 
 def overview_graph(index: Index, urls: Urls, lang: str, title: str) -> Graph:
@@ -221,8 +251,13 @@ def layout(graph: Graph) -> Graph:
     for e in graph.edges:
         e.path = _curve(graph.nodes[e.source], graph.nodes[e.target])
     relation_order = {r: i for i, r in enumerate(RELATIONS)}
-    graph.edges.sort(key=lambda e: (relation_order.get(e.relation, 99), graph.nodes[e.source].label.casefold(),
-                                    graph.nodes[e.target].label.casefold()))
+    graph.edges.sort(
+        key=lambda e: (
+            relation_order.get(e.relation, 99),
+            graph.nodes[e.source].label.casefold(),
+            graph.nodes[e.target].label.casefold(),
+        )
+    )
     return graph
 
 
@@ -244,6 +279,8 @@ def shape_path(shape: str, x: float, y: float, r: float) -> str:
         return f"M{x:.1f},{y - r * 1.2:.1f}L{x + r * 1.1:.1f},{y + r * 0.8:.1f}L{x - r * 1.1:.1f},{y + r * 0.8:.1f}z"
     if shape == "hexagon":
         h = r * 0.87
-        return (f"M{x - r:.1f},{y:.1f}L{x - r / 2:.1f},{y - h:.1f}L{x + r / 2:.1f},{y - h:.1f}L{x + r:.1f},{y:.1f}"
-                f"L{x + r / 2:.1f},{y + h:.1f}L{x - r / 2:.1f},{y + h:.1f}z")
+        return (
+            f"M{x - r:.1f},{y:.1f}L{x - r / 2:.1f},{y - h:.1f}L{x + r / 2:.1f},{y - h:.1f}L{x + r:.1f},{y:.1f}"
+            f"L{x + r / 2:.1f},{y + h:.1f}L{x - r / 2:.1f},{y + h:.1f}z"
+        )
     return f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1,0 {2 * r:.1f},0a{r:.1f},{r:.1f} 0 1,0 {-2 * r:.1f},0"

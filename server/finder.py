@@ -20,14 +20,31 @@ def desks_by_province(index: Index, urls: Urls, lang: str) -> list[dict[str, Any
     found = []
     for province in index.provinces():
         here = [e for e in index.entities.values() if e.province == province]
-        desks = [{**_link(index, urls, d.iri, lang),
-                  "operators": [_link(index, urls, o, lang) for o in index.objects(d.iri, ns + "operatedBy")]}
-                 for d in _by_label(e for e in here if e.category == "help-desks")]
+        desks = [
+            {
+                **_link(index, urls, d.iri, lang),
+                "operators": [_link(index, urls, o, lang) for o in index.objects(d.iri, ns + "operatedBy")],
+            }
+            for d in _by_label(e for e in here if e.category == "help-desks")
+        ]
         contacts = [_link(index, urls, e.iri, lang) for e in _by_label(e for e in here if _is_contact(e))]
-        secret = [{"label": e.label(lang), "operators": [index.label(o, lang) for o in index.objects(e.iri, ns + "operatedBy")]}
-                  for e in _by_label(e for e in here if ns + "SecretFacility" in e.classes)]
-        found.append({"iri": province, "code": index.notation(province), "label": index.label(province, lang),
-                      "desks": desks, "contacts": contacts, "secret": secret})
+        secret = [
+            {
+                "label": e.label(lang),
+                "operators": [index.label(o, lang) for o in index.objects(e.iri, ns + "operatedBy")],
+            }
+            for e in _by_label(e for e in here if ns + "SecretFacility" in e.classes)
+        ]
+        found.append(
+            {
+                "iri": province,
+                "code": index.notation(province),
+                "label": index.label(province, lang),
+                "desks": desks,
+                "contacts": contacts,
+                "secret": secret,
+            }
+        )
     return found
 
 

@@ -26,24 +26,41 @@ class Format:
 _W3 = "http://www.w3.org/ns/formats/"
 
 FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", "results", "srj", "SPARQL JSON",
-           ("application/json", "srj"), "JSON", _W3 + "SPARQL_Results_JSON"),
-    Format("xml", "application/sparql-results+xml", "results", "srx", "SPARQL XML",
-           ("application/xml", "text/xml", "srx"), "XML", _W3 + "SPARQL_Results_XML", 0.9),
+    Format(
+        "json",
+        "application/sparql-results+json",
+        "results",
+        "srj",
+        "SPARQL JSON",
+        ("application/json", "srj"),
+        "JSON",
+        _W3 + "SPARQL_Results_JSON",
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        "results",
+        "srx",
+        "SPARQL XML",
+        ("application/xml", "text/xml", "srx"),
+        "XML",
+        _W3 + "SPARQL_Results_XML",
+        0.9,
+    ),
     Format("csv", "text/csv", "results", "csv", "CSV", (), "CSV", _W3 + "SPARQL_Results_CSV", 0.8),
-    Format("tsv", "text/tab-separated-values", "results", "tsv", "TSV", (), "TSV",
-           _W3 + "SPARQL_Results_TSV", 0.8),
-    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), "TURTLE",
-           _W3 + "Turtle"),
-    Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld",), "JSON_LD",
-           _W3 + "JSON-LD", 0.9),
-    Format("rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml-rdf"), "RDF_XML",
-           _W3 + "RDF_XML", 0.8),
-    Format("ntriples", "application/n-triples", "graph", "nt", "N-Triples", ("nt",), "N_TRIPLES",
-           _W3 + "N-Triples", 0.8),
+    Format("tsv", "text/tab-separated-values", "results", "tsv", "TSV", (), "TSV", _W3 + "SPARQL_Results_TSV", 0.8),
+    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), "TURTLE", _W3 + "Turtle"),
+    Format(
+        "jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld",), "JSON_LD", _W3 + "JSON-LD", 0.9
+    ),
+    Format(
+        "rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml-rdf"), "RDF_XML", _W3 + "RDF_XML", 0.8
+    ),
+    Format(
+        "ntriples", "application/n-triples", "graph", "nt", "N-Triples", ("nt",), "N_TRIPLES", _W3 + "N-Triples", 0.8
+    ),
     Format("trig", "application/trig", "dataset", "trig", "TriG", (), "TRIG", _W3 + "TriG", 0.7),
-    Format("nquads", "application/n-quads", "dataset", "nq", "N-Quads", ("nq",), "N_QUADS",
-           _W3 + "N-Quads", 0.7),
+    Format("nquads", "application/n-quads", "dataset", "nq", "N-Quads", ("nq",), "N_QUADS", _W3 + "N-Quads", 0.7),
     Format("html", "text/html", "html", "html", "HTML", ("application/xhtml+xml",), "", "", 0.95),
 )
 

@@ -147,7 +147,7 @@ def bare_syntax(text: str) -> str:
     out = list(text)
     for tok in tokens(text):
         if tok.kind in ("comment", "string") or (tok.kind == "iri" and is_valid_iri(tok)):
-            out[tok.start:tok.start + len(tok.text)] = " " * len(tok.text)
+            out[tok.start : tok.start + len(tok.text)] = " " * len(tok.text)
     return "".join(out)
 
 
@@ -167,18 +167,24 @@ def nesting(toks: list[Token]) -> int:
 
 def _refuse_service(allowed: frozenset[str]) -> Forbidden:
     if not allowed:
-        return Forbidden("SERVICE (federated query) is disabled on this public endpoint: it would make the "
-                         "server fetch other URLs. Query the other endpoint yourself and combine the results.",
-                         link=_FEDERATION_LINK)
-    return Forbidden("SERVICE may only call the endpoints this server allows, written as full IRIs: "
-                     + ", ".join(f"<{a}>" for a in sorted(allowed)) + ".", link=_FEDERATION_LINK)
+        return Forbidden(
+            "SERVICE (federated query) is disabled on this public endpoint: it would make the "
+            "server fetch other URLs. Query the other endpoint yourself and combine the results.",
+            link=_FEDERATION_LINK,
+        )
+    return Forbidden(
+        "SERVICE may only call the endpoints this server allows, written as full IRIs: "
+        + ", ".join(f"<{a}>" for a in sorted(allowed))
+        + ".",
+        link=_FEDERATION_LINK,
+    )
 
 
 def _allowed_target(toks: list[Token], at: int, allowed: frozenset[str]) -> bool:
     """Whether the SERVICE keyword at `toks[at]` is exactly `SERVICE [SILENT] <allowed IRI>`."""
     if not allowed or toks[at].kind != "name" or toks[at].text.upper() != "SERVICE":
         return False
-    rest = [t for t in toks[at + 1:at + 8] if t.kind not in ("ws", "comment")]
+    rest = [t for t in toks[at + 1 : at + 8] if t.kind not in ("ws", "comment")]
     if rest and rest[0].kind == "name" and rest[0].text.upper() == "SILENT":
         rest = rest[1:]
     return bool(rest) and rest[0].kind == "iri" and is_valid_iri(rest[0]) and rest[0].text[1:-1] in allowed
@@ -201,8 +207,10 @@ def _check_services(text: str, allowed: frozenset[str]) -> list[Token]:
             if tok.kind == "iri" and not is_valid_iri(tok):
                 readings += 1
                 if readings > MAX_READINGS:
-                    raise BadRequest(f"The query has more than {MAX_READINGS} malformed IRIs; write IRIs in full "
-                                     "(`<http://…>`) and compare with `<` followed by a space.")
+                    raise BadRequest(
+                        f"The query has more than {MAX_READINGS} malformed IRIs; write IRIs in full "
+                        "(`<http://…>`) and compare with `<` followed by a space."
+                    )
                 pending.append((tok.start, False))
     return main
 
@@ -217,8 +225,10 @@ def inspect_query(text: str, allowed_services: frozenset[str] | str = frozenset(
     for variant in dict.fromkeys((text, unescape(text))):
         main = _check_services(variant, allowed)
         if nesting(main) > MAX_NESTING:
-            raise BadRequest(f"The query nests brackets more than {MAX_NESTING} levels deep; this endpoint refuses "
-                             "such queries. Flatten the nested groups or subqueries.")
+            raise BadRequest(
+                f"The query nests brackets more than {MAX_NESTING} levels deep; this endpoint refuses "
+                "such queries. Flatten the nested groups or subqueries."
+            )
     names = [t.text.upper() for t in main if t.kind == "name"]
     form = next((n for n in names if n in _FORMS), "")
     if form in _UPDATE_OPS:

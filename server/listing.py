@@ -27,14 +27,25 @@ def browse(index: Index, urls: Urls, category: str, params: Mapping[str, str], l
         "theme": options(index, (t for e in everything for t in e.themes), lang),
     }
     kept = [e for e in everything if _keep(index, e, params)]
-    items = [{"href": urls.document_path(e.iri) or e.iri, "label": e.label(lang), "alt": e.alt,
-              "province": index.label(e.province, lang) if e.province else "",
-              "kinds": sorted(index.label(f, lang) for f in e.facets if _shown_facet(index, f)),
-              "explore": f"/-/explorer/{e.iri.rsplit('/', 1)[-1]}" if category == "networks" else None}
-             for e in sorted(kept, key=lambda e: e.label(lang).casefold())]
+    items = [
+        {
+            "href": urls.document_path(e.iri) or e.iri,
+            "label": e.label(lang),
+            "alt": e.alt,
+            "province": index.label(e.province, lang) if e.province else "",
+            "kinds": sorted(index.label(f, lang) for f in e.facets if _shown_facet(index, f)),
+            "explore": f"/-/explorer/{e.iri.rsplit('/', 1)[-1]}" if category == "networks" else None,
+        }
+        for e in sorted(kept, key=lambda e: e.label(lang).casefold())
+    ]
     active = {k: v for k, v in params.items() if v}
-    return {"facets": {k: v for k, v in facets.items() if v}, "things": items, "total": len(everything),
-            "params": params, "active": active}
+    return {
+        "facets": {k: v for k, v in facets.items() if v},
+        "things": items,
+        "total": len(everything),
+        "params": params,
+        "active": active,
+    }
 
 
 def _shown_facet(index: Index, iri: str) -> bool:

@@ -35,25 +35,41 @@ class Metrics:
 
     def render(self, extra: dict[str, tuple[str, str, float]]) -> str:
         """The exposition text; `extra` maps metric name → (type, help, value)."""
-        lines = ["# HELP parita_http_requests_total HTTP requests by method, route group and status.",
-                 "# TYPE parita_http_requests_total counter"]
+        lines = [
+            "# HELP parita_http_requests_total HTTP requests by method, route group and status.",
+            "# TYPE parita_http_requests_total counter",
+        ]
         for (method, group, status), n in sorted(self.requests.items()):
             lines.append(f'parita_http_requests_total{{method="{method}",route="{group}",status="{status}"}} {n}')
-        lines += ["# HELP parita_http_request_duration_seconds Time to answer an HTTP request.",
-                  "# TYPE parita_http_request_duration_seconds histogram"]
+        lines += [
+            "# HELP parita_http_request_duration_seconds Time to answer an HTTP request.",
+            "# TYPE parita_http_request_duration_seconds histogram",
+        ]
         running = 0
-        for bound, n in zip(BUCKETS, self.latency_buckets):
+        for bound, n in zip(BUCKETS, self.latency_buckets, strict=False):
             running += n
             lines.append(f'parita_http_request_duration_seconds_bucket{{le="{bound}"}} {running}')
         lines.append(f'parita_http_request_duration_seconds_bucket{{le="+Inf"}} {self.latency_count}')
         lines.append(f"parita_http_request_duration_seconds_sum {self.latency_sum:.6f}")
         lines.append(f"parita_http_request_duration_seconds_count {self.latency_count}")
-        extra = {"parita_http_cache_hits_total": ("counter", "Conditional requests answered 304 Not Modified.",
-                                                  float(self.cache_hits)),
-                 "parita_gc_frozen_objects": ("gauge", "Objects built at startup, kept out of garbage collections.",
-                                              float(gc.get_freeze_count())),
-                 "parita_gc_full_collections_total": ("counter", "Full (generation 2) garbage collections.",
-                                                      float(gc.get_stats()[2]["collections"])), **extra}
+        extra = {
+            "parita_http_cache_hits_total": (
+                "counter",
+                "Conditional requests answered 304 Not Modified.",
+                float(self.cache_hits),
+            ),
+            "parita_gc_frozen_objects": (
+                "gauge",
+                "Objects built at startup, kept out of garbage collections.",
+                float(gc.get_freeze_count()),
+            ),
+            "parita_gc_full_collections_total": (
+                "counter",
+                "Full (generation 2) garbage collections.",
+                float(gc.get_stats()[2]["collections"]),
+            ),
+            **extra,
+        }
         for name, (kind, help_text, value) in extra.items():
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value:g}"]
         return "\n".join(lines) + "\n"
@@ -62,7 +78,22 @@ class Metrics:
 def route_group(path: str) -> str:
     """A low-cardinality label for a path."""
     first = path.strip("/").split("/", 1)[0] or "home"
-    known = {"sparql", "id", "doc", "graph", "ontology", "shapes", "catalog", ".well-known", "dumps", "static",
-             "-", "health", "metrics", "sitemap.xml", "robots.txt"}
+    known = {
+        "sparql",
+        "id",
+        "doc",
+        "graph",
+        "ontology",
+        "shapes",
+        "catalog",
+        ".well-known",
+        "dumps",
+        "static",
+        "-",
+        "health",
+        "metrics",
+        "sitemap.xml",
+        "robots.txt",
+    }
     base = first.split(".", 1)[0] if first.startswith(("ontology.", "shapes.", "catalog.")) else first
     return base if base in known else "other"

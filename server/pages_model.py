@@ -26,8 +26,10 @@ def sparql_link(query: str) -> str:
 
 
 def describe_query(iri: str) -> str:
-    return (f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }}\nWHERE {{\n  {{ <{iri}> ?p ?o }}\n"
-            f"  UNION\n  {{ ?s ?q <{iri}> }}\n}}")
+    return (
+        f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }}\nWHERE {{\n  {{ <{iri}> ?p ?o }}\n"
+        f"  UNION\n  {{ ?s ?q <{iri}> }}\n}}"
+    )
 
 
 def resource_page(request: Request, desc: Description, doc_path: str, lang: str, page: int) -> Response:
@@ -35,17 +37,28 @@ def resource_page(request: Request, desc: Description, doc_path: str, lang: str,
     renderer = Renderer(rt.urls, desc.labels, lang, prefixes(rt.settings.base_uri), rt.served_.data.graph_sources())
     view = renderer.view(desc)
     pages = max(1, -(-desc.incoming_total // desc.limit)) if desc.limit else 1
-    return render(request, "resource.html", {
-        "lang": lang, "view": view, "title": view.title, "doc_path": doc_path, "alternates": alternates(doc_path),
-        "sparql_href": sparql_link(describe_query(desc.iri)), "page": page, "pages": pages,
-        "incoming_total": desc.incoming_total, "explore_href": explore_href(rt.urls.base, desc.iri),
-    })
+    return render(
+        request,
+        "resource.html",
+        {
+            "lang": lang,
+            "view": view,
+            "title": view.title,
+            "doc_path": doc_path,
+            "alternates": alternates(doc_path),
+            "sparql_href": sparql_link(describe_query(desc.iri)),
+            "page": page,
+            "pages": pages,
+            "incoming_total": desc.incoming_total,
+            "explore_href": explore_href(rt.urls.base, desc.iri),
+        },
+    )
 
 
 def explore_href(base: str, iri: str) -> str | None:
     """The network explorer page of a network or table (its IRI is `B id/network/{slug}`)."""
     prefix = base + "id/network/"
-    return f"/-/explorer/{iri[len(prefix):]}" if iri.startswith(prefix) and "/" not in iri[len(prefix):] else None
+    return f"/-/explorer/{iri[len(prefix) :]}" if iri.startswith(prefix) and "/" not in iri[len(prefix) :] else None
 
 
 async def graph_page(request: Request, served: Served, graph_iri: str, doc_path: str, lang: str) -> Response:
@@ -54,35 +67,64 @@ async def graph_page(request: Request, served: Served, graph_iri: str, doc_path:
     subjects = sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)})
     source = await run_in_threadpool(served.data.source_of_graph, graph_iri)
     labels = await run_in_threadpool(served.data.labels, [*subjects, *([source] if source else [])])
-    items = sorted(({"href": rt.urls.link(s), "label": label(s, labels, lang), "iri": s} for s in subjects),
-                   key=lambda x: x["label"].lower())
-    return render(request, "graph.html", {
-        "lang": lang, "title": label(source if source in labels else graph_iri, labels, lang), "iri": graph_iri,
-        "items": items,
-        "triples": len(quads), "source": ({"href": rt.urls.link(source), "label": label(source, labels, lang)}
-                                          if source and source in labels else None),
-        "alternates": alternates(doc_path), "doc_path": doc_path,
-        "sparql_href": sparql_link(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}"),
-    })
+    items = sorted(
+        ({"href": rt.urls.link(s), "label": label(s, labels, lang), "iri": s} for s in subjects),
+        key=lambda x: x["label"].lower(),
+    )
+    return render(
+        request,
+        "graph.html",
+        {
+            "lang": lang,
+            "title": label(source if source in labels else graph_iri, labels, lang),
+            "iri": graph_iri,
+            "items": items,
+            "triples": len(quads),
+            "source": (
+                {"href": rt.urls.link(source), "label": label(source, labels, lang)}
+                if source and source in labels
+                else None
+            ),
+            "alternates": alternates(doc_path),
+            "doc_path": doc_path,
+            "sparql_href": sparql_link(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}"),
+        },
+    )
 
 
 def _terms(served: Served, graph_iri: str, classes: tuple[str, ...]) -> list[str]:
     wanted = {ox.NamedNode(c) for c in classes}
     g = ox.NamedNode(graph_iri)
-    return sorted({q.subject.value for q in served.data.store.quads_for_pattern(None, ox.NamedNode(TYPE), None, g)
-                   if q.object in wanted and isinstance(q.subject, ox.NamedNode)})
+    return sorted(
+        {
+            q.subject.value
+            for q in served.data.store.quads_for_pattern(None, ox.NamedNode(TYPE), None, g)
+            if q.object in wanted and isinstance(q.subject, ox.NamedNode)
+        }
+    )
 
 
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_TYPES = (OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty", RDFS + "Property")
 SHAPE_TYPES = (SH + "NodeShape", SH + "PropertyShape")
-DETAIL = {"alignments": (RDFS + "subClassOf", RDFS + "subPropertyOf", OWL + "equivalentClass",
-                         OWL + "equivalentProperty", SKOS + "exactMatch", SKOS + "closeMatch", OWL + "inverseOf"),
-          "domain": (RDFS + "domain",), "range": (RDFS + "range",)}
+DETAIL = {
+    "alignments": (
+        RDFS + "subClassOf",
+        RDFS + "subPropertyOf",
+        OWL + "equivalentClass",
+        OWL + "equivalentProperty",
+        SKOS + "exactMatch",
+        SKOS + "closeMatch",
+        OWL + "inverseOf",
+    ),
+    "domain": (RDFS + "domain",),
+    "range": (RDFS + "range",),
+}
 
 
-async def vocabulary_page(request: Request, served: Served, doc_iri: str, graph_iri: str, doc_path: str,
-                          lang: str) -> Response:
+async def vocabulary_page(
+    request: Request, served: Served, doc_iri: str, graph_iri: str, doc_path: str, lang: str
+) -> Response:
     """pyLODE-like reference: the header, then each class, property or shape with its own `#anchor`."""
     rt = runtime(request)
     sections = []
@@ -93,11 +135,20 @@ async def vocabulary_page(request: Request, served: Served, doc_iri: str, graph_
             sections.append({"key": key, "terms": [_term_entry(rt, d, lang) for d in descs]})
     header = await run_in_threadpool(served.data.describe, doc_iri, 0, 0)
     renderer = Renderer(rt.urls, header.labels, lang, prefixes(rt.settings.base_uri), served.data.graph_sources())
-    return render(request, "vocabulary.html", {
-        "lang": lang, "title": label(doc_iri, header.labels, lang), "iri": doc_iri, "header": renderer.view(header),
-        "sections": sections, "alternates": alternates(doc_path), "doc_path": doc_path,
-        "sparql_href": sparql_link(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}"),
-    })
+    return render(
+        request,
+        "vocabulary.html",
+        {
+            "lang": lang,
+            "title": label(doc_iri, header.labels, lang),
+            "iri": doc_iri,
+            "header": renderer.view(header),
+            "sections": sections,
+            "alternates": alternates(doc_path),
+            "doc_path": doc_path,
+            "sparql_href": sparql_link(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}"),
+        },
+    )
 
 
 def _term_entry(rt: object, desc: Description, lang: str) -> dict[str, object]:
@@ -105,6 +156,9 @@ def _term_entry(rt: object, desc: Description, lang: str) -> dict[str, object]:
     renderer = Renderer(urls, desc.labels, lang, prefixes(rt.settings.base_uri))  # type: ignore[attr-defined]
     view = renderer.view(desc)
     anchor = desc.iri.rsplit("#", 1)[-1] if "#" in desc.iri else desc.iri.rsplit("/", 1)[-1]
-    return {"anchor": anchor, "view": view,
-            "details": {k: [r for r in view.rows if r.prop_iri in props] for k, props in DETAIL.items()},
-            "rows": [r for r in view.rows if not any(r.prop_iri in p for p in DETAIL.values())]}
+    return {
+        "anchor": anchor,
+        "view": view,
+        "details": {k: [r for r in view.rows if r.prop_iri in props] for k, props in DETAIL.items()},
+        "rows": [r for r in view.rows if not any(r.prop_iri in p for p in DETAIL.values())],
+    }

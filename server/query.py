@@ -77,8 +77,10 @@ def _format_for(job: Job, form: str) -> Format:
     fmt = BY_NAME.get(name or "")
     if fmt is None or fmt.kind not in _KINDS[form] or (form == "ASK" and fmt.name not in ("json", "xml")):
         asked = BY_NAME[job.format].label if job.format in BY_NAME else job.format
-        raise FormMismatch(f"The query is {_FORM_NAMES[form]} query, and {asked} cannot carry its result: "
-                           "ask for a format that fits it (`format=` or Accept).")
+        raise FormMismatch(
+            f"The query is {_FORM_NAMES[form]} query, and {asked} cannot carry its result: "
+            "ask for a format that fits it (`format=` or Accept)."
+        )
     return fmt
 
 
@@ -96,7 +98,13 @@ def _dataset_kwargs(job: Job) -> dict[str, object]:
 
 def _run(store: ox.Store, job: Job) -> Outcome:
     result = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))  # type: ignore[arg-type]
-    form = "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT"
+    form = (
+        "ASK"
+        if isinstance(result, ox.QueryBoolean)
+        else "SELECT"
+        if isinstance(result, ox.QuerySolutions)
+        else "CONSTRUCT"
+    )
     try:
         fmt = _format_for(job, form)
     except FormMismatch as exc:
@@ -115,6 +123,7 @@ def _run(store: ox.Store, job: Job) -> Outcome:
     try:
         body = write_triples(triples, fmt, dict(job.prefixes))
     except OSError as exc:  # the serializer refuses what its syntax cannot say (triple terms in JSON-LD)
-        return Outcome(error="form", message=f"{fmt.label} cannot carry this result ({exc}); ask for Turtle or "
-                                             "N-Triples.")
+        return Outcome(
+            error="form", message=f"{fmt.label} cannot carry this result ({exc}); ask for Turtle or N-Triples."
+        )
     return Outcome(body=body, rows=len(triples), truncated=cut, format=fmt.name)

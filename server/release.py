@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ class Release:
     meta: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def open(cls, path: Path) -> "Release":
+    def open(cls, path: Path) -> Release:
         """Read `release.json`; a missing or broken release is a StoreError saying how to build one."""
         real = path.resolve()
         try:
@@ -43,8 +43,8 @@ class Release:
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"No usable release at {path} ({exc}). Run `parita build` first.") from exc
         if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
-        return cls(path=real, id=str(meta["id"]), created=created.astimezone(timezone.utc), meta=meta)
+            created = created.replace(tzinfo=UTC)
+        return cls(path=real, id=str(meta["id"]), created=created.astimezone(UTC), meta=meta)
 
     @property
     def dumps_dir(self) -> Path:

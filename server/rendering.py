@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from .known_labels import known_label
 from .store import Description
 from .urls import Urls
-from .known_labels import known_label
 from .vocab import LABEL_PROPERTIES, TYPE, curie
 
 LabelPairs = Mapping[str, Sequence[tuple[ox.NamedNode, ox.Literal]]]
@@ -56,7 +56,7 @@ class Value:
     note: str = ""
     iri: str | None = None
     graphs: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
-    nested: list["Row"] = field(default_factory=list)  # a blank node's own properties
+    nested: list[Row] = field(default_factory=list)  # a blank node's own properties
 
 
 @dataclass
@@ -83,8 +83,14 @@ class View:
 class Renderer:
     """Builds `View`s for one language; `prefix_map` gives CURIEs for property names."""
 
-    def __init__(self, urls: Urls, labels: LabelPairs, lang: str, prefix_map: dict[str, str],
-                 graph_sources: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        urls: Urls,
+        labels: LabelPairs,
+        lang: str,
+        prefix_map: dict[str, str],
+        graph_sources: Mapping[str, str] | None = None,
+    ) -> None:
         self.urls, self.labels, self.lang, self.prefix_map = urls, labels, lang, prefix_map
         self.graph_sources = graph_sources or {}
 
@@ -123,14 +129,24 @@ class Renderer:
             g = self.graph_value(q.graph_name)
             if g[0] and g not in values[key].graphs:
                 values[key].graphs.append(g)
-        return [self._row(p, list(v.values())) for p, v in sorted(grouped.items(), key=lambda kv: self._sort_key(kv[0]))]
+        return [
+            self._row(p, list(v.values())) for p, v in sorted(grouped.items(), key=lambda kv: self._sort_key(kv[0]))
+        ]
 
     def _row(self, prop: str, values: list[Value]) -> Row:
-        return Row(prop, label(prop, self.labels, self.lang), self.urls.link(prop), curie(prop, self.prefix_map),
-                   sorted(values, key=lambda v: (v.note.startswith("@") and v.note != "@" + self.lang, v.text.lower())))
+        return Row(
+            prop,
+            label(prop, self.labels, self.lang),
+            self.urls.link(prop),
+            curie(prop, self.prefix_map),
+            sorted(values, key=lambda v: (v.note.startswith("@") and v.note != "@" + self.lang, v.text.lower())),
+        )
 
     def _sort_key(self, prop: str) -> tuple[int, str]:
-        return (0 if prop == TYPE else 1 if prop in LABEL_PROPERTIES else 2, label(prop, self.labels, self.lang).lower())
+        return (
+            0 if prop == TYPE else 1 if prop in LABEL_PROPERTIES else 2,
+            label(prop, self.labels, self.lang).lower(),
+        )
 
     def view(self, desc: Description) -> View:
         node = ox.NamedNode(desc.iri)
@@ -139,17 +155,31 @@ class Renderer:
             if isinstance(q.subject, ox.BlankNode):
                 by_bnode.setdefault(str(q.subject), []).append(q)
         own = [q for q in desc.outgoing if q.subject == node]
-        types = {q.object.value: self.term(q.object) for q in own if q.predicate.value == TYPE
-                 and isinstance(q.object, ox.NamedNode)}
-        sources = {g: Value(text, href, iri=g) for g, (href, text) in
-                   ((q.graph_name.value, self.graph_value(q.graph_name)) for q in own
-                    if isinstance(q.graph_name, ox.NamedNode))}
+        types = {
+            q.object.value: self.term(q.object)
+            for q in own
+            if q.predicate.value == TYPE and isinstance(q.object, ox.NamedNode)
+        }
+        sources = {
+            g: Value(text, href, iri=g)
+            for g, (href, text) in (
+                (q.graph_name.value, self.graph_value(q.graph_name))
+                for q in own
+                if isinstance(q.graph_name, ox.NamedNode)
+            )
+        }
         incoming = self._incoming(desc.incoming)
         rows = self.rows(own, by_bnode, skip_types=True)
         if len(sources) <= 1:  # one source: the "Sources" line says it, values need no tag each
             _drop_graphs(rows)
-        return View(desc.iri, label(desc.iri, self.labels, self.lang), list(types.values()),
-                    rows, incoming, list(sources.values()))
+        return View(
+            desc.iri,
+            label(desc.iri, self.labels, self.lang),
+            list(types.values()),
+            rows,
+            incoming,
+            list(sources.values()),
+        )
 
     def _incoming(self, quads: Sequence[ox.Quad]) -> list[Row]:
         grouped: dict[str, dict[str, Value]] = {}

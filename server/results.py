@@ -35,8 +35,14 @@ def term_json(term: Term) -> dict[str, object]:
         elif term.datatype.value != XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
-    return {"type": "triple", "value": {"subject": term_json(term.subject),
-                                        "predicate": term_json(term.predicate), "object": term_json(term.object)}}
+    return {
+        "type": "triple",
+        "value": {
+            "subject": term_json(term.subject),
+            "predicate": term_json(term.predicate),
+            "object": term_json(term.object),
+        },
+    }
 
 
 def _term_xml(term: Term) -> str:
@@ -50,8 +56,10 @@ def _term_xml(term: Term) -> str:
         if term.datatype.value != XSD_STRING:
             return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
         return f"<literal>{escape(term.value)}</literal>"
-    return (f"<triple><subject>{_term_xml(term.subject)}</subject><predicate>{_term_xml(term.predicate)}"
-            f"</predicate><object>{_term_xml(term.object)}</object></triple>")
+    return (
+        f"<triple><subject>{_term_xml(term.subject)}</subject><predicate>{_term_xml(term.predicate)}"
+        f"</predicate><object>{_term_xml(term.object)}</object></triple>"
+    )
 
 
 def _term_csv(term: Term | None) -> str:
@@ -71,16 +79,26 @@ def _term_tsv(term: Term | None) -> str:
 def write_rows(variables: Sequence[str], rows: Iterable[Row], fmt: Format) -> bytes:
     """SELECT results in `fmt` (json, xml, csv or tsv)."""
     if fmt.name == "json":
-        bindings = [{v: term_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
-        return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
-                          ensure_ascii=False).encode()
+        bindings = [{v: term_json(t) for v, t in zip(variables, row, strict=False) if t is not None} for row in rows]
+        return json.dumps(
+            {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}, ensure_ascii=False
+        ).encode()
     if fmt.name == "xml":
         head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
-        body = "".join("<result>" + "".join(f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>"
-                                            for v, t in zip(variables, row) if t is not None) + "</result>"
-                       for row in rows)
-        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                f"<head>{head}</head><results>{body}</results></sparql>\n").encode()
+        body = "".join(
+            "<result>"
+            + "".join(
+                f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>"
+                for v, t in zip(variables, row, strict=False)
+                if t is not None
+            )
+            + "</result>"
+            for row in rows
+        )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head>{head}</head><results>{body}</results></sparql>\n"
+        ).encode()
     if fmt.name == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\r\n")
@@ -99,8 +117,10 @@ def write_boolean(value: bool, fmt: Format) -> bytes:
     if fmt.name == "json":
         return json.dumps({"head": {}, "boolean": value}).encode()
     if fmt.name == "xml":
-        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n").encode()
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+        ).encode()
     raise ValueError(f"{fmt.name} is not a boolean results format")
 
 

@@ -132,18 +132,22 @@ class Runtime:
                     return self.served_
                 old, self.served_ = self.served_, fresh
                 self._mark_broken(None)
-                log.info('{"event": "release-switched", "from": "%s", "to": "%s"}', old.release.id,
-                         self.served_.release.id)
+                log.info(
+                    '{"event": "release-switched", "from": "%s", "to": "%s"}', old.release.id, self.served_.release.id
+                )
                 # queries already running on the old workers may finish: close them after the time limit
-                self._retiring.add(asyncio.get_running_loop().create_task(
-                    _close_later(old.pool, self.settings.sparql_timeout + 1.0)))
+                self._retiring.add(
+                    asyncio.get_running_loop().create_task(_close_later(old.pool, self.settings.sparql_timeout + 1.0))
+                )
         return self.served_
-
 
     def _mark_broken(self, problem: str | None) -> None:
         if problem != self.broken and problem is not None:
-            log.error('{"event": "current-release-broken", "problem": "%s", "serving": "%s"}', problem,
-                      self.served_.release.id if self.served_ else "")
+            log.error(
+                '{"event": "current-release-broken", "problem": "%s", "serving": "%s"}',
+                problem,
+                self.served_.release.id if self.served_ else "",
+            )
         self.broken = problem
 
     async def _follow_store(self) -> Served:

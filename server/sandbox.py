@@ -40,20 +40,22 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
 
 def network_filter(arch: int, nr_socket: int, nr_io_uring: int) -> bytes:
     """The BPF program: other architectures' calls refused, socket() allowed only for AF_UNIX."""
-    return b"".join([
-        _insn(_LD_W_ABS, _ARCH),
-        _insn(_JEQ_K, arch, jt=1),          # a foreign ABI (i386 on x86_64): refuse everything
-        _insn(_RET_K, _RET_EACCES),
-        _insn(_LD_W_ABS, _NR),
-        _insn(_JGE_K, _X32_BIT, jt=5),      # the x32 ABI on x86_64
-        _insn(_JEQ_K, nr_io_uring, jt=4),
-        _insn(_JEQ_K, nr_socket, jt=1),
-        _insn(_RET_K, _RET_ALLOW),
-        _insn(_LD_W_ABS, _ARG0),
-        _insn(_JEQ_K, _AF_UNIX, jt=1),
-        _insn(_RET_K, _RET_EACCES),
-        _insn(_RET_K, _RET_ALLOW),
-    ])
+    return b"".join(
+        [
+            _insn(_LD_W_ABS, _ARCH),
+            _insn(_JEQ_K, arch, jt=1),  # a foreign ABI (i386 on x86_64): refuse everything
+            _insn(_RET_K, _RET_EACCES),
+            _insn(_LD_W_ABS, _NR),
+            _insn(_JGE_K, _X32_BIT, jt=5),  # the x32 ABI on x86_64
+            _insn(_JEQ_K, nr_io_uring, jt=4),
+            _insn(_JEQ_K, nr_socket, jt=1),
+            _insn(_RET_K, _RET_ALLOW),
+            _insn(_LD_W_ABS, _ARG0),
+            _insn(_JEQ_K, _AF_UNIX, jt=1),
+            _insn(_RET_K, _RET_EACCES),
+            _insn(_RET_K, _RET_ALLOW),
+        ]
+    )
 
 
 def deny_network() -> str | None:

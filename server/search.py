@@ -12,8 +12,20 @@ from dataclasses import dataclass
 
 from .site_index import Index
 
-SEARCHED_KINDS = ("organization", "post", "network", "protocol", "act", "plan", "help-desk", "concept",
-                  "initiative", "event", "change-event", "facility")
+SEARCHED_KINDS = (
+    "organization",
+    "post",
+    "network",
+    "protocol",
+    "act",
+    "plan",
+    "help-desk",
+    "concept",
+    "initiative",
+    "event",
+    "change-event",
+    "facility",
+)
 MAX_RESULTS = 50
 
 
@@ -27,15 +39,15 @@ def fold(text: str) -> str:
 @dataclass(frozen=True)
 class Entry:
     iri: str
-    names: tuple[str, ...]      # folded labels (every language) then alternative labels
-    compact: tuple[str, ...]    # the same without spaces, so "CISA" finds "C.I.S.A."
+    names: tuple[str, ...]  # folded labels (every language) then alternative labels
+    compact: tuple[str, ...]  # the same without spaces, so "CISA" finds "C.I.S.A."
 
 
 @dataclass(frozen=True)
 class Hit:
     iri: str
     score: int
-    matched_alt: str | None     # the alternative label that matched, when no label did
+    matched_alt: str | None  # the alternative label that matched, when no label did
 
 
 class SearchIndex:
@@ -62,7 +74,7 @@ class SearchIndex:
     def _score(self, entry: Entry, q: str) -> Hit | None:
         words = q.split()
         best: tuple[int, int] | None = None  # (score, position of the name)
-        for pos, (name, compact) in enumerate(zip(entry.names, entry.compact)):
+        for pos, (name, compact) in enumerate(zip(entry.names, entry.compact, strict=False)):
             if name == q:
                 score = 100
             elif name.startswith(q):

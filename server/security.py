@@ -28,16 +28,26 @@ import pyoxigraph as ox
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
-from .errors import (BadRequest, PayloadTooLarge, PublisherError, RequestTimeout, ServiceUnavailable,
-                     TooManyRequests, UriTooLong, error_body)
+from .errors import (
+    BadRequest,
+    PayloadTooLarge,
+    PublisherError,
+    RequestTimeout,
+    ServiceUnavailable,
+    TooManyRequests,
+    UriTooLong,
+    error_body,
+)
 
 MAX_PATH = 2048
 DRAIN_CAP = 16 * 1024 * 1024
 SUBMISSIONS = "/-/submissions/"
 # Scripts only from this server. Styles also inline: the vendored Bootstrap Italia bundle injects <style>
 # elements at run time (measured in the browser tests); style injection cannot run code.
-HTML_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+HTML_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and the other control characters
 ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
@@ -55,13 +65,16 @@ def odd_target(scope: Scope) -> PublisherError | None:
     if _CONTROL.search(decoded):
         return BadRequest("The request path holds a NUL or control character.")
     if any(seg in (".", "..") for seg in decoded.split("/")) or "\\" in decoded:
-        return BadRequest("The request path holds a `.` or `..` segment or a backslash; send the resolved path "
-                          "(RFC 3986 §5.2.4).")
+        return BadRequest(
+            "The request path holds a `.` or `..` segment or a backslash; send the resolved path (RFC 3986 §5.2.4)."
+        )
     try:  # every path the routes serve is also an IRI path under the base: refuse the others here, once
         ox.NamedNode("http://localhost" + decoded)
     except ValueError:
-        return BadRequest("The request path, percent-decoded, is not a valid IRI path (RFC 3987): it holds a "
-                          "space, a control character or a character IRIs do not allow.")
+        return BadRequest(
+            "The request path, percent-decoded, is not a valid IRI path (RFC 3987): it holds a "
+            "space, a control character or a character IRIs do not allow."
+        )
     return None
 
 
@@ -72,8 +85,12 @@ def error_response(scope: Scope, exc: PublisherError) -> tuple[int, list[tuple[b
         body, media = json.dumps(error_body(exc)).encode(), b"application/json"
     else:
         body, media = f"{exc.status} {exc.title}: {exc.message}\n".encode(), b"text/plain; charset=utf-8"
-    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode()), (b"vary", b"Accept"),
-               (b"cache-control", b"no-store")]
+    headers = [
+        (b"content-type", media),
+        (b"content-length", str(len(body)).encode()),
+        (b"vary", b"Accept"),
+        (b"cache-control", b"no-store"),
+    ]
     headers += [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
     return exc.status, headers, body
 
@@ -86,6 +103,7 @@ async def send_error(scope: Scope, send: Send, exc: PublisherError) -> None:
 
 def with_security_headers(send: Send) -> Send:
     """`send`, adding the security headers to the response start (HTML gets the page CSP)."""
+
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers") or [])
@@ -98,6 +116,7 @@ def with_security_headers(send: Send) -> Send:
                 extra.append((b"content-security-policy", OTHER_CSP.encode()))
             message = {**message, "headers": headers + [(k, v) for k, v in extra if k not in names]}
         await send(message)
+
     return wrapped
 
 
@@ -133,6 +152,7 @@ def limited_body(receive: Receive, limit: int, timeout: float, declared: int | N
             await drain()
             raise PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.")
         return message
+
     return wrapped
 
 
@@ -169,9 +189,15 @@ class SecurityMiddleware:
             return
         send = with_security_headers(send)
         if _smuggling(scope):
-            await send_error(scope, send, BadRequest(
-                "The request has both Content-Length and Transfer-Encoding; RFC 9112 §6.1 makes that an error, "
-                "and the connection is closed.", headers={"Connection": "close"}))
+            await send_error(
+                scope,
+                send,
+                BadRequest(
+                    "The request has both Content-Length and Transfer-Encoding; RFC 9112 §6.1 makes that an error, "
+                    "and the connection is closed.",
+                    headers={"Connection": "close"},
+                ),
+            )
             return
         if (refusal := odd_target(scope)) is not None:
             await send_error(scope, send, refusal)
@@ -186,15 +212,26 @@ class SecurityMiddleware:
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.pending >= self.settings.sparql_max_pending:
-            await send_error(scope, send, ServiceUnavailable(
-                f"{self.pending} SPARQL queries are already running or waiting; try again in a few seconds.",
-                headers={"Retry-After": "5"}))
+            await send_error(
+                scope,
+                send,
+                ServiceUnavailable(
+                    f"{self.pending} SPARQL queries are already running or waiting; try again in a few seconds.",
+                    headers={"Retry-After": "5"},
+                ),
+            )
             return
         client = (scope.get("client") or ("?", 0))[0]
         if self.per_client.get(client, 0) >= self.settings.sparql_per_client:
-            await send_error(scope, send, TooManyRequests(
-                f"This client already has {self.settings.sparql_per_client} SPARQL queries running or waiting; "
-                "wait for their answers before sending more.", headers={"Retry-After": "5"}))
+            await send_error(
+                scope,
+                send,
+                TooManyRequests(
+                    f"This client already has {self.settings.sparql_per_client} SPARQL queries running or waiting; "
+                    "wait for their answers before sending more.",
+                    headers={"Retry-After": "5"},
+                ),
+            )
             return
         self.pending += 1
         self.per_client[client] = self.per_client.get(client, 0) + 1
@@ -206,4 +243,3 @@ class SecurityMiddleware:
                 self.per_client[client] = left
             else:
                 del self.per_client[client]
-

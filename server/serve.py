@@ -87,13 +87,28 @@ class GuardedH11Protocol(H11Protocol):
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn settings `parita serve` uses (also used by `parita reliability`)."""
-    protocol = type("ParitaH11Protocol", (GuardedH11Protocol,), {
-        "header_timeout": settings.request_timeout, "max_per_peer": settings.max_client_connections,
-        "first_byte_timeout": settings.first_byte_timeout, "_per_peer": {}})
-    return {"host": settings.host, "port": settings.port, "access_log": False, "proxy_headers": True,
-            "log_level": "info", "http": protocol, "limit_concurrency": settings.max_connections,
-            "timeout_keep_alive": 5, "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
-            "server_header": False}
+    protocol = type(
+        "ParitaH11Protocol",
+        (GuardedH11Protocol,),
+        {
+            "header_timeout": settings.request_timeout,
+            "max_per_peer": settings.max_client_connections,
+            "first_byte_timeout": settings.first_byte_timeout,
+            "_per_peer": {},
+        },
+    )
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "proxy_headers": True,
+        "log_level": "info",
+        "http": protocol,
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "server_header": False,
+    }
 
 
 def serve(settings: Settings) -> None:

@@ -12,8 +12,9 @@ from .stats import Stats
 from .vocab import DCT, RDFS, SD, VOID
 
 
-def service_description(endpoint_url: str, settings: Settings, release: Release,
-                        stats: Stats | None = None) -> list[ox.Triple]:
+def service_description(
+    endpoint_url: str, settings: Settings, release: Release, stats: Stats | None = None
+) -> list[ox.Triple]:
     """The service at `endpoint_url` (the URL it was reached at): language, formats, features, dataset."""
     b = Builder()
     svc = iri(endpoint_url)
@@ -24,11 +25,17 @@ def service_description(endpoint_url: str, settings: Settings, release: Release,
     for fmt in RESULT_FORMATS + CONSTRUCT_FORMATS:
         b.add(svc, SD + "resultFormat", iri(fmt.sd_iri))
     b.add(svc, DCT + "title", lit("parita SPARQL endpoint (read-only)", "en"))
-    b.add(svc, RDFS + "comment", lit(
-        f"Read-only SPARQL 1.1 Query endpoint. The default graph is the union of all named graphs unless "
-        f"default-graph-uri/named-graph-uri or FROM say otherwise. Queries stop after {settings.sparql_timeout:g} s; "
-        f"at most {settings.sparql_row_limit} rows are returned (the X-Parita-Truncated header says when results "
-        f"were cut). SERVICE, LOAD and every update are refused.", "en"))
+    b.add(
+        svc,
+        RDFS + "comment",
+        lit(
+            f"Read-only SPARQL 1.1 Query endpoint. The default graph is the union of all named graphs unless "
+            f"default-graph-uri/named-graph-uri or FROM say otherwise. Queries stop after {settings.sparql_timeout:g} s; "
+            f"at most {settings.sparql_row_limit} rows are returned (the X-Parita-Truncated header says when results "
+            f"were cut). SERVICE, LOAD and every update are refused.",
+            "en",
+        ),
+    )
     dataset = b.bnode()
     b.add(svc, SD + "defaultDataset", dataset)
     b.types(dataset, SD + "Dataset")

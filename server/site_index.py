@@ -28,14 +28,14 @@ class Entity:
     """One thing under `B id/`, as the site shows it."""
 
     iri: str
-    kind: str                                   # the `id/{kind}/` segment
-    labels: dict[str, str]                      # language ("" untagged) → label
+    kind: str  # the `id/{kind}/` segment
+    labels: dict[str, str]  # language ("" untagged) → label
     alt: list[str] = field(default_factory=list)
     classes: set[str] = field(default_factory=set)
     category: str | None = None
-    province: str | None = None                 # province IRI (OntoPiA)
-    facets: set[str] = field(default_factory=set)   # IRIs of kinds: classification, act type, legal status …
-    themes: set[str] = field(default_factory=set)   # thematic areas and lines of intervention
+    province: str | None = None  # province IRI (OntoPiA)
+    facets: set[str] = field(default_factory=set)  # IRIs of kinds: classification, act type, legal status …
+    themes: set[str] = field(default_factory=set)  # thematic areas and lines of intervention
     dates: dict[str, str] = field(default_factory=dict)  # date property → lexical value
 
     def label(self, lang: str) -> str:
@@ -49,9 +49,9 @@ class Entity:
 class Index:
     base: str
     entities: dict[str, Entity]
-    out: dict[str, dict[str, list[str]]]        # subject → property → IRI objects
-    inc: dict[str, dict[str, list[str]]]        # object → property → subjects
-    names: dict[str, dict[str, str]]            # labels of IRIs outside `B id/` (territories, concepts …)
+    out: dict[str, dict[str, list[str]]]  # subject → property → IRI objects
+    inc: dict[str, dict[str, list[str]]]  # object → property → subjects
+    names: dict[str, dict[str, str]]  # labels of IRIs outside `B id/` (territories, concepts …)
     classes_of: dict[str, set[str]]
 
     @property
@@ -98,15 +98,17 @@ def build(data: DataStore, base: str) -> Index:
         inc[o][p].append(s)
     literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
     wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES)
-    for row in data.select("SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
-                           f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"):
+    for row in data.select(
+        "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
+        f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"
+    ):
         literals[row["s"].value][row["p"].value].append(row["o"])  # type: ignore[arg-type]
     classes_of = {s: set(props.get(TYPE, [])) for s, props in out.items()}
     names = {s: _labels(props) for s, props in literals.items()}
     index = Index(base, {}, out, inc, names, classes_of)
     for s in sorted(out.keys() | literals.keys()):
-        if s.startswith(space) and s[len(space):].count("/") >= 1:
-            index.entities[s] = _entity(index, s, s[len(space):].split("/", 1)[0], literals.get(s, {}))
+        if s.startswith(space) and s[len(space) :].count("/") >= 1:
+            index.entities[s] = _entity(index, s, s[len(space) :].split("/", 1)[0], literals.get(s, {}))
     for entity in index.entities.values():
         entity.province = province_of(index, entity.iri, set())
     return index
@@ -124,15 +126,26 @@ def _labels(props: dict[str, list[ox.Literal]]) -> dict[str, str]:
 
 
 def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Literal]]) -> Entity:
-    entity = Entity(iri, kind, index.names.get(iri) or {}, sorted({lit.value for lit in literals.get(SKOS + "altLabel", [])}),
-                    index.classes_of.get(iri, set()))
+    entity = Entity(
+        iri,
+        kind,
+        index.names.get(iri) or {},
+        sorted({lit.value for lit in literals.get(SKOS + "altLabel", [])}),
+        index.classes_of.get(iri, set()),
+    )
     entity.dates = {p: lits[0].value for p in DATE_PROPERTIES if (lits := literals.get(p))}
     entity.category = categorize(index, entity)
-    entity.facets = set(index.objects(iri, ORG + "classification") + index.objects(iri, DCT + "type")
-                        + index.objects(iri, COV + "hasLegalStatus") + index.objects(iri, SKOS + "inScheme"))
+    entity.facets = set(
+        index.objects(iri, ORG + "classification")
+        + index.objects(iri, DCT + "type")
+        + index.objects(iri, COV + "hasLegalStatus")
+        + index.objects(iri, SKOS + "inScheme")
+    )
     if entity.category == "acts":
         entity.facets |= {c for c in entity.classes if c.startswith(index.ns)}
-    entity.themes = set(index.objects(iri, index.ns + "thematicArea") + index.objects(iri, index.ns + "lineOfIntervention"))
+    entity.themes = set(
+        index.objects(iri, index.ns + "thematicArea") + index.objects(iri, index.ns + "lineOfIntervention")
+    )
     return entity
 
 
@@ -151,8 +164,9 @@ def categorize(index: Index, entity: Entity) -> str | None:
         return "offices"
     if c & {ORG + "Organization", ORG + "FormalOrganization", COV + "PublicOrganization", COV + "PrivateOrganization"}:
         return "bodies"
-    if SKOS + "Concept" in c and any(s.endswith(("/thematic-area", "/line-of-intervention"))
-                                     for s in index.objects(entity.iri, SKOS + "inScheme")):
+    if SKOS + "Concept" in c and any(
+        s.endswith(("/thematic-area", "/line-of-intervention")) for s in index.objects(entity.iri, SKOS + "inScheme")
+    ):
         return "themes"
     return None
 
@@ -178,7 +192,9 @@ def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
         if (found := territory_province(index, territory)) is not None:
             return found
     for prop in PARENT_PROPERTIES:
-        for parent in index.objects(iri, (ORG if prop in ("unitOf", "subOrganizationOf", "postIn") else index.ns) + prop):
+        for parent in index.objects(
+            iri, (ORG if prop in ("unitOf", "subOrganizationOf", "postIn") else index.ns) + prop
+        ):
             if (found := province_of(index, parent, seen)) is not None:
                 return found
     for source in index.objects(iri, PROV + "wasDerivedFrom"):

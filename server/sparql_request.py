@@ -28,11 +28,15 @@ class SparqlRequest:
 def _media(request: Request) -> tuple[str, str | None]:
     raw = request.headers.get("content-type")
     if raw is None:
-        raise BadRequest("A POST to /sparql needs a Content-Type: application/x-www-form-urlencoded (query=…) "
-                         "or application/sparql-query (the query as body).", link=_SPEC)
+        raise BadRequest(
+            "A POST to /sparql needs a Content-Type: application/x-www-form-urlencoded (query=…) "
+            "or application/sparql-query (the query as body).",
+            link=_SPEC,
+        )
     media, *params = (p.strip() for p in raw.split(";"))
-    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params
-                    if p.lower().startswith("charset=")), None)
+    charset = next(
+        (p.split("=", 1)[1].strip().strip('"').lower() for p in params if p.lower().startswith("charset=")), None
+    )
     return media.lower(), charset
 
 

@@ -17,8 +17,10 @@ OBJECTS = "SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"
 CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c } GROUP BY ?c"
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } } GROUP BY ?p"
 GRAPHS = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-KINDS = ('SELECT ?kind (COUNT(DISTINCT ?s) AS ?n) {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) '
-         'BIND(STRBEFORE(STRAFTER(STR(?s), "{space}"), "/") AS ?kind) FILTER(?kind != "") }} GROUP BY ?kind')
+KINDS = (
+    'SELECT ?kind (COUNT(DISTINCT ?s) AS ?n) {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) '
+    'BIND(STRBEFORE(STRAFTER(STR(?s), "{space}"), "/") AS ?kind) FILTER(?kind != "") }} GROUP BY ?kind'
+)
 
 
 @dataclass
@@ -54,8 +56,12 @@ def compute(data: DataStore, base: str) -> Stats:
         return {row[key].value: int(row["n"].value) for row in data.select(query) if key in row}
 
     return Stats(
-        triples=one(TRIPLES), entities=one(ENTITIES.format(space=space)),
-        distinct_subjects=one(SUBJECTS), distinct_objects=one(OBJECTS),
-        classes=grouped(CLASSES, "c"), properties=grouped(PROPERTIES, "p"), graphs=grouped(GRAPHS, "g"),
+        triples=one(TRIPLES),
+        entities=one(ENTITIES.format(space=space)),
+        distinct_subjects=one(SUBJECTS),
+        distinct_objects=one(OBJECTS),
+        classes=grouped(CLASSES, "c"),
+        properties=grouped(PROPERTIES, "p"),
+        graphs=grouped(GRAPHS, "g"),
         kinds=grouped(KINDS.format(space=space), "kind"),
     )

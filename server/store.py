@@ -16,7 +16,6 @@ from typing import Any, Protocol, TypeVar
 import pyoxigraph as ox
 
 from .query import Job, Outcome
-
 from .vocab import LABEL_PROPERTIES, OWL
 
 Quad = ox.Quad
@@ -107,8 +106,10 @@ class DataStore:
     def exists(self, iri: str) -> bool:
         """True when `iri` is the subject or the object of some quad."""
         node = ox.NamedNode(iri)
-        return (next(self.store.quads_for_pattern(node, None, None), None) is not None
-                or next(self.store.quads_for_pattern(None, None, node), None) is not None)
+        return (
+            next(self.store.quads_for_pattern(node, None, None), None) is not None
+            or next(self.store.quads_for_pattern(None, None, node), None) is not None
+        )
 
     def consistently(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` as of one release (a remote store may be switching; an embedded one never is)."""
@@ -132,7 +133,9 @@ class DataStore:
 
     def subjects_with_prefix(self, prefix: str) -> list[str]:
         """Every subject IRI that starts with `prefix` (used for hash namespaces such as `B ontology#`)."""
-        rows = self.select(f"SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), {_lit(prefix)})) }}")
+        rows = self.select(
+            f"SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), {_lit(prefix)})) }}"
+        )
         return sorted(str(r["s"].value) for r in rows)
 
     def describe(self, iri: str, offset: int = 0, limit: int = 100) -> Description:
@@ -150,11 +153,14 @@ class DataStore:
 
     def _named_incoming(self, iri: str) -> Iterator[ox.Quad]:
         """Incoming quads from named subjects, in named graphs (a release has nothing in the default graph)."""
-        return (q for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
-                if not isinstance(q.subject, ox.BlankNode) and isinstance(q.graph_name, ox.NamedNode))
+        return (
+            q
+            for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri))
+            if not isinstance(q.subject, ox.BlankNode) and isinstance(q.graph_name, ox.NamedNode)
+        )
 
     def page_order(self, iri: str) -> str:
-        """"sorted", or the store's order for a hub (`incoming_page`): a document's ETag names it, so that
+        """ "sorted", or the store's order for a hub (`incoming_page`): a document's ETag names it, so that
         replicas on stores of different kinds never give one ETag to two different pages of a hub."""
         return self.order if self._has_links(iri, SORTED_INCOMING) else "sorted"
 
@@ -165,13 +171,14 @@ class DataStore:
         links = self._named_incoming(iri)
         head = list(itertools.islice(links, SORTED_INCOMING))
         if len(head) < SORTED_INCOMING:
-            return sorted_incoming(head)[offset: offset + limit], len(head)
+            return sorted_incoming(head)[offset : offset + limit], len(head)
         page = list(itertools.islice(itertools.chain(head, links), offset, offset + limit))
         rows = self.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s ?p <{iri}> FILTER(!isBlank(?s)) }} }}")
         return page, int(rows[0]["n"].value)
 
-    def assemble(self, iri: str, outgoing: list[ox.Quad], page: list[ox.Quad], total: int, offset: int,
-                 limit: int) -> Description:
+    def assemble(
+        self, iri: str, outgoing: list[ox.Quad], page: list[ox.Quad], total: int, offset: int, limit: int
+    ) -> Description:
         desc = Description(iri, outgoing, page, total, offset, limit)
         linked = {q.predicate.value for q in outgoing + page}
         linked |= {t.value for q in outgoing for t in (q.object,) if isinstance(t, ox.NamedNode)}
@@ -220,7 +227,9 @@ class DataStore:
             pairs: list[tuple[ox.NamedNode, ox.Literal]] = []
             for prop in LABEL_PROPERTIES:
                 p = ox.NamedNode(prop)
-                lits = {q.object for q in self.store.quads_for_pattern(node, p, None) if isinstance(q.object, ox.Literal)}
+                lits = {
+                    q.object for q in self.store.quads_for_pattern(node, p, None) if isinstance(q.object, ox.Literal)
+                }
                 pairs.extend((p, lit) for lit in sorted(lits, key=str))
             out[iri] = pairs
         return out

@@ -8,21 +8,52 @@ from dataclasses import dataclass
 
 from .site_index import COV, DCT, ORG, Entity, Index
 
-MONTHS = {"it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
-                 "ottobre", "novembre", "dicembre"),
-          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                 "November", "December")}
-KIND_LABELS = {"act": ("Atto", "Act"), "protocol": ("Protocollo", "Protocol"), "plan": ("Piano", "Plan"),
-               "event": ("Evento", "Event"), "change-event": ("Cambiamento organizzativo", "Organisational change"),
-               "foundation": ("Istituzione", "Foundation")}
+MONTHS = {
+    "it": (
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+KIND_LABELS = {
+    "act": ("Atto", "Act"),
+    "protocol": ("Protocollo", "Protocol"),
+    "plan": ("Piano", "Plan"),
+    "event": ("Evento", "Event"),
+    "change-event": ("Cambiamento organizzativo", "Organisational change"),
+    "foundation": ("Istituzione", "Foundation"),
+}
 
 
 @dataclass(frozen=True)
 class Item:
     iri: str
-    kind: str            # a key of KIND_LABELS
-    date: str | None     # lexical xsd:date, xsd:gYearMonth or xsd:gYear; None when the source states none
-    note: str            # how the date was found: "" (the thing's own) or "approval" (its approving act's)
+    kind: str  # a key of KIND_LABELS
+    date: str | None  # lexical xsd:date, xsd:gYearMonth or xsd:gYear; None when the source states none
+    note: str  # how the date was found: "" (the thing's own) or "approval" (its approving act's)
     province: str | None
 
 
@@ -42,15 +73,23 @@ def format_date(value: str, lang: str) -> str:
 
 def items(index: Index, province: str | None = None) -> list[Item]:
     """Every dated or datable thing, in date order; undated ones last, by label."""
-    found = [item for e in index.entities.values() if (item := _item(index, e)) is not None
-             and (province is None or item.province == province)]
+    found = [
+        item
+        for e in index.entities.values()
+        if (item := _item(index, e)) is not None and (province is None or item.province == province)
+    ]
     return sorted(found, key=lambda i: (i.date is None, i.date or "", index.label(i.iri, "it").casefold()))
 
 
 def _item(index: Index, entity: Entity) -> Item | None:
     ns = index.ns
-    kind = {ns + "Act": "act", ns + "Protocol": "protocol", ns + "Plan": "plan", ns + "Event": "event",
-            ORG + "ChangeEvent": "change-event"}
+    kind = {
+        ns + "Act": "act",
+        ns + "Protocol": "protocol",
+        ns + "Plan": "plan",
+        ns + "Event": "event",
+        ORG + "ChangeEvent": "change-event",
+    }
     for cls, name in kind.items():
         if cls in entity.classes:
             date, note = _date(index, entity)

@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 from .formats import DOCUMENT_FORMATS, Format
 
-
 _WEB = re.compile(r"https?://", re.I)
 
 
@@ -39,7 +38,7 @@ class Urls:
         """Server path of a canonical IRI, or None when the IRI is outside the base."""
         if not iri.startswith(self.base):
             return None
-        return "/" + quote(iri[len(self.base):], safe="/#:@!$&'()*+,;=-._~%")
+        return "/" + quote(iri[len(self.base) :], safe="/#:@!$&'()*+,;=-._~%")
 
     def link(self, iri: str) -> str:
         """Where a page should link for `iri`: our own path for our IRIs, the IRI itself for other http(s)
@@ -52,7 +51,7 @@ class Urls:
         if path is None:
             return None
         path = path.split("#", 1)[0]
-        return "/doc/" + path[len("/id/"):] if path.startswith("/id/") else path
+        return "/doc/" + path[len("/id/") :] if path.startswith("/id/") else path
 
     @staticmethod
     def with_format(doc_path: str, fmt: Format) -> str:

@@ -33,11 +33,28 @@ LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "n
 COMMENT_PROPERTIES = (SKOS + "definition", RDFS + "comment", DCT + "description")
 
 COMMON_PREFIXES = {
-    "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dct": DCT, "foaf": FOAF, "prov": PROV,
-    "sh": SH, "void": VOID, "dcat": DCAT, "dcatapit": DCATAPIT, "sd": SD, "vcard": VCARD, "org": ORG,
-    "schema": SCHEMA, "adms": ADMS, "locn": LOCN,
-    "cov": "https://w3id.org/italia/onto/COV/", "clv": "https://w3id.org/italia/onto/CLV/",
-    "cpsv": "http://purl.org/vocab/cpsv#", "vann": "http://purl.org/vocab/vann/",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dct": DCT,
+    "foaf": FOAF,
+    "prov": PROV,
+    "sh": SH,
+    "void": VOID,
+    "dcat": DCAT,
+    "dcatapit": DCATAPIT,
+    "sd": SD,
+    "vcard": VCARD,
+    "org": ORG,
+    "schema": SCHEMA,
+    "adms": ADMS,
+    "locn": LOCN,
+    "cov": "https://w3id.org/italia/onto/COV/",
+    "clv": "https://w3id.org/italia/onto/CLV/",
+    "cpsv": "http://purl.org/vocab/cpsv#",
+    "vann": "http://purl.org/vocab/vann/",
 }
 
 
@@ -56,5 +73,5 @@ def curie(iri: str, prefix_map: dict[str, str]) -> str:
     """`prefix:local` for `iri` when a prefix matches (longest namespace first), else the IRI."""
     for name, ns in sorted(prefix_map.items(), key=lambda kv: -len(kv[1])):
         if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{name}:{iri[len(ns):]}"
+            return f"{name}:{iri[len(ns) :]}"
     return iri

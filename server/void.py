@@ -17,8 +17,9 @@ def void_iri(base: str) -> str:
     return base + VOID_PATH + "#parita"
 
 
-def void_description(settings: Settings, release: Release, stats: Stats, source_titles: dict[str, str],
-                     sources: dict[str, str]) -> list[ox.Triple]:
+def void_description(
+    settings: Settings, release: Release, stats: Stats, source_titles: dict[str, str], sources: dict[str, str]
+) -> list[ox.Triple]:
     """`source_titles`: graph → title of its source; `sources`: graph → source document IRI."""
     """Dataset with counts, class and property partitions, SPARQL endpoint, dumps, URI space, subsets."""
     base = settings.base_uri
@@ -31,8 +32,11 @@ def void_description(settings: Settings, release: Release, stats: Stats, source_
     b.types(ds, VOID + "Dataset")
     b.add(ds, DCT + "title", lit("parita: pari opportunità nella PA italiana", "it"))
     b.add(ds, DCT + "title", lit("parita: equal opportunities in Italy's public sector", "en"))
-    b.add(ds, DCT + "description", lit("Enti, reti, protocolli e sportelli per le pari opportunità, "
-                                       "con la fonte di ogni affermazione.", "it"))
+    b.add(
+        ds,
+        DCT + "description",
+        lit("Enti, reti, protocolli e sportelli per le pari opportunità, con la fonte di ogni affermazione.", "it"),
+    )
     b.add(ds, DCT + "license", iri(settings.license_uri))
     b.add(ds, DCT + "modified", lit(release.created))
     b.add(ds, FOAF + "homepage", iri(base))
@@ -74,8 +78,9 @@ def void_description(settings: Settings, release: Release, stats: Stats, source_
     return b.triples
 
 
-def about_graph(base: str, doc_iri: str, graph_iri: str, triples: int | None = None,
-                source: str | None = None) -> list[ox.Triple]:
+def about_graph(
+    base: str, doc_iri: str, graph_iri: str, triples: int | None = None, source: str | None = None
+) -> list[ox.Triple]:
     """What a graph's document says about itself: the dataset it belongs to, its size and its source."""
     b = Builder()
     b.add(doc_iri, VOID + "inDataset", iri(void_iri(base)))

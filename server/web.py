@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -23,8 +23,14 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     # Templates ship with the code: no stat() of every template and include on every render (~5% of a page).
     templates.env.auto_reload = False
-    templates.env.globals.update(t=t, version=__version__, rdf_formats=DOCUMENT_RDF_FORMATS, groups=GROUPS,
-                                 relations=RELATIONS, shape_path=shape_path)
+    templates.env.globals.update(
+        t=t,
+        version=__version__,
+        rdf_formats=DOCUMENT_RDF_FORMATS,
+        groups=GROUPS,
+        relations=RELATIONS,
+        shape_path=shape_path,
+    )
     return templates
 
 
@@ -33,20 +39,27 @@ def runtime(request: Request) -> Runtime:
 
 
 def language(request: Request) -> str:
-    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"),
-                         request.headers.get("accept-language"))
+    return pick_language(
+        request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language")
+    )
 
 
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     """Render `template` with the language, a language switch link, and the page's alternates."""
     lang = context.get("lang") or language(request)
     other = "en" if lang == "it" else "it"
     params = {**request.query_params, "lang": other}
-    ctx = {"request": request, "lang": lang, "switch_href": "?" + urlencode(params),  # the query alone: never a path a client chose (`//host/x`)
-           "alternates": [], "site_base": runtime(request).settings.base_uri, **context}
-    response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status,
-                                                            headers=headers)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "switch_href": "?" + urlencode(params),  # the query alone: never a path a client chose (`//host/x`)
+        "alternates": [],
+        "site_base": runtime(request).settings.base_uri,
+        **context,
+    }
+    response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status, headers=headers)
     if request.query_params.get("lang") in ("it", "en"):
         response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
     return response  # type: ignore[no-any-return]

@@ -18,8 +18,9 @@ from .release import Release
 from .sandbox import deny_network, limit_memory
 
 
-def worker_main(release_dir: str, conn: Connection, mode: str = "memory", memory_mb: int = 0,
-                network: bool = False) -> None:
+def worker_main(
+    release_dir: str, conn: Connection, mode: str = "memory", memory_mb: int = 0, network: bool = False
+) -> None:
     """Entry point of a worker process: take the network away, load the release (or open its store
     read-only), cap memory at what the release took plus `memory_mb`, then answer jobs. The first message
     says whether the network could be taken away (None) or why not. Only the federation worker keeps it
@@ -68,7 +69,9 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(0)
 
 
-if __name__ == "__main__":  # python -m server.worker_process RELEASE_DIR MODE FD PARENT_PID MEMORY_MB NETWORK (workers.py)
+if (
+    __name__ == "__main__"
+):  # python -m server.worker_process RELEASE_DIR MODE FD PARENT_PID MEMORY_MB NETWORK (workers.py)
     _leave_stopping_to_the_parent()
     _die_with_parent(int(sys.argv[4]))
     worker_main(sys.argv[1], Connection(int(sys.argv[3])), sys.argv[2], int(sys.argv[5]), sys.argv[6] == "network")

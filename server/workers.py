@@ -109,18 +109,31 @@ class QueryPool:
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the release."""
         regular = [self._spawn() for _ in range(max(1, self.size))]
-        extra = [*([self._spawn(fast=True)] if self.fast_lane else []),
-                 *([self._spawn(federation=True)] if self.federation else [])]
+        extra = [
+            *([self._spawn(fast=True)] if self.fast_lane else []),
+            *([self._spawn(federation=True)] if self.federation else []),
+        ]
         workers = await asyncio.gather(*regular, *extra)
         self._idle.extend(workers)
 
     async def _spawn(self, fast: bool = False, federation: bool = False) -> _Worker:
         mine, theirs = socket.socketpair()
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(self.release_dir), self.mode,
-                                     str(theirs.fileno()), str(os.getpid()), str(self.memory_mb),
-                                     "network" if federation else "none"],
-                                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "server.worker_process",
+                    str(self.release_dir),
+                    self.mode,
+                    str(theirs.fileno()),
+                    str(os.getpid()),
+                    str(self.memory_mb),
+                    "network" if federation else "none",
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
         finally:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=mine)
@@ -152,11 +165,14 @@ class QueryPool:
         async with self._cond:
             try:
                 await asyncio.wait_for(
-                    self._cond.wait_for(lambda: self._pick(may_use_fast_lane, federated) is not None), self.timeout)
+                    self._cond.wait_for(lambda: self._pick(may_use_fast_lane, federated) is not None), self.timeout
+                )
             except TimeoutError:
                 self.stats.busy_refusals += 1
-                raise QueryTimeout(f"Every SPARQL worker stayed busy for {self.timeout:g} s; try again later.",
-                                   headers={"Retry-After": "5"}) from None
+                raise QueryTimeout(
+                    f"Every SPARQL worker stayed busy for {self.timeout:g} s; try again later.",
+                    headers={"Retry-After": "5"},
+                ) from None
             worker = self._pick(may_use_fast_lane, federated)
             assert worker is not None
             self._idle.remove(worker)
@@ -183,8 +199,10 @@ class QueryPool:
                     self._remember_slow(job.query)
                     continue
                 self.stats.timeouts += 1
-                raise QueryTimeout(f"The query ran longer than the {self.timeout:g} s limit and was cancelled.",
-                                   headers={"Retry-After": "5"}) from None
+                raise QueryTimeout(
+                    f"The query ran longer than the {self.timeout:g} s limit and was cancelled.",
+                    headers={"Retry-After": "5"},
+                ) from None
             except (EOFError, OSError, asyncio.CancelledError) as exc:
                 self._replace(worker)
                 if isinstance(exc, asyncio.CancelledError):
@@ -192,9 +210,12 @@ class QueryPool:
                 self.stats.memory_kills += 1
                 raise ServiceUnavailable(
                     "The query stopped its SPARQL worker: it needed more than the "
-                    f"{self.memory_mb} MB a worker may use" + ("" if self.memory_mb else " (or crashed it)")
+                    f"{self.memory_mb} MB a worker may use"
+                    + ("" if self.memory_mb else " (or crashed it)")
                     + ". The worker was replaced; simplify the query (fewer rows before ORDER BY or GROUP BY, "
-                    "shorter strings).", headers={"Retry-After": "5"}) from exc
+                    "shorter strings).",
+                    headers={"Retry-After": "5"},
+                ) from exc
             await self._release(worker)
             return outcome
 

@@ -105,8 +105,10 @@ def write_release(build_dir: Path, trig: str = FIXTURE_TRIG, release_id: str = R
     files = {
         "parita.nq.gz": (gzip.compress(nq, mtime=0), "application/n-quads"),
         "parita.ttl": (ox.serialize(triples, format=ox.RdfFormat.TURTLE), "text/turtle"),
-        "parita.nt.gz": (gzip.compress(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), mtime=0),
-                         "application/n-triples"),
+        "parita.nt.gz": (
+            gzip.compress(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), mtime=0),
+            "application/n-triples",
+        ),
     }
     dumps = {}
     for name, (data, media_type) in files.items():
@@ -121,8 +123,14 @@ def write_release(build_dir: Path, trig: str = FIXTURE_TRIG, release_id: str = R
     store.extend(quads)
     store.flush()
     del store
-    meta = {"id": release_id, "created": "2026-11-23T01:45:00+00:00", "base_uri": BASE, "triples": len(quads),
-            "graphs": graphs, "dumps": dumps}
+    meta = {
+        "id": release_id,
+        "created": "2026-11-23T01:45:00+00:00",
+        "base_uri": BASE,
+        "triples": len(quads),
+        "graphs": graphs,
+        "dumps": dumps,
+    }
     (rel / "release.json").write_text(json.dumps(meta, indent=1))
     link = build_dir / "current.next"
     link.symlink_to(rel.relative_to(build_dir))
@@ -161,12 +169,28 @@ def start_server(settings: Settings, log: Path, env_extra: dict[str, str] | None
     """Start `uvicorn --factory server.app:create_app` on a free loopback port; wait (bounded) until it answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update({"PARITA_BUILD_DIR": str(settings.build_dir), "PARITA_SPARQL_TIMEOUT": str(settings.sparql_timeout),
-                "PARITA_SPARQL_ROW_LIMIT": str(settings.sparql_row_limit),
-                "PARITA_SPARQL_WORKERS": str(settings.sparql_workers), "PARITA_BASE_URI": settings.base_uri})
+    env.update(
+        {
+            "PARITA_BUILD_DIR": str(settings.build_dir),
+            "PARITA_SPARQL_TIMEOUT": str(settings.sparql_timeout),
+            "PARITA_SPARQL_ROW_LIMIT": str(settings.sparql_row_limit),
+            "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
+            "PARITA_BASE_URI": settings.base_uri,
+        }
+    )
     env.update(env_extra or {})
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
-           "--port", str(port), "--no-access-log"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "server.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -73,7 +73,9 @@ def ensure_virtuoso() -> str:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EngineUnavailable(f"`{' '.join(cmd)}` failed: {exc!r}") from exc
         if done.returncode != 0:
-            raise EngineUnavailable(f"`{' '.join(cmd)}` exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}")
+            raise EngineUnavailable(
+                f"`{' '.join(cmd)}` exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}"
+            )
     found = shutil.which("virtuoso-t")
     if not found:
         raise EngineUnavailable("apt-get installed virtuoso-opensource but virtuoso-t is not on PATH")
@@ -100,20 +102,24 @@ class Engine:
     def start_again(self) -> None:
         """Start the same engine on the same port and folder (for tests of a store that comes back)."""
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.restart_cmd, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self.restart_cmd, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         wait_for_sparql(self.query_url, self.process, self.log, 60.0)
-
-
-
-
 
 
 def wait_for_sparql(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
     """Poll (bounded) until `url` answers an ASK query; stop the engine and say why if it does not."""
     try:
-        wait_for_http(url, proc, log, limit, ready=lambda r: r.status_code == 200,
-                      params={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"})
+        wait_for_http(
+            url,
+            proc,
+            log,
+            limit,
+            ready=lambda r: r.status_code == 200,
+            params={"query": "ASK {}"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
     except NotAnswering as error:
         stop_group(proc)
         raise EngineUnavailable(f"engine did not answer: {error}") from None
@@ -124,8 +130,14 @@ def start_oxigraph(folder: Path, read_only: bool = False) -> Engine:
     exe = ensure_oxigraph()
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    cmd = [exe, "serve-read-only" if read_only else "serve", "--location", str(folder / "db"),
-           "--bind", f"127.0.0.1:{port}"]
+    cmd = [
+        exe,
+        "serve-read-only" if read_only else "serve",
+        "--location",
+        str(folder / "db"),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     log = folder / "oxigraph.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -138,12 +150,18 @@ def start_oxigraph(folder: Path, read_only: bool = False) -> Engine:
 def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> str:
     """The Debian ini with its files in `folder`, loopback ports, `folder` allowed, and small buffers."""
     wanted = {
-        "Database": {"DatabaseFile": folder / "virtuoso.db", "ErrorLogFile": folder / "virtuoso.log",
-                     "LockFile": folder / "virtuoso.lck", "TransactionFile": folder / "virtuoso.trx",
-                     "xa_persistent_file": folder / "virtuoso.pxa"},
+        "Database": {
+            "DatabaseFile": folder / "virtuoso.db",
+            "ErrorLogFile": folder / "virtuoso.log",
+            "LockFile": folder / "virtuoso.lck",
+            "TransactionFile": folder / "virtuoso.trx",
+            "xa_persistent_file": folder / "virtuoso.pxa",
+        },
         "TempDatabase": {"DatabaseFile": folder / "virtuoso-temp.db", "TransactionFile": folder / "virtuoso-temp.trx"},
-        "Parameters": {"ServerPort": f"127.0.0.1:{sql_port}",
-                       "DirsAllowed": f"., {folder}, /usr/share/virtuoso-opensource-7/vad"},
+        "Parameters": {
+            "ServerPort": f"127.0.0.1:{sql_port}",
+            "DirsAllowed": f"., {folder}, /usr/share/virtuoso-opensource-7/vad",
+        },
         "HTTPServer": {"ServerPort": f"127.0.0.1:{http_port}"},
     }
     section, out = "", []
@@ -176,7 +194,16 @@ def start_virtuoso(folder: Path) -> Engine:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{http_port}"
-    engine = Engine("virtuoso", base + "/sparql", base + "/sparql-auth", proc, folder, log,
-                    VIRTUOSO_USER, VIRTUOSO_PASSWORD, restart_cmd=cmd)
+    engine = Engine(
+        "virtuoso",
+        base + "/sparql",
+        base + "/sparql-auth",
+        proc,
+        folder,
+        log,
+        VIRTUOSO_USER,
+        VIRTUOSO_PASSWORD,
+        restart_cmd=cmd,
+    )
     wait_for_sparql(engine.query_url, proc, log, 120.0)
     return engine

@@ -26,8 +26,9 @@ from server.release import Release
 
 BASE = "https://w3id.org/parita/"
 NETWORK = BASE + "id/network/rete-antiviolenza-asti"
-FIXTURE_GRAPHS = {BASE + "graph/" + g for g in ("ontology", "shapes", "vocabularies", "territories",
-                                                 "source/asti-rete-antiviolenza")}
+FIXTURE_GRAPHS = {
+    BASE + "graph/" + g for g in ("ontology", "shapes", "vocabularies", "territories", "source/asti-rete-antiviolenza")
+}
 MEMBERS = f"""PREFIX org: <http://www.w3.org/ns/org#>
 SELECT ?member WHERE {{ ?m org:organization <{NETWORK}> ; org:member ?member }}"""
 BACKENDS = ["embedded", "oxigraph", "virtuoso"]
@@ -35,8 +36,10 @@ BACKENDS = ["embedded", "oxigraph", "virtuoso"]
 
 def engine_client(settings: Settings, engine: Any) -> Iterator[TestClient]:
     """Publish the fixture release into `engine` and serve it from there."""
-    publish(Release.open(settings.current_release), Target(engine.query_url, engine.update_url, engine.user,
-                                                           engine.password))
+    publish(
+        Release.open(settings.current_release),
+        Target(engine.query_url, engine.update_url, engine.user, engine.password),
+    )
     with TestClient(create_app(replace(settings, store=engine.query_url))) as client:
         yield client
 
@@ -64,8 +67,12 @@ def graph_of(response: Any, fmt: str = "turtle") -> rdflib.Graph:
 def assert_same_graph(got: rdflib.Graph, want: rdflib.Graph) -> None:
     if not isomorphic(got, want):
         _, only_got, only_want = graph_diff(got, want)
-        raise AssertionError("graphs differ\nonly in backend:\n" + "\n".join(map(str, sorted(only_got)))
-                             + "\nonly in embedded:\n" + "\n".join(map(str, sorted(only_want))))
+        raise AssertionError(
+            "graphs differ\nonly in backend:\n"
+            + "\n".join(map(str, sorted(only_got)))
+            + "\nonly in embedded:\n"
+            + "\n".join(map(str, sorted(only_want)))
+        )
 
 
 def select(client: TestClient, query: str, **params: str) -> list[dict[str, str]]:
@@ -89,9 +96,15 @@ def test_default_graph_is_the_union_and_only_release_graphs_are_named(client: Te
 
 
 def test_default_graph_uri_names_one_graph(client: TestClient) -> None:
-    rows = select(client, "SELECT ?s { ?s a <http://www.w3.org/ns/org#Organization> }",
-                  **{"default-graph-uri": BASE + "graph/territories"})
-    assert {r["s"] for r in rows} == {BASE + "id/organization/provincia-di-asti", BASE + "id/organization/comune-di-asti"}
+    rows = select(
+        client,
+        "SELECT ?s { ?s a <http://www.w3.org/ns/org#Organization> }",
+        **{"default-graph-uri": BASE + "graph/territories"},
+    )
+    assert {r["s"] for r in rows} == {
+        BASE + "id/organization/provincia-di-asti",
+        BASE + "id/organization/comune-di-asti",
+    }
 
 
 def test_ask(client: TestClient) -> None:
@@ -101,9 +114,12 @@ def test_ask(client: TestClient) -> None:
 
 
 def test_optional_language_filter_and_group_by(client: TestClient) -> None:
-    rows = select(client, f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    rows = select(
+        client,
+        f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         SELECT ?x (COUNT(?l) AS ?n) {{ VALUES ?x {{ <{NETWORK}> }} OPTIONAL {{ ?x rdfs:label ?l FILTER(lang(?l) = "en") }} }}
-        GROUP BY ?x""")
+        GROUP BY ?x""",
+    )
     assert rows == [{"x": NETWORK, "n": "1"}]
 
 
@@ -116,8 +132,11 @@ def test_construct_is_the_same_graph(client: TestClient, reference: TestClient) 
 
 def test_row_limit_cuts_and_says_so(client: TestClient) -> None:
     values = " ".join(str(i) for i in range(60))
-    r = client.get("/sparql", params={"query": f"SELECT ?x {{ VALUES ?x {{ {values} }} }}"},
-                   headers={"Accept": "application/sparql-results+json"})
+    r = client.get(
+        "/sparql",
+        params={"query": f"SELECT ?x {{ VALUES ?x {{ {values} }} }}"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert r.headers["X-Parita-Truncated"] == "true" and len(r.json()["results"]["bindings"]) == 50
 
 
@@ -168,8 +187,12 @@ def test_store_that_goes_away_is_503_then_recovers(settings: Settings, oxigraph_
     clients = engine_client(settings, oxigraph_engine)
     client = next(clients)
     try:
-        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"},
-                          headers={"Accept": "application/json"}).status_code == 200
+        assert (
+            client.get(
+                "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/json"}
+            ).status_code
+            == 200
+        )
         oxigraph_engine.stop()
         r = client.get("/sparql", params={"query": "ASK { ?s ?p ?s }"}, headers={"Accept": "application/json"})
         assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text

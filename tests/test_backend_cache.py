@@ -37,8 +37,10 @@ class FakeRuntime:
 def counting_app(calls: list[str]) -> Starlette:
     async def doc(request: Request) -> Response:
         calls.append(request.headers.get("accept", ""))
-        return PlainTextResponse(f"body for {request.headers.get('accept')} #{len(calls)}",
-                                 headers={"Cache-Control": "public, max-age=60", "ETag": '"e1"'})
+        return PlainTextResponse(
+            f"body for {request.headers.get('accept')} #{len(calls)}",
+            headers={"Cache-Control": "public, max-age=60", "ETag": '"e1"'},
+        )
 
     async def private(request: Request) -> Response:
         calls.append("private")
@@ -114,7 +116,9 @@ def test_label_cache_is_bounded_and_still_answers(monkeypatch: Any) -> None:
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     raw = ox.Store()
     iris = [f"urn:x:{i}" for i in range(12)]
-    raw.extend([ox.Quad(ox.NamedNode(i), label, ox.Literal(f"L{i}", language="it"), ox.NamedNode("urn:g")) for i in iris])
+    raw.extend(
+        [ox.Quad(ox.NamedNode(i), label, ox.Literal(f"L{i}", language="it"), ox.NamedNode("urn:g")) for i in iris]
+    )
     data = DataStore(raw)
     got = data.labels(iris)  # more than the cache holds, in one call
     assert [got[i][0][1].value for i in iris] == [f"L{i}" for i in iris]

@@ -12,37 +12,59 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from markupsafe import escape
-
 from conftest import ROOT, LiveServer
+from markupsafe import escape
 from test_html import CHROMIUM, CHROMIUM_ARGS, crawl
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 PAGES = {  # name → path: one of every kind of page people see
-    "home": "/", "home-en": "/?lang=en", "bodies": "/-/browse/bodies", "bodies-asti": "/-/browse/bodies?province=005",
-    "offices": "/-/browse/offices", "equality-bodies": "/-/browse/equality-bodies", "networks": "/-/browse/networks",
-    "acts": "/-/browse/acts", "help-desk-list": "/-/browse/help-desks", "themes": "/-/browse/themes",
-    "search": "/-/search?q=parit%C3%A0", "search-empty": "/-/search?q=zzzz", "timeline": "/-/timeline",
-    "timeline-pisa": "/-/timeline?province=050", "help-desks": "/-/help-desks", "province": "/-/province/005",
-    "explorer": "/-/explorer", "explorer-network": "/-/explorer/rete-antiviolenza-asti",
+    "home": "/",
+    "home-en": "/?lang=en",
+    "bodies": "/-/browse/bodies",
+    "bodies-asti": "/-/browse/bodies?province=005",
+    "offices": "/-/browse/offices",
+    "equality-bodies": "/-/browse/equality-bodies",
+    "networks": "/-/browse/networks",
+    "acts": "/-/browse/acts",
+    "help-desk-list": "/-/browse/help-desks",
+    "themes": "/-/browse/themes",
+    "search": "/-/search?q=parit%C3%A0",
+    "search-empty": "/-/search?q=zzzz",
+    "timeline": "/-/timeline",
+    "timeline-pisa": "/-/timeline?province=050",
+    "help-desks": "/-/help-desks",
+    "province": "/-/province/005",
+    "explorer": "/-/explorer",
+    "explorer-network": "/-/explorer/rete-antiviolenza-asti",
     "explorer-pisa": "/-/explorer/pisa-tavolo-provinciale-rete-violenze",
-    "resource-network": "/doc/network/rete-antiviolenza-asti", "resource-body": "/doc/organization/comune-di-faenza",
+    "resource-network": "/doc/network/rete-antiviolenza-asti",
+    "resource-body": "/doc/organization/comune-di-faenza",
     "resource-protocol": "/doc/protocol/asti-strategie-condivise-violenza-donne",
-    "resource-desk": "/doc/help-desk/orecchio-di-venere", "resource-concept": "/doc/scheme/thematic-area",
-    "kind-list": "/-/kind/organization", "graph": "/graph/asti-pari-opportunita", "ontology": "/ontology",
-    "shapes": "/shapes", "query": "/sparql", "dumps": "/dumps/", "error-404": "/-/no-such-page",
+    "resource-desk": "/doc/help-desk/orecchio-di-venere",
+    "resource-concept": "/doc/scheme/thematic-area",
+    "kind-list": "/-/kind/organization",
+    "graph": "/graph/asti-pari-opportunita",
+    "ontology": "/ontology",
+    "shapes": "/shapes",
+    "query": "/sparql",
+    "dumps": "/dumps/",
+    "error-404": "/-/no-such-page",
 }
-FOCUSABLE = ('a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), '
-             'textarea:not([disabled]), [tabindex]:not([tabindex="-1"])')
+FOCUSABLE = (
+    "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), "
+    'textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
+)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run the "
-                    "browser tests (Playwright must never download a browser)")
+        pytest.skip(
+            f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run the "
+            "browser tests (Playwright must never download a browser)"
+        )
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -72,8 +94,11 @@ def open_page(context: Any, url: str) -> tuple[Any, list[str], Any]:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     page.evaluate(AXE.read_text())  # evaluated by the test driver: the site's CSP rightly refuses inline scripts
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -96,16 +121,20 @@ def test_page_renders_cleanly_and_passes_axe(context: Any, site_server: LiveServ
         page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/-/explorer/rete-antiviolenza-asti", "/-/browse/bodies", "/sparql",
-                                  "/-/help-desks"])
+@pytest.mark.parametrize(
+    "path", ["/", "/-/explorer/rete-antiviolenza-asti", "/-/browse/bodies", "/sparql", "/-/help-desks"]
+)
 def test_keyboard_reaches_every_control(context: Any, site_server: LiveServer, path: str) -> None:
     page, _, _ = open_page(context, site_server.url + path)
     try:
-        total = page.evaluate("""(sel) => {
+        total = page.evaluate(
+            """(sel) => {
             const visible = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
             const all = [...document.querySelectorAll(sel)].filter(visible);
             all.forEach((el, i) => el.setAttribute('data-kbd', String(i)));
-            return all.length; }""", FOCUSABLE)
+            return all.length; }""",
+            FOCUSABLE,
+        )
         reached: set[str] = set()
         for _ in range(total + 20):  # bounded: every control plus some slack
             page.keyboard.press("Tab")
@@ -114,9 +143,11 @@ def test_keyboard_reaches_every_control(context: Any, site_server: LiveServer, p
                 reached.add(mark)
             if len(reached) == total:
                 break
-        missing = page.evaluate("""(marks) => [...document.querySelectorAll('[data-kbd]')]
+        missing = page.evaluate(
+            """(marks) => [...document.querySelectorAll('[data-kbd]')]
             .filter(el => !marks.includes(el.getAttribute('data-kbd'))).map(el => el.outerHTML.slice(0, 120))""",
-                                sorted(reached))
+            sorted(reached),
+        )
         assert missing == [], missing
     finally:
         page.close()
@@ -134,8 +165,10 @@ def test_skip_link_comes_first(context: Any, site_server: LiveServer) -> None:
 def test_explorer_nodes_lead_to_their_pages(context: Any, site_server: LiveServer) -> None:
     page, errors, _ = open_page(context, site_server.url + "/-/explorer/rete-antiviolenza-asti")
     try:
-        nodes = page.eval_on_selector_all("a.node", "els => els.map(a => [a.getAttribute('href'), "
-                                          "a.getAttribute('data-iri'), a.getAttribute('data-label')])")
+        nodes = page.eval_on_selector_all(
+            "a.node",
+            "els => els.map(a => [a.getAttribute('href'), a.getAttribute('data-iri'), a.getAttribute('data-label')])",
+        )
         assert len(nodes) >= 20
         comune = next(n for n in nodes if n[1].endswith("/id/organization/comune-di-asti"))
         page.focus(f'a.node[href="{comune[0]}"]')
@@ -143,7 +176,7 @@ def test_explorer_nodes_lead_to_their_pages(context: Any, site_server: LiveServe
         page.keyboard.press("Enter")
         page.wait_for_url("**/doc/organization/comune-di-asti")
         assert page.locator("h1").inner_text() == comune[2]
-        for href, iri, label in nodes:  # each node's page answers and is about that node
+        for href, _iri, label in nodes:  # each node's page answers and is about that node
             r = page.request.get(site_server.url + href, headers={"Accept": "text/html", "Accept-Language": "it"})
             heading = r.text().split("<h1>", 1)[1].split("</h1>", 1)[0] if "<h1>" in r.text() else ""
             assert r.status == 200 and heading.endswith(str(escape(label))), (href, label)  # "Provincia di Asti"

@@ -158,8 +158,14 @@ def test_a_full_disk_is_its_own_exit_code_and_changes_nothing(tmp_path: Path) ->
 
     build_dir = tmp_path / "build"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")} | {"PARITA_BUILD_DIR": str(build_dir)}
-    first = subprocess.run([sys.executable, "-m", "scripts.cli", "build", "--quiet"], cwd=PROJECT_ROOT, env=env,
-                           capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "build", "--quiet"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert first.returncode == 0, first.stderr
     before = tree_digest(build_dir)
 
@@ -167,9 +173,15 @@ def test_a_full_disk_is_its_own_exit_code_and_changes_nothing(tmp_path: Path) ->
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
 
-    second = subprocess.run([sys.executable, "-m", "scripts.cli", "build", "--quiet", "--full-validation"],
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-                            preexec_fn=small_files)
+    second = subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "build", "--quiet", "--full-validation"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=small_files,
+    )
     assert second.returncode == 3, (second.returncode, second.stderr[-2000:])
     assert "COULD NOT WRITE" in second.stderr
     assert tree_digest(build_dir) == before

@@ -16,8 +16,12 @@ from tests.release_helpers import copy_data, settings_for, tree_digest
 
 ID = "https://w3id.org/parita/id/"
 RDFS, ORG, PROV = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#"
-PISA, ASTI, LUCCA, VOCAB = ("pisa-ufficio-pari-opportunita.ttl", "asti-pari-opportunita.ttl",
-                            "lucca-centro-pari-opportunita.ttl", "vocabularies.ttl")
+PISA, ASTI, LUCCA, VOCAB = (
+    "pisa-ufficio-pari-opportunita.ttl",
+    "asti-pari-opportunita.ttl",
+    "lucca-centro-pari-opportunita.ttl",
+    "vocabularies.ttl",
+)
 
 
 def append(name: str, text: str):  # type: ignore[no-untyped-def]
@@ -29,6 +33,7 @@ def replace(name: str, old: str, new: str):  # type: ignore[no-untyped-def]
         text = (data / name).read_text()
         assert old in text, f"{old!r} not in {name}: the test data moved"
         (data / name).write_text(text.replace(old, new, 1))
+
     return change
 
 
@@ -36,21 +41,35 @@ MUTATIONS = {
     "add a valid comment": append(PISA, f'<{ID}organization/provincia-di-pisa> <{RDFS}comment> "Nota di prova."@it .'),
     "change a label": replace(PISA, '"Provincia di Pisa"@it', '"Provincia di Pisa (PI)"@it'),
     "a label loses its Italian": replace(PISA, '"Provincia di Pisa"@it', '"Provincia di Pisa"@fr'),
-    "remove a required property": replace(PISA, '    dct:publisher o:provincia-di-pisa ;\n    dct:identifier "004_9978baed6ea3f07d.txt" .',
-                                          "    dct:publisher o:provincia-di-pisa ."),
+    "remove a required property": replace(
+        PISA,
+        '    dct:publisher o:provincia-di-pisa ;\n    dct:identifier "004_9978baed6ea3f07d.txt" .',
+        "    dct:publisher o:provincia-di-pisa .",
+    ),
     # other graphs' posts and bodies classify themselves with this concept: they break, unchanged
-    "retype a concept other graphs use": replace(VOCAB, f"<{ID}concept/equality-body-kind/consigliera-di-parita> a skos:Concept ;",
-                                                 f"<{ID}concept/equality-body-kind/consigliera-di-parita> a skos:Collection ;"),
-    "link another graph to a secret facility": append(PISA, f"<{ID}organization/provincia-di-pisa> <{ORG}hasSite> <{ID}facility/asl-at-posto-letto-segreto> ."),
+    "retype a concept other graphs use": replace(
+        VOCAB,
+        f"<{ID}concept/equality-body-kind/consigliera-di-parita> a skos:Concept ;",
+        f"<{ID}concept/equality-body-kind/consigliera-di-parita> a skos:Collection ;",
+    ),
+    "link another graph to a secret facility": append(
+        PISA, f"<{ID}organization/provincia-di-pisa> <{ORG}hasSite> <{ID}facility/asl-at-posto-letto-segreto> ."
+    ),
     # the office and the post reach the province's territory through org:unitOf / org:postIn
     "remove a territory up a chain": replace(PISA, "    parita:territory prov_:050 ;\n", ""),
     # a network of the (unchanged) Modena graph gains a membership: its warning goes (inverse path)
-    "a membership from another graph": append(LUCCA, " ".join([
-        f"<{ID}membership/prova> a <{ORG}Membership> ; <{ORG}organization> <{ID}network/modena-tavolo-istituzionale-contro-la-violenza> ;",
-        f"<{ORG}member> <{ID}organization/provincia-di-pisa> ; <{ORG}role> <{ID}concept/network-role/membro> ;",
-        f"<{PROV}wasDerivedFrom> <{ID}source/lucca-centro-pari-opportunita> ."])),
+    "a membership from another graph": append(
+        LUCCA,
+        " ".join(
+            [
+                f"<{ID}membership/prova> a <{ORG}Membership> ; <{ORG}organization> <{ID}network/modena-tavolo-istituzionale-contro-la-violenza> ;",
+                f"<{ORG}member> <{ID}organization/provincia-di-pisa> ; <{ORG}role> <{ID}concept/network-role/membro> ;",
+                f"<{PROV}wasDerivedFrom> <{ID}source/lucca-centro-pari-opportunita> .",
+            ]
+        ),
+    ),
     # the union does not change, but which graphs state the node does (a finding's `files`)
-    "restate another graph's triple": append(PISA, f'<{ID}organization/asl-at> a <{ORG}FormalOrganization> .'),
+    "restate another graph's triple": append(PISA, f"<{ID}organization/asl-at> a <{ORG}FormalOrganization> ."),
     "describe another graph's node": append(PISA, f'<{ID}organization/provincia-di-asti> <{RDFS}label> "Asti"@fr .'),
 }
 
@@ -120,7 +139,11 @@ def test_changed_shapes_are_never_validated_from_the_cache(baseline: Path, tmp_p
     settings = fork(baseline, tmp_path)
     settings = settings_for(tmp_path, data_dir=settings.data_dir, shapes_dir=shapes)
     recommended = shapes / "parita-recommended.ttl"
-    recommended.write_text(recommended.read_text().replace("sh:targetClass parita:Protocol ;", "sh:targetClass parita:Protocol , parita:Plan ;"))
+    recommended.write_text(
+        recommended.read_text().replace(
+            "sh:targetClass parita:Protocol ;", "sh:targetClass parita:Protocol , parita:Plan ;"
+        )
+    )
     MUTATIONS["add a valid comment"](settings.data_dir)
     said: list[str] = []
     report, _ = validate_quads(read_sources(release_sources(settings)), settings, said.append)

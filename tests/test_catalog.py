@@ -4,15 +4,15 @@ catalog conforms to the official DCAT-AP 3.0.1 shapes, dumps match their checksu
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pyshacl
 import pytest
 import rdflib
-
 from conftest import BASE, SHARED
+
 from server.catalog import catalog_description
 from server.config import Settings
 from server.formats import BY_NAME
@@ -34,28 +34,37 @@ def sparql_int(http: httpx.Client, query: str) -> int:
 
 
 def void_graph(http: httpx.Client) -> rdflib.Graph:
-    return rdflib.Graph().parse(data=http.get("/.well-known/void", headers={"Accept": "text/turtle"}).text,
-                                format="turtle")
+    return rdflib.Graph().parse(
+        data=http.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
 
 
 @pytest.mark.server
 def test_void_counts_equal_sparql(http: httpx.Client) -> None:
     g = void_graph(http)
     ds = rdflib.URIRef(BASE + ".well-known/void#parita")
-    assert int(g.value(ds, VOID.triples)) == sparql_int(http, "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }")
+    assert int(g.value(ds, VOID.triples)) == sparql_int(
+        http, "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
+    )
     assert int(g.value(ds, VOID.entities)) == sparql_int(
-        http, f'SELECT (COUNT(DISTINCT ?s) AS ?n) {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }}')
+        http, f'SELECT (COUNT(DISTINCT ?s) AS ?n) {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }}'
+    )
     for part in g.objects(ds, VOID.classPartition):
         cls = g.value(part, VOID["class"])
-        assert int(g.value(part, VOID.entities)) == sparql_int(http, f"SELECT (COUNT(DISTINCT ?s) AS ?n) {{ ?s a <{cls}> }}")
+        assert int(g.value(part, VOID.entities)) == sparql_int(
+            http, f"SELECT (COUNT(DISTINCT ?s) AS ?n) {{ ?s a <{cls}> }}"
+        )
     for part in g.objects(ds, VOID.propertyPartition):
         prop = g.value(part, VOID.property)
         assert int(g.value(part, VOID.triples)) == sparql_int(
-            http, f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?o {{ ?s <{prop}> ?o }} }}")
+            http, f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?s ?o {{ ?s <{prop}> ?o }} }}"
+        )
     subsets = list(g.objects(ds, VOID.subset))
     assert len(subsets) == sparql_int(http, "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
     for sub in subsets:
-        assert int(g.value(sub, VOID.triples)) == sparql_int(http, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{sub}> {{ ?s ?p ?o }} }}")
+        assert int(g.value(sub, VOID.triples)) == sparql_int(
+            http, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{sub}> {{ ?s ?p ?o }} }}"
+        )
     assert g.value(ds, VOID.sparqlEndpoint) == rdflib.URIRef(BASE + "sparql")
     assert len(list(g.objects(ds, VOID.dataDump))) == 3
 
@@ -65,8 +74,10 @@ def test_catalog_conforms_to_dcat_ap_301(http: httpx.Client) -> None:
     if not SHAPES.exists():
         pytest.skip(f"DCAT-AP shapes not found at {SHAPES}")
     data = rdflib.Graph().parse(data=http.get("/catalog.ttl").text, format="turtle")
-    for profile in (["shapes.ttl", "range.ttl"],
-                    ["shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl"]):
+    for profile in (
+        ["shapes.ttl", "range.ttl"],
+        ["shapes.ttl", "range.ttl", "shapes_recommended.ttl", "deprecateduris.ttl"],
+    ):
         shapes = rdflib.Graph()
         for name in profile:
             shapes.parse(SHAPES / name, format="turtle")
@@ -88,7 +99,7 @@ def test_catalog_formats(http: httpx.Client) -> None:
 
 
 def _catalog(settings: Settings, tmp_path: Path) -> rdflib.Graph:
-    release = Release(tmp_path, "r1", datetime(2026, 11, 23, tzinfo=timezone.utc), {"dumps": {}})
+    release = Release(tmp_path, "r1", datetime(2026, 11, 23, tzinfo=UTC), {"dumps": {}})
     triples = catalog_description(settings, release, Stats(1, 1, 1, 1), [])
     return rdflib.Graph().parse(data=write_triples(triples, BY_NAME["ntriples"]), format="nt")
 
@@ -98,12 +109,16 @@ def test_publisher_placeholder_never_invents_ipa(tmp_path: Path) -> None:
     publisher = rdflib.URIRef(BASE + "catalog#publisher")
     assert "segnaposto" in str(g.value(publisher, rdflib.FOAF.name)).lower()
     assert g.value(publisher, DCT.identifier) is None
-    configured = _catalog(Settings(publisher_name="Comune di Esempio", publisher_ipa="c_x000",
-                                   contact_email="po@example.org"), tmp_path)
+    configured = _catalog(
+        Settings(publisher_name="Comune di Esempio", publisher_ipa="c_x000", contact_email="po@example.org"), tmp_path
+    )
     assert str(configured.value(publisher, DCT.identifier)) == "c_x000"
     assert str(configured.value(rdflib.URIRef(BASE + "catalog#dataset"), DCT.identifier)) == "c_x000:parita"
-    assert (None, rdflib.URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"),
-            rdflib.URIRef("mailto:po@example.org")) in configured
+    assert (
+        None,
+        rdflib.URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"),
+        rdflib.URIRef("mailto:po@example.org"),
+    ) in configured
 
 
 @pytest.mark.server

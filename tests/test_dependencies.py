@@ -55,8 +55,11 @@ def test_runtime_imports_are_runtime_dependencies() -> None:
 def loaded_after(statement: str) -> set[str]:
     """Top-level modules a fresh interpreter holds after running `statement`."""
     import subprocess
+
     code = f"{statement}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
     return set(done.stdout.split())
 
 
@@ -68,4 +71,11 @@ def test_serving_does_not_load_the_validation_stack() -> None:
 
 def test_sparql_workers_load_only_the_query_engine() -> None:
     # Each SPARQL worker is a process of its own: the web stack would cost ~10 MB per worker.
-    assert not loaded_after("import server.worker_process") & {"fastapi", "starlette", "httpx", "jinja2", "rdflib", "asyncio"}
+    assert not loaded_after("import server.worker_process") & {
+        "fastapi",
+        "starlette",
+        "httpx",
+        "jinja2",
+        "rdflib",
+        "asyncio",
+    }

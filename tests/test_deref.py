@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 import rdflib
+from conftest import BASE
 from rdflib.compare import isomorphic
 
-from conftest import BASE
 from server.formats import DOCUMENT_RDF_FORMATS
 
 pytestmark = pytest.mark.server
@@ -27,11 +27,16 @@ def test_thing_303_to_document(http: httpx.Client) -> None:
         assert "Accept" in r.headers["vary"]
 
 
-@pytest.mark.parametrize("accept, expected", [
-    ("*/*", "text/turtle"), (None, "text/turtle"),
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-    ("application/ld+json", "application/ld+json"), ("text/turtle;q=0.5, application/rdf+xml", "application/rdf+xml"),
-])
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("*/*", "text/turtle"),
+        (None, "text/turtle"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/ld+json", "application/ld+json"),
+        ("text/turtle;q=0.5, application/rdf+xml", "application/rdf+xml"),
+    ],
+)
 def test_negotiation(http: httpx.Client, accept: str | None, expected: str) -> None:
     r = http.get(f"/doc/{NET}", headers={"Accept": accept} if accept else {})
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
@@ -106,13 +111,18 @@ def test_named_graph_and_source_resolve(http: httpx.Client) -> None:
 
 def test_every_uri_in_the_data_resolves(http: httpx.Client) -> None:
     """Every IRI under the canonical base that the data mentions answers 200 (after at most one 303)."""
-    r = http.get("/sparql", params={"query": f"""SELECT DISTINCT ?u {{ {{ ?u ?p ?o }} UNION {{ ?s ?p ?u }}
-        UNION {{ GRAPH ?u {{ ?a ?b ?c }} }} FILTER(isIRI(?u) && STRSTARTS(STR(?u), "{BASE}")) }}"""},
-                 headers={"Accept": "application/sparql-results+json"})
+    r = http.get(
+        "/sparql",
+        params={
+            "query": f"""SELECT DISTINCT ?u {{ {{ ?u ?p ?o }} UNION {{ ?s ?p ?u }}
+        UNION {{ GRAPH ?u {{ ?a ?b ?c }} }} FILTER(isIRI(?u) && STRSTARTS(STR(?u), "{BASE}")) }}"""
+        },
+        headers={"Accept": "application/sparql-results+json"},
+    )
     iris = [b["u"]["value"] for b in r.json()["results"]["bindings"]]
     assert len(iris) > 10
     for iri in iris:
-        path = "/" + iri[len(BASE):].split("#")[0]
+        path = "/" + iri[len(BASE) :].split("#")[0]
         resp = http.get(path, headers={"Accept": "text/turtle"})
         if resp.status_code == 303:
             resp = http.get(resp.headers["location"], headers={"Accept": "text/turtle"})
@@ -132,7 +142,7 @@ def test_hub_documents_are_the_same_when_described_off_the_event_loop(settings, 
         monkeypatch.setattr(store_module, "HUB_LINKS", hub_links)
         with TestClient(create_app(settings)) as client:
             served = client.portal.call(client.app.state.runtime.served)
-            assert all(served.heavy(BASE + "id/" + p[len("/doc/"):]) == (hub_links == 1) for p in paths)
+            assert all(served.heavy(BASE + "id/" + p[len("/doc/") :]) == (hub_links == 1) for p in paths)
             for path in paths:
                 for accept in ("text/turtle", "text/html"):
                     r = client.get(path, headers={"Accept": accept, "Accept-Language": "it"})
@@ -150,8 +160,10 @@ def test_incoming_pages_cover_every_link_once(settings, monkeypatch, sorted_up_t
 
     monkeypatch.setattr(store_module, "SORTED_INCOMING", sorted_up_to)
     data = store_module.DataStore(Release.open(settings.current_release).open_store("memory"))
-    rows = data.select('SELECT ?o (COUNT(*) AS ?n) { ?s ?p ?o FILTER(isIRI(?o) && !isBlank(?s)) } '
-                       'GROUP BY ?o ORDER BY DESC(?n) LIMIT 1')
+    rows = data.select(
+        "SELECT ?o (COUNT(*) AS ?n) { ?s ?p ?o FILTER(isIRI(?o) && !isBlank(?s)) } "
+        "GROUP BY ?o ORDER BY DESC(?n) LIMIT 1"
+    )
     iri, expected = rows[0]["o"].value, int(rows[0]["n"].value)
     assert expected > 5
     everything = data.incoming(iri)
@@ -177,10 +189,12 @@ def test_hub_pages_name_the_store_order_in_their_etag(settings, monkeypatch) -> 
 
     with TestClient(create_app(settings)) as client:
         data = client.portal.call(client.app.state.runtime.served).data
-        rows = data.select(f'SELECT ?o (COUNT(*) AS ?n) {{ ?s ?p ?o FILTER(!isBlank(?s) && STRSTARTS(STR(?o), "{BASE}id/")) }} '
-                           'GROUP BY ?o ORDER BY DESC(?n) LIMIT 1')
+        rows = data.select(
+            f'SELECT ?o (COUNT(*) AS ?n) {{ ?s ?p ?o FILTER(!isBlank(?s) && STRSTARTS(STR(?o), "{BASE}id/")) }} '
+            "GROUP BY ?o ORDER BY DESC(?n) LIMIT 1"
+        )
         assert int(rows[0]["n"].value) > 2
-        hub = "/doc/" + rows[0]["o"].value[len(BASE + "id/"):]
+        hub = "/doc/" + rows[0]["o"].value[len(BASE + "id/") :]
         ordinary = "/doc/network/rete-antiviolenza-asti"
         assert len(data.incoming(BASE + "id/network/rete-antiviolenza-asti")) < 2
     etags: dict[tuple[str, int, str], str] = {}

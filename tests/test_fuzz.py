@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from conftest import write_release
+
 from scripts import reliability_fuzz as fuzz
 from scripts.reliability_kit import Check, Server
 

@@ -13,21 +13,26 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-
 from conftest import LiveServer, start_server, stop_server, write_release
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from scripts.sparql_variants import service_queries
 from server.config import Settings
 from server.errors import PublisherError
 from server.guard import inspect_query
 from server.query import Job
 from server.workers import QueryPool
-from scripts.sparql_variants import service_queries
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-MANY = "".join(f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
-               for n in range(400)) + (
+MANY = "".join(
+    f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
+    for n in range(400)
+) + (
     "<https://w3id.org/parita/id/thing/t0> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(1)> , "
-    "<data:text/html,hi> , <https://example.org/fine> .\n")
+    "<data:text/html,hi> , <https://example.org/fine> .\n"
+)
 
 
 class Listener:
@@ -121,9 +126,11 @@ def test_generated_variants_parse_often_enough(listener: Listener) -> None:
 def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     build = tmp_path_factory.mktemp("hardened-build")
     write_release(build, "GRAPH <https://w3id.org/parita/graph/test> {\n" + MANY + "}\n")
-    server = start_server(Settings(build_dir=build, sparql_timeout=30.0, sparql_row_limit=50, sparql_workers=2),
-                          tmp_path_factory.mktemp("logs") / "hardened.log",
-                          {"PARITA_SPARQL_WORKER_MEMORY_MB": "256", "PARITA_SPARQL_PER_CLIENT": "2"})
+    server = start_server(
+        Settings(build_dir=build, sparql_timeout=30.0, sparql_row_limit=50, sparql_workers=2),
+        tmp_path_factory.mktemp("logs") / "hardened.log",
+        {"PARITA_SPARQL_WORKER_MEMORY_MB": "256", "PARITA_SPARQL_PER_CLIENT": "2"},
+    )
     yield server
     stop_server(server)
 
@@ -136,6 +143,7 @@ def metric(server: LiveServer, name: str) -> float:
 @pytest.mark.server
 def test_server_makes_no_connection_for_any_variant(hardened: LiveServer, listener: Listener) -> None:
     with httpx.Client(base_url=hardened.url, timeout=30) as client:
+
         @hsettings(max_examples=150, deadline=None)
         @given(service_queries(listener.url))
         def check(query: str) -> None:
@@ -148,12 +156,14 @@ def test_server_makes_no_connection_for_any_variant(hardened: LiveServer, listen
 
 def test_a_worker_cannot_connect_even_when_asked_directly(build_dir: Path, listener: Listener) -> None:
     """No guard here: the job goes straight to a worker process, whose seccomp filter refuses the socket."""
+
     async def ask() -> tuple[str | None, str, int]:
         pool = QueryPool(build_dir / "current", size=1, timeout=20, fast_lane=False)
         await pool.start()
         try:
-            outcome = await pool.run(Job(query=f"SELECT * {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
-                                         format="json"))
+            outcome = await pool.run(
+                Job(query=f"SELECT * {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}", format="json")
+            )
             return outcome.error, outcome.message, pool.stats.unsandboxed
         finally:
             await pool.close()
@@ -170,11 +180,20 @@ def test_a_form_the_guard_did_not_expect_is_an_answer_not_a_crash(build_dir: Pat
         await pool.start()
         try:
             errors = []
-            for query, fmt in [("CONSTRUCT WHERE { ?s ?p ?o }", "json"), ("ASK { ?s ?p ?o }", "turtle"),
-                               ("SELECT * { ?s ?p ?o }", "nquads"), ("DESCRIBE ?s { ?s ?p ?o }", "csv")]:
+            for query, fmt in [
+                ("CONSTRUCT WHERE { ?s ?p ?o }", "json"),
+                ("ASK { ?s ?p ?o }", "turtle"),
+                ("SELECT * { ?s ?p ?o }", "nquads"),
+                ("DESCRIBE ?s { ?s ?p ?o }", "csv"),
+            ]:
                 errors.append((await pool.run(Job(query=query, format=fmt))).error)
-            ok = await pool.run(Job(query="CONSTRUCT WHERE { ?s ?p ?o }", format="json",
-                                    formats=(("SELECT", "json"), ("CONSTRUCT", "turtle"))))
+            ok = await pool.run(
+                Job(
+                    query="CONSTRUCT WHERE { ?s ?p ?o }",
+                    format="json",
+                    formats=(("SELECT", "json"), ("CONSTRUCT", "turtle")),
+                )
+            )
             errors.append(ok.error if ok.format == "turtle" else "wrong format")
             return errors, pool.stats.restarts
         finally:
@@ -185,10 +204,27 @@ def test_a_form_the_guard_did_not_expect_is_an_answer_not_a_crash(build_dir: Pat
     assert restarts == 0
 
 
-FORMS = ["SELECT * { ?s ?p ?o } LIMIT 2", "ASK { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
-         "DESCRIBE ?s { ?s ?p ?o } LIMIT 1", "CONSTRUCT { << ?s ?p ?o >> ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"]
-FORMAT_NAMES = ["json", "xml", "csv", "tsv", "turtle", "jsonld", "rdfxml", "ntriples", "trig", "nquads", "html",
-                "bogus"]
+FORMS = [
+    "SELECT * { ?s ?p ?o } LIMIT 2",
+    "ASK { ?s ?p ?o }",
+    "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
+    "DESCRIBE ?s { ?s ?p ?o } LIMIT 1",
+    "CONSTRUCT { << ?s ?p ?o >> ?p ?o } WHERE { ?s ?p ?o } LIMIT 1",
+]
+FORMAT_NAMES = [
+    "json",
+    "xml",
+    "csv",
+    "tsv",
+    "turtle",
+    "jsonld",
+    "rdfxml",
+    "ntriples",
+    "trig",
+    "nquads",
+    "html",
+    "bogus",
+]
 
 
 @pytest.mark.server
@@ -201,20 +237,26 @@ def test_forms_times_formats_never_restart_a_worker(hardened: LiveServer, query:
     assert metric(hardened, "parita_sparql_worker_restarts_total") == restarts
 
 
-BOMB = ('SELECT (STRLEN(?x28) AS ?n) { BIND("0123456789abcdef0123456789abcdef" AS ?x0) '
-        + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(28)) + " }")
+BOMB = (
+    'SELECT (STRLEN(?x28) AS ?n) { BIND("0123456789abcdef0123456789abcdef" AS ?x0) '
+    + " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(28))
+    + " }"
+)
 
 
 @pytest.mark.server
 def test_a_memory_bomb_is_cut_at_the_limit_and_the_server_keeps_answering(hardened: LiveServer) -> None:
     deaths = metric(hardened, "parita_sparql_worker_deaths_total")
-    r = httpx.post(hardened.url + "/sparql", data={"query": BOMB}, headers={"Accept": "application/json"},
-                   timeout=60)
+    r = httpx.post(hardened.url + "/sparql", data={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60)
     assert r.status_code == 503, r.text
     assert "256 MB" in r.json()["error"]
     assert metric(hardened, "parita_sparql_worker_deaths_total") == deaths + 1
-    ask = httpx.get(hardened.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"},
-                    headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    ask = httpx.get(
+        hardened.url + "/sparql",
+        params={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
     assert ask.status_code == 200 and ask.json()["boolean"] is True
 
 
@@ -224,9 +266,14 @@ def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> Non
     answers: list[httpx.Response] = []
 
     def slow() -> None:
-        answers.append(httpx.post(hardened.url + "/sparql", data={"query": SLOW},
-                                  headers={"Accept": "application/json", "X-Forwarded-For": "192.0.2.7"},
-                                  timeout=60))
+        answers.append(
+            httpx.post(
+                hardened.url + "/sparql",
+                data={"query": SLOW},
+                headers={"Accept": "application/json", "X-Forwarded-For": "192.0.2.7"},
+                timeout=60,
+            )
+        )
 
     threads = [threading.Thread(target=slow) for _ in range(2)]
     for t in threads:
@@ -235,10 +282,18 @@ def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> Non
         if metric(hardened, "parita_sparql_queries_total") >= queries + 2:
             break
         threading.Event().wait(0.1)
-    third = httpx.post(hardened.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"},
-                       headers={"Accept": "application/json", "X-Forwarded-For": "192.0.2.7"}, timeout=30)
-    other = httpx.post(hardened.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"},
-                       headers={"Accept": "application/json", "X-Forwarded-For": "198.51.100.9"}, timeout=30)
+    third = httpx.post(
+        hardened.url + "/sparql",
+        data={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/json", "X-Forwarded-For": "192.0.2.7"},
+        timeout=30,
+    )
+    other = httpx.post(
+        hardened.url + "/sparql",
+        data={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/json", "X-Forwarded-For": "198.51.100.9"},
+        timeout=30,
+    )
     for t in threads:
         t.join(timeout=90)
     assert third.status_code == 429 and third.headers["retry-after"], third.text
@@ -250,8 +305,10 @@ def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> Non
 def test_content_length_with_transfer_encoding_is_refused_and_closed(hardened: LiveServer) -> None:
     port = int(hardened.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
-                     b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nASK{}\r\n0\r\n\r\n")
+        conn.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nASK{}\r\n0\r\n\r\n"
+        )
         data = b""
         while chunk := conn.recv(65536):  # ends when the server closes the connection
             data += chunk
@@ -272,7 +329,9 @@ def test_only_web_iris_become_links(hardened: LiveServer) -> None:
 def test_the_language_switch_carries_only_the_query(hardened: LiveServer) -> None:
     port = int(hardened.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(b"GET //evil.example/x HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n")
+        conn.sendall(
+            b"GET //evil.example/x HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while chunk := conn.recv(65536):
             data += chunk
@@ -297,8 +356,12 @@ def test_a_broken_current_release_is_reported_while_the_last_good_one_serves(har
             threading.Event().wait(0.1)
         assert health.status_code == 503 and "does-not-exist" in health.json()["problem"]
         assert health.json()["release"] == good.name
-        assert httpx.get(hardened.url + "/id/thing/t1", headers={"Accept": "text/turtle"},
-                         follow_redirects=True, timeout=30).status_code == 200
+        assert (
+            httpx.get(
+                hardened.url + "/id/thing/t1", headers={"Accept": "text/turtle"}, follow_redirects=True, timeout=30
+            ).status_code
+            == 200
+        )
     finally:
         fixed = hardened.settings.build_dir / "current.tmp"
         fixed.symlink_to(good)

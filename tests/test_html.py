@@ -11,13 +11,18 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-
 from conftest import LiveServer
 
 pytestmark = pytest.mark.server
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -98,8 +103,9 @@ def test_crawl_every_internal_link(live_server: LiveServer) -> None:
 def test_italian_default_english_on_request(http: httpx.Client) -> None:
     it = http.get("/doc/network/rete-antiviolenza-asti", headers={"Accept": "text/html"}).text
     assert '<html lang="it">' in it and "Rete antiviolenza di Asti" in it and "Fonti" in it
-    en = http.get("/doc/network/rete-antiviolenza-asti",
-                  headers={"Accept": "text/html", "Accept-Language": "en-GB,en;q=0.9"}).text
+    en = http.get(
+        "/doc/network/rete-antiviolenza-asti", headers={"Accept": "text/html", "Accept-Language": "en-GB,en;q=0.9"}
+    ).text
     assert '<html lang="en">' in en and "Asti anti-violence network</h1>" in en and "Sources" in en
     switched = http.get("/doc/network/rete-antiviolenza-asti?lang=en", headers={"Accept": "text/html"})
     assert '<html lang="en">' in switched.text and "lang=en" in switched.headers["set-cookie"]
@@ -127,8 +133,9 @@ def test_no_cdn_assets(http: httpx.Client) -> None:
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run the "
-                    "browser checks")
+        pytest.skip(
+            f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run the browser checks"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

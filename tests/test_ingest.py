@@ -27,7 +27,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 def test_bodies_appear_in_sparql_in_their_own_graph(ingested) -> None:  # type: ignore[no-untyped-def]
     _, _, release, _ = ingested
     store = ox.Store.read_only(str(release / "store"))
-    rows = select(store, f"SELECT ?label WHERE {{ GRAPH <{GRAPH}> {{ <{PROVINCIA}> rdfs:label ?label FILTER(lang(?label) = 'it') }} }}")
+    rows = select(
+        store,
+        f"SELECT ?label WHERE {{ GRAPH <{GRAPH}> {{ <{PROVINCIA}> rdfs:label ?label FILTER(lang(?label) = 'it') }} }}",
+    )
     assert rows == [("Provincia di Cuneo",)]
     territory = select(store, f"SELECT ?t WHERE {{ <{PROVINCIA}> parita:territory ?t }}")
     assert territory == [("https://w3id.org/italia/controlled-vocabulary/territorial-classifications/provinces/004",)]
@@ -69,7 +72,9 @@ def test_a_published_body_is_reused_not_duplicated(ingested) -> None:  # type: i
 def test_reingest_replaces_only_that_publishers_graph(ingested, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings, _, _, _ = ingested
     files = cuneo_files()
-    files["reti.csv"] = files["reti.csv"].replace(b"Rete antiviolenza di esempio (fittizia)", b"Rete antiviolenza di esempio rinominata (fittizia)")
+    files["reti.csv"] = files["reti.csv"].replace(
+        b"Rete antiviolenza di esempio (fittizia)", b"Rete antiviolenza di esempio rinominata (fittizia)"
+    )
     report = ingest(settings, PUBLISHER, uploads(files))
     assert report.ok, report.text()
     log = report.changelog
@@ -79,16 +84,20 @@ def test_reingest_replaces_only_that_publishers_graph(ingested, tmp_path: Path) 
 
 # --- Bad submissions: a precise report, and the build folder byte-identical -------------------
 
+
 def _replace(name: str, old: bytes, new: bytes):  # type: ignore[no-untyped-def]
     def change(files: dict[str, bytes]) -> None:
         assert old in files[name], (name, old)
         files[name] = files[name].replace(old, new, 1)
+
     return change
 
 
 def _drop_column(files: dict[str, bytes]) -> None:
     lines = files["enti.csv"].decode().splitlines()
-    files["enti.csv"] = ("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 3) for line in lines) + "\n").encode()
+    files["enti.csv"] = (
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 3) for line in lines) + "\n"
+    ).encode()
 
 
 def _duplicate_row(files: dict[str, bytes]) -> None:
@@ -103,15 +112,44 @@ def _latin1(files: dict[str, bytes]) -> None:
 BAD = {
     "missing column": (_drop_column, "missing-column", "enti.csv", 1, "tipo"),
     "bad date": (_replace("atti.csv", b"1,01/01/2000", b"1,31/02/2000"), "datatype", "atti.csv", 2, "data"),
-    "unknown referenced body": (_replace("adesioni.csv", b"rete-antiviolenza,associazione-esempio", b"rete-antiviolenza,ente-che-non-esiste"),
-                                "unknown-reference", "adesioni.csv", 4, "membro"),
+    "unknown referenced body": (
+        _replace("adesioni.csv", b"rete-antiviolenza,associazione-esempio", b"rete-antiviolenza,ente-che-non-esiste"),
+        "unknown-reference",
+        "adesioni.csv",
+        4,
+        "membro",
+    ),
     "duplicate body (same id)": (_duplicate_row, "duplicate", "reti.csv", 3, "id"),
-    "duplicate body (same label)": (_replace("enti.csv", b"associazione-esempio,Associazione di esempio contro la violenza (fittizia)",
-                                             b"associazione-esempio,Ufficio Pari Opportunit\xc3\xa0 (esempio fittizio)"), "duplicate", "enti.csv", None, None),
+    "duplicate body (same label)": (
+        _replace(
+            "enti.csv",
+            b"associazione-esempio,Associazione di esempio contro la violenza (fittizia)",
+            b"associazione-esempio,Ufficio Pari Opportunit\xc3\xa0 (esempio fittizio)",
+        ),
+        "duplicate",
+        "enti.csv",
+        None,
+        None,
+    ),
     "wrong encoding": (_latin1, "encoding", "enti.csv", 3, None),
-    "formula injection": (_replace("reti.csv", b"Esempio fittizio per i test.", b"=HYPERLINK(\"http://x\",\"clic\")"), "formula", "reti.csv", 2, "descrizione"),
-    "address on a secret facility": (_replace("sportelli.csv", b"SecretFacility,associazione-esempio,,,,", b"SecretFacility,associazione-esempio,,,Via Segreta 1,"),
-                                     "shacl", "sportelli.csv", 3, "indirizzo"),
+    "formula injection": (
+        _replace("reti.csv", b"Esempio fittizio per i test.", b'=HYPERLINK("http://x","clic")'),
+        "formula",
+        "reti.csv",
+        2,
+        "descrizione",
+    ),
+    "address on a secret facility": (
+        _replace(
+            "sportelli.csv",
+            b"SecretFacility,associazione-esempio,,,,",
+            b"SecretFacility,associazione-esempio,,,Via Segreta 1,",
+        ),
+        "shacl",
+        "sportelli.csv",
+        3,
+        "indirizzo",
+    ),
 }
 
 
@@ -167,10 +205,16 @@ def test_reports_in_every_format(base_settings, capsys: pytest.CaptureFixture[st
 def test_cli_exit_codes(base_settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "atti.csv"
     bad.write_bytes((CUNEO / "atti.csv").read_bytes().replace(b"01/01/2000", b"2000-99-99"))
-    assert ingest_module.main(["--quiet", "--publisher", PUBLISHER, "--format", "json", str(bad)], settings=base_settings) == 1
+    assert (
+        ingest_module.main(["--quiet", "--publisher", PUBLISHER, "--format", "json", str(bad)], settings=base_settings)
+        == 1
+    )
     assert json.loads(capsys.readouterr().out)["ok"] is False
     assert ingest_module.main(["--quiet", "--publisher", "Not Valid!", str(bad)], settings=base_settings) == 1
-    assert ingest_module.main(["--quiet", "--publisher", PUBLISHER, str(tmp_path / "missing.csv")], settings=base_settings) == 2
+    assert (
+        ingest_module.main(["--quiet", "--publisher", PUBLISHER, str(tmp_path / "missing.csv")], settings=base_settings)
+        == 2
+    )
 
 
 def test_rdf_outside_the_canonical_base_is_refused(base_settings) -> None:  # type: ignore[no-untyped-def]
@@ -230,6 +274,7 @@ def test_a_cell_over_the_csv_field_limit_is_a_report_not_a_traceback(base_settin
 
 def test_too_many_rows_are_refused_with_the_file_named(base_settings) -> None:  # type: ignore[no-untyped-def]
     from scripts.csv2rdf import MAX_ROWS
+
     files = cuneo_files()
     header, first = files["reti.csv"].split(b"\n")[:2]
     files["reti.csv"] = header + b"\n" + b"\n".join([first] * (MAX_ROWS + 1)) + b"\n"
@@ -240,6 +285,7 @@ def test_too_many_rows_are_refused_with_the_file_named(base_settings) -> None:  
 
 def test_triple_terms_are_an_unsupported_problem(base_settings) -> None:  # type: ignore[no-untyped-def]
     from scripts.ingest import Upload
+
     trig = b"<urn:a> <urn:b> <<( <urn:c> <urn:d> <urn:e> )>> .\n"
     report = ingest(base_settings, PUBLISHER, [Upload("extra.ttl", trig)])
     assert report.release is None
@@ -253,6 +299,7 @@ def test_a_publisher_id_with_a_trailing_newline_is_refused(base_settings) -> Non
 
 def test_a_contribution_cannot_write_onto_another_publishers_entity(ingested) -> None:  # type: ignore[no-untyped-def]
     from scripts.ingest import Upload
+
     settings, _, release, _ = ingested
     hijack = f'<{PROVINCIA}> <http://www.w3.org/2000/01/rdf-schema#comment> "scritto da un altro"@it .\n'.encode()
     report = ingest(settings, "altro-editore", [Upload("extra.ttl", hijack)])

@@ -51,13 +51,18 @@ def test_contributed_graph_is_queryable(http: httpx.Client) -> None:
 
 
 def graph_count(http: httpx.Client) -> str:
-    answer = http.get("/sparql", params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"},
-                      headers={"Accept": "application/sparql-results+json"})
+    answer = http.get(
+        "/sparql",
+        params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     return answer.json()["results"]["bindings"][0]["n"]["value"]
 
 
 def test_void_has_a_subset_for_the_publisher_with_its_count(http: httpx.Client) -> None:
-    void = rdflib.Graph().parse(data=http.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle")
+    void = rdflib.Graph().parse(
+        data=http.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
     subset = rdflib.URIRef(GRAPH)
     assert (None, VOID.subset, subset) in void
     assert int(void.value(subset, VOID.triples)) == int(graph_count(http)) > 0

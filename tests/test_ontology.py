@@ -29,7 +29,15 @@ def own_terms(graph: rdflib.Graph) -> list[rdflib.URIRef]:
 
 def test_header_metadata(ontology: rdflib.Graph) -> None:
     assert (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in ontology
-    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, DCTERMS.creator, OWL.versionInfo, OWL.versionIRI, DCTERMS.modified):
+    for prop in (
+        DCTERMS.title,
+        DCTERMS.description,
+        DCTERMS.license,
+        DCTERMS.creator,
+        OWL.versionInfo,
+        OWL.versionIRI,
+        DCTERMS.modified,
+    ):
         assert ontology.value(ONTOLOGY_IRI, prop) is not None, f"ontology header lacks {prop}"
 
 
@@ -39,7 +47,9 @@ def test_there_are_classes_and_properties(ontology: rdflib.Graph) -> None:
 
 
 @pytest.mark.parametrize("prop", [RDFS.label, RDFS.comment])
-def test_every_term_is_labelled_and_commented_in_italian_and_english(ontology: rdflib.Graph, prop: rdflib.URIRef) -> None:
+def test_every_term_is_labelled_and_commented_in_italian_and_english(
+    ontology: rdflib.Graph, prop: rdflib.URIRef
+) -> None:
     missing = []
     for term in own_terms(ontology):
         languages = {getattr(v, "language", None) for v in ontology.objects(term, prop)}

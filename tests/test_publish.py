@@ -26,8 +26,8 @@ from scripts.publish import PublishError, Target, main, publish
 from server.backends import switching
 from server.backends.remote import RemoteRunner, SparqlClient, published_release
 from server.backends.switching import Switching
-from server.query import Job, Outcome
 from server.config import Settings
+from server.query import Job, Outcome
 from server.release import Release
 from tests.conftest import write_release
 
@@ -42,7 +42,9 @@ def release_trig(version: str) -> str:
     parts = []
     for g in range(GRAPHS):
         body = " ".join(f'<urn:test:{version}:{g}:{i}> <urn:test:version> "{version}" .' for i in range(SIZES[version]))
-        parts.append(f"<{BASE}graph/part-{g}> {{ {body} <urn:test:{version}:{g}:0> <urn:test:node> [ <urn:test:b> {g} ] }}")
+        parts.append(
+            f"<{BASE}graph/part-{g}> {{ {body} <urn:test:{version}:{g}:0> <urn:test:node> [ <urn:test:b> {g} ] }}"
+        )
     return "\n".join(parts)
 
 
@@ -110,8 +112,9 @@ def direct_counts(engine: Any) -> Callable[[], dict[str, int]]:
     return read
 
 
-def publish_while_reading(engine: Any, releases: dict[str, Release], reader: Callable[[Any], Callable[[], dict[str, int]]],
-                          readers: int = 3) -> list[dict[str, int]]:
+def publish_while_reading(
+    engine: Any, releases: dict[str, Release], reader: Callable[[Any], Callable[[], dict[str, int]]], readers: int = 3
+) -> list[dict[str, int]]:
     publish(releases["A"], target(engine))
     assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
     seen: list[dict[str, int]] = []
@@ -182,8 +185,9 @@ def test_reads_wait_for_a_switch_and_ignore_a_dead_publishers_mark(engine: Any, 
         publisher.close()
 
 
-def test_publisher_renews_the_mark_while_the_switch_runs(engine: Any, releases: dict[str, Release],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publisher_renews_the_mark_while_the_switch_runs(
+    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A switch that lasts longer than STALE_AFTER (slowed here): readers keep waiting because the mark is renewed.
     publish(releases["A"], target(engine))
     real_update = publish_module.Publisher.update
@@ -211,8 +215,9 @@ def test_publisher_renews_the_mark_while_the_switch_runs(engine: Any, releases: 
     assert not switching.state_of(SparqlClient(engine.query_url).select(switching.STATE_QUERY, dataset=False)).busy
 
 
-def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(engine: Any, releases: dict[str, Release],
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(
+    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Marks still fresh after 2 × STALE_AFTER are another publish's, switching: stay out of its way.
     publish(releases["A"], target(engine))
     publisher = publish_module.Publisher(target(engine), lambda message: None)
@@ -238,8 +243,9 @@ def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(engine: 
     assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
 
 
-def test_failed_publish_leaves_previous_data(engine: Any, releases: dict[str, Release],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_publish_leaves_previous_data(
+    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch
+) -> None:
     publish(releases["A"], target(engine))
     monkeypatch.setattr(publish_module.Publisher, "count", lambda self, graph: -1)
     with pytest.raises(PublishError, match="staged counts differ"):
@@ -247,21 +253,27 @@ def test_failed_publish_leaves_previous_data(engine: Any, releases: dict[str, Re
     assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
     monkeypatch.undo()
     leftovers = SparqlClient(engine.query_url).select(
-        'SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:parita:staging:")) }', dataset=False)
+        'SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:parita:staging:")) }', dataset=False
+    )
     assert leftovers == []
 
 
-def test_cli_publishes_and_reports(engine: Any, releases: dict[str, Release], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_publishes_and_reports(
+    engine: Any, releases: dict[str, Release], capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = Settings(store_user=engine.user, store_password=engine.password)
-    code = main(["--to", engine.query_url, "--update", engine.update_url, "--release", str(releases["B"].path),
-                 "--quiet"], settings=settings)
+    code = main(
+        ["--to", engine.query_url, "--update", engine.update_url, "--release", str(releases["B"].path), "--quiet"],
+        settings=settings,
+    )
     assert code == 0, capsys.readouterr()
     assert f"published {releases['B'].id}" in capsys.readouterr().out
     assert versions(engine) == {"B": GRAPHS * SIZES["B"]}
 
 
-def test_cli_unreachable_store_is_an_error(releases: dict[str, Release], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_unreachable_store_is_an_error(
+    releases: dict[str, Release], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.engines import free_port
 
     url = f"http://127.0.0.1:{free_port()}/sparql"
@@ -293,9 +305,15 @@ def test_a_request_too_big_for_the_store_is_split(engine: Any) -> None:
     # 3,000 typed literals in one request: Virtuoso refuses it (its SQL translation passes 10,000 lines,
     # SP031), so the publisher halves it until the store takes it; Oxigraph takes it whole.
     graph = "urn:parita:staging:test-split"
-    quads = [ox.Quad(ox.NamedNode(f"{BASE}id/act/test-{n}"), ox.NamedNode("http://purl.org/dc/terms/date"),
-                     ox.Literal(f"2020-01-{n % 28 + 1:02d}", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
-                     ox.NamedNode(graph)) for n in range(3000)]
+    quads = [
+        ox.Quad(
+            ox.NamedNode(f"{BASE}id/act/test-{n}"),
+            ox.NamedNode("http://purl.org/dc/terms/date"),
+            ox.Literal(f"2020-01-{n % 28 + 1:02d}", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+            ox.NamedNode(graph),
+        )
+        for n in range(3000)
+    ]
     publisher = publish_module.Publisher(target(engine), lambda message: None)
     try:
         size = publisher.stage(graph, quads, 3000)

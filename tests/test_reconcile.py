@@ -11,7 +11,7 @@ from scripts.reconcile import Entity, match, normalise
 from tests.ingest_helpers import GRAPH, PUBLISHER, cuneo_files, ingested_release, uploads
 from tests.release_helpers import select
 
-O = "https://w3id.org/parita/id/organization/"
+ORG = "https://w3id.org/parita/id/organization/"
 
 
 def test_normalise_folds_accents_case_and_punctuation() -> None:
@@ -20,27 +20,35 @@ def test_normalise_folds_accents_case_and_punctuation() -> None:
 
 
 def test_rules_in_order() -> None:
-    published = {O + "a": Entity(O + "a", "organization", "Regione X", {"regione x"}, ipa="r_x"),
-                 O + "b": Entity(O + "b", "organization", "Comune di Y", {"comune di y"}, territory="T", legal_status="2430"),
-                 O + "c": Entity(O + "c", "organization", "Croce Rossa", {"croce rossa"})}
-    by_ipa = match(Entity(O + "n1", "organization", "Altro nome", {"altro nome"}, ipa="r_x"), published)
-    assert by_ipa[0].existing == O + "a" and by_ipa[0].certain
-    by_istat = match(Entity(O + "n2", "organization", "Città di Y", {"citta di y"}, territory="T", legal_status="2430"), published)
-    assert by_istat[0].existing == O + "b" and by_istat[0].certain
-    unsure = match(Entity(O + "n3", "organization", "Croce Rossa", {"croce rossa"}, territory="T"), published)
-    assert unsure[0].existing == O + "c" and not unsure[0].certain
-    assert match(Entity(O + "n4", "post", "Croce Rossa", {"croce rossa"}), published) == []
+    published = {
+        ORG + "a": Entity(ORG + "a", "organization", "Regione X", {"regione x"}, ipa="r_x"),
+        ORG + "b": Entity(
+            ORG + "b", "organization", "Comune di Y", {"comune di y"}, territory="T", legal_status="2430"
+        ),
+        ORG + "c": Entity(ORG + "c", "organization", "Croce Rossa", {"croce rossa"}),
+    }
+    by_ipa = match(Entity(ORG + "n1", "organization", "Altro nome", {"altro nome"}, ipa="r_x"), published)
+    assert by_ipa[0].existing == ORG + "a" and by_ipa[0].certain
+    by_istat = match(
+        Entity(ORG + "n2", "organization", "Città di Y", {"citta di y"}, territory="T", legal_status="2430"), published
+    )
+    assert by_istat[0].existing == ORG + "b" and by_istat[0].certain
+    unsure = match(Entity(ORG + "n3", "organization", "Croce Rossa", {"croce rossa"}, territory="T"), published)
+    assert unsure[0].existing == ORG + "c" and not unsure[0].certain
+    assert match(Entity(ORG + "n4", "post", "Croce Rossa", {"croce rossa"}), published) == []
 
 
 def test_confirming_a_candidate_records_owl_same_as(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     settings, _, report = ingested_release(tmp_path)
-    assert [(c["submitted"], c["existing"]) for c in report.candidates] == [(O + "cuneo-croce-rossa-italiana", O + "croce-rossa-italiana")]
+    assert [(c["submitted"], c["existing"]) for c in report.candidates] == [
+        (ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")
+    ]
     assert reconcile.main(["--publisher", PUBLISHER], settings=settings) == 0
     assert "1 candidato/i" in capsys.readouterr().out
     assert reconcile.main(["--publisher", PUBLISHER, "--confirm", "1"], settings=settings) == 0
     store = ox.Store.read_only(str(settings.current_release.resolve() / "store"))
     same = select(store, f"SELECT ?a ?b WHERE {{ GRAPH <{GRAPH}> {{ ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }} }}")
-    assert same == [(O + "cuneo-croce-rossa-italiana", O + "croce-rossa-italiana")]
+    assert same == [(ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")]
     assert reconcile.pending(reconcile.load_decisions(settings, PUBLISHER)) == []
     again = __import__("scripts.ingest", fromlist=["ingest"]).ingest(settings, PUBLISHER, uploads(cuneo_files()))
     assert again.ok and again.candidates == []

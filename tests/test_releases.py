@@ -26,7 +26,9 @@ def app_for(routes) -> TestClient:  # type: ignore[no-untyped-def]
 
     @app.exception_handler(PublisherError)
     async def handle(request: Request, exc: PublisherError) -> JSONResponse:
-        return JSONResponse({"ok": False, "error": exc.message, "status": exc.status}, status_code=exc.status, headers=exc.headers)
+        return JSONResponse(
+            {"ok": False, "error": exc.message, "status": exc.status}, status_code=exc.status, headers=exc.headers
+        )
 
     return TestClient(app)
 
@@ -38,6 +40,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 
 def test_a_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path) -> None:
     from tests.release_helpers import settings_for
+
     settings = settings_for(tmp_path)
     first = json.loads((build(settings) / "changelog.json").read_text())
     second = json.loads((build(settings) / "changelog.json").read_text())
@@ -67,7 +70,10 @@ def check_releases_routes(client: TestClient, settings, release) -> None:  # typ
     dump = client.get(f"/releases/{release.name}/dumps/parita.nq.gz")
     assert dump.status_code == 200 and dump.content == (release / "dumps" / "parita.nq.gz").read_bytes()
     assert client.get("/releases/20000101T000000Z").status_code == 404
-    assert client.get(f"/releases/{release.name}/dumps/..%2Frelease.json").status_code in (400, 404)  # 400: refused before routing
+    assert client.get(f"/releases/{release.name}/dumps/..%2Frelease.json").status_code in (
+        400,
+        404,
+    )  # 400: refused before routing
 
 
 def test_rollback_switches_back_and_restores_contributions(tmp_path: Path) -> None:

@@ -10,17 +10,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import write_release
-from scripts import reliability, reliability_checks as checks, reliability_faults as faults
+
+from scripts import reliability
+from scripts import reliability_checks as checks
+from scripts import reliability_faults as faults
 from scripts import reliability_load as load
 from scripts.reliability_kit import Check, Listener, Server
 from server.config import Settings
 
 pytestmark = pytest.mark.server
 TIMEOUT = 2.0
-ENV = {"PARITA_SPARQL_TIMEOUT": str(TIMEOUT), "PARITA_REQUEST_TIMEOUT": "3", "PARITA_SPARQL_WORKERS": "2",
-       "PARITA_SPARQL_ROW_LIMIT": "50", "PARITA_SPARQL_PER_CLIENT": "1000", "PARITA_MAX_CLIENT_CONNECTIONS": "2000"}
+ENV = {
+    "PARITA_SPARQL_TIMEOUT": str(TIMEOUT),
+    "PARITA_REQUEST_TIMEOUT": "3",
+    "PARITA_SPARQL_WORKERS": "2",
+    "PARITA_SPARQL_ROW_LIMIT": "50",
+    "PARITA_SPARQL_PER_CLIENT": "1000",
+    "PARITA_MAX_CLIENT_CONNECTIONS": "2000",
+}
 # (the flood checks come from one client on purpose, as in `parita reliability`)
 
 
@@ -46,8 +54,18 @@ def test_load_mixes_hold_without_errors(served: Server) -> None:
     passed(load.load_check(served, "SPARQL", load.sparql_mix(served), connections=8, seconds=1.5))
 
 
-@pytest.mark.parametrize("name", ["cartesian product", "unbounded property path", "huge OFFSET", "OFFSET past 2^64",
-                                  "catastrophic regex", "10,000 nested subqueries", "10,000 nested groups"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cartesian product",
+        "unbounded property path",
+        "huge OFFSET",
+        "OFFSET past 2^64",
+        "catastrophic regex",
+        "10,000 nested subqueries",
+        "10,000 nested groups",
+    ],
+)
 def test_hostile_query_ends_clearly_within_the_bound(served: Server, name: str) -> None:
     passed(checks.hostile_queries(served, TIMEOUT, [name]))
 
@@ -113,8 +131,7 @@ def test_kill_9_during_build_keeps_the_previous_release(real_build: tuple[Path, 
 
 def test_kill_9_during_ingest_keeps_the_previous_release(real_build: tuple[Path, Server]) -> None:
     build_dir, server = real_build
-    cmd = [sys.executable, "-m", "scripts.cli", "ingest", "--publisher", "reliability-test",
-           *map(str, faults.CUNEO)]
+    cmd = [sys.executable, "-m", "scripts.cli", "ingest", "--publisher", "reliability-test", *map(str, faults.CUNEO)]
     passed(faults.kill_during("ingest", cmd, build_dir, server, (0.4, 0.9)))
     assert faults.contributions_consistent(build_dir, "reliability-test")
     assert not list(build_dir.glob(".tmp-ingest-*")), "a killed ingest's candidate folder was left behind"

@@ -22,16 +22,19 @@ def nginx() -> str:
 def test_two_replicas_behind_the_cache_answer_repeats_from_it(nginx: str, build_dir: Path) -> None:
     settings = Settings(build_dir=build_dir, sparql_workers=1)
     with replicas.cluster(settings, replicas=2) as c:
-        rows = replicas.demo(c.url, ("/doc/network/rete-antiviolenza-asti", "/id/network/rete-antiviolenza-asti"),
-                             repeats=3)
+        rows = replicas.demo(
+            c.url, ("/doc/network/rete-antiviolenza-asti", "/id/network/rete-antiviolenza-asti"), repeats=3
+        )
         first = httpx.get(c.url + "/doc/network/rete-antiviolenza-asti", headers={"Accept": "text/turtle"})
         assert first.headers["ETag"] and "public" in first.headers["Cache-Control"]
         # an If-None-Match with the ETag gets 304 through the cache
-        again = httpx.get(c.url + "/doc/network/rete-antiviolenza-asti",
-                          headers={"Accept": "text/turtle", "If-None-Match": first.headers["ETag"]})
+        again = httpx.get(
+            c.url + "/doc/network/rete-antiviolenza-asti",
+            headers={"Accept": "text/turtle", "If-None-Match": first.headers["ETag"]},
+        )
         assert again.status_code == 304
         procs = list(c.processes)
-    for path, accept, status, cache, _ in rows:
+    for path, _accept, status, _cache, _ in rows:
         assert status == (200 if path.startswith("/doc/") else 303)
     by_key: dict[tuple[str, str], list[str]] = {}
     for path, accept, _, cache, _ in rows:
@@ -43,7 +46,9 @@ def test_two_replicas_behind_the_cache_answer_repeats_from_it(nginx: str, build_
 
 
 def test_main_prints_the_table_and_exits_0(nginx: str, build_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = replicas.main(["--path", "/doc/organization/provincia-di-asti", "--repeats", "2"],
-                         settings=Settings(build_dir=build_dir, sparql_workers=1))
+    code = replicas.main(
+        ["--path", "/doc/organization/provincia-di-asti", "--repeats", "2"],
+        settings=Settings(build_dir=build_dir, sparql_workers=1),
+    )
     out = capsys.readouterr().out
     assert code == 0 and "| HIT |" in out and "came from the nginx cache" in out

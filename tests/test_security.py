@@ -58,7 +58,9 @@ def test_cors_never_allows_credentials(client: TestClient) -> None:
     r = client.get("/catalog", headers={"Origin": "https://attacker.example"})
     assert r.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in r.headers
-    pre = client.options("/sparql", headers={"Origin": "https://attacker.example", "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/sparql", headers={"Origin": "https://attacker.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-credentials" not in pre.headers
 
 
@@ -96,7 +98,9 @@ def test_public_keeps_4xx_and_503_messages_but_blanks_addresses() -> None:
 def test_openapi_describes_the_public_routes_only(client: TestClient) -> None:
     spec = client.get("/-/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
-    assert {"/sparql", "/id/{path}", "/doc/{path}", "/catalog", "/.well-known/void", "/dumps/", "/health"} <= set(spec["paths"])
+    assert {"/sparql", "/id/{path}", "/doc/{path}", "/catalog", "/.well-known/void", "/dumps/", "/health"} <= set(
+        spec["paths"]
+    )
     assert not any("submission" in p or "admin" in p or "metrics" in p for p in spec["paths"])
     assert {"get", "post"} <= set(spec["paths"]["/sparql"])
 
@@ -111,45 +115,76 @@ def test_submission_route_needs_the_token_when_set(settings: Settings) -> None:
 
     with TestClient(create_app(replace(settings, submission_token="s3cret-token"))) as c:
         assert c.post("/-/submissions/someone", files={"files": ("a.ttl", b"")}).status_code == 401
-        wrong = c.post("/-/submissions/someone", files={"files": ("a.ttl", b"")},
-                       headers={"Authorization": "Bearer nope"})
+        wrong = c.post(
+            "/-/submissions/someone", files={"files": ("a.ttl", b"")}, headers={"Authorization": "Bearer nope"}
+        )
         assert wrong.status_code == 401
         assert not any("submission" in p for p in c.get("/-/openapi.json").json()["paths"])
 
 
-@pytest.mark.parametrize("raw", [b"/dumps/../release.json", b"/dumps/..%2Frelease.json", b"/static/%2e%2e/app.py",
-                                 b"/id/%00", b"/doc/a%0d%0aX: y", b"/id/%FF%FE", b"/doc/a%20b", b"/doc/a%C2%8D",
-                                 b"/static/..%5Capp.css", b"/id/" + b"a" * 3000])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/dumps/../release.json",
+        b"/dumps/..%2Frelease.json",
+        b"/static/%2e%2e/app.py",
+        b"/id/%00",
+        b"/doc/a%0d%0aX: y",
+        b"/id/%FF%FE",
+        b"/doc/a%20b",
+        b"/doc/a%C2%8D",
+        b"/static/..%5Capp.css",
+        b"/id/" + b"a" * 3000,
+    ],
+)
 def test_odd_targets_are_refused_before_routing(raw: bytes) -> None:
     refusal = odd_target({"raw_path": raw, "path": ""})
     assert refusal is not None and refusal.status in (400, 414)
 
 
-@pytest.mark.parametrize("raw", [b"/doc/organization/provincia-di-asti", b"/sparql", b"/doc/caf%C3%A9", b"/dumps/parita.ttl",
-                                 b"/doc/x%2Fy", b"/static/app.css"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/doc/organization/provincia-di-asti",
+        b"/sparql",
+        b"/doc/caf%C3%A9",
+        b"/dumps/parita.ttl",
+        b"/doc/x%2Fy",
+        b"/static/app.css",
+    ],
+)
 def test_ordinary_targets_pass(raw: bytes) -> None:
     assert odd_target({"raw_path": raw, "path": ""}) is None
 
 
 def test_body_over_the_limit_is_413_in_the_error_shape(client: TestClient, settings: Settings) -> None:
     big = b"#" * (settings.max_body_bytes + 1)
-    r = client.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    r = client.post(
+        "/sparql", content=big, headers={"Content-Type": "application/sparql-query", "Accept": "application/json"}
+    )
     assert r.status_code == 413 and r.json()["status"] == 413
-    chunked = client.post("/sparql", content=iter([big[:1000], big[1000:]]),
-                          headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    chunked = client.post(
+        "/sparql",
+        content=iter([big[:1000], big[1000:]]),
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"},
+    )
     assert chunked.status_code == 413
 
 
 def test_service_allowlist_admits_exactly_the_named_endpoints() -> None:
     allowed = parse_allowlist("https://query.wikidata.org/sparql, <https://example.org/sparql>")
     assert allowed == {"https://query.wikidata.org/sparql", "https://example.org/sparql"}
-    assert inspect_query("SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }", allowed).form == "SELECT"
-    refused = ["SELECT * { SERVICE <https://query.wikidata.org/sparql2> { ?s ?p ?o } }",
-               "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
-               "PREFIX w: <https://query.wikidata.org/> SELECT * { SERVICE w:sparql { ?s ?p ?o } }",
-               "SELECT * { BIND(<https://query.wikidata.org/sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
-               "SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } SERVICE <http://10.0.0.1/> {} }",
-               "SELECT * { SERVICE <https://query.wikidata.org/\\u0073parql> { ?s ?p ?o } }"]
+    assert (
+        inspect_query("SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }", allowed).form == "SELECT"
+    )
+    refused = [
+        "SELECT * { SERVICE <https://query.wikidata.org/sparql2> { ?s ?p ?o } }",
+        "SELECT * { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
+        "PREFIX w: <https://query.wikidata.org/> SELECT * { SERVICE w:sparql { ?s ?p ?o } }",
+        "SELECT * { BIND(<https://query.wikidata.org/sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        "SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } SERVICE <http://10.0.0.1/> {} }",
+        "SELECT * { SERVICE <https://query.wikidata.org/\\u0073parql> { ?s ?p ?o } }",
+    ]
     for query in refused:
         with pytest.raises(Forbidden):
             inspect_query(query, allowed)
@@ -161,20 +196,24 @@ def test_nesting_limit_refuses_what_would_overflow_the_parser() -> None:
     ok = "SELECT * WHERE " + "{ " * MAX_NESTING + "?s ?p ?o" + " }" * MAX_NESTING
     assert inspect_query(ok).form == "SELECT"
     list(ox.Store().query(ok))  # pyoxigraph parses what the guard lets through
-    for text in ("SELECT * WHERE " + "{ SELECT * WHERE " * 5000 + "{ ?s ?p ?o }" + " }" * 5000,
-                 "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }"):
+    for text in (
+        "SELECT * WHERE " + "{ SELECT * WHERE " * 5000 + "{ ?s ?p ?o }" + " }" * 5000,
+        "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }",
+    ):
         with pytest.raises(BadRequest):
             inspect_query(text)
     assert inspect_query('SELECT * { ?s ?p "' + "{" * 5000 + '" }').form == "SELECT"  # brackets in strings
 
 
 def _rdfxml(dtd: str, body: str) -> bytes:
-    return (f'<?xml version="1.0"?><!DOCTYPE rdf:RDF [{dtd}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
-            f' xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/a"><ex:p>{body}</ex:p>'
-            f'</rdf:Description></rdf:RDF>').encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rdf:RDF [{dtd}]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        f' xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/a"><ex:p>{body}</ex:p>'
+        f"</rdf:Description></rdf:RDF>"
+    ).encode()
 
 
-LAUGHS = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+LAUGHS = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
 HOSTILE_RDF = {
     "billion laughs": (_rdfxml(LAUGHS, "&l9;"), ox.RdfFormat.RDF_XML),
     "external file": (_rdfxml('<!ENTITY x SYSTEM "file:///etc/passwd">', "&x;"), ox.RdfFormat.RDF_XML),
@@ -196,8 +235,10 @@ def test_hostile_rdf_is_refused_quickly(name: str) -> None:
 
 def test_plain_entities_and_ordinary_json_ld_pass() -> None:
     screen(_rdfxml('<!ENTITY owl "http://www.w3.org/2002/07/owl#">', "&owl;Thing"), ox.RdfFormat.RDF_XML)
-    screen(json.dumps({"@id": "http://example.org/a", "http://example.org/p": [{"@value": "[{"}]}).encode(),
-           ox.RdfFormat.JSON_LD)
+    screen(
+        json.dumps({"@id": "http://example.org/a", "http://example.org/p": [{"@value": "[{"}]}).encode(),
+        ox.RdfFormat.JSON_LD,
+    )
 
 
 def test_read_quads_reports_the_refusal_as_unreadable(tmp_path: Path) -> None:

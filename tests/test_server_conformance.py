@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import BASE, SHARED, LiveServer, start_server, stop_server, write_release
+
 from server.config import Settings
 
 pytestmark = pytest.mark.server
@@ -26,22 +26,37 @@ def one_resource_per_class(server: LiveServer) -> list[str]:
     r = httpx.post(server.url + "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
     r.raise_for_status()
     rows = r.json()["results"]["bindings"]
-    return sorted({"/" + row["example"]["value"][len(BASE):] for row in rows})
+    return sorted({"/" + row["example"]["value"][len(BASE) :] for row in rows})
 
 
 def run_checker(args: list[str], tmp_path: Path) -> tuple[int, str]:
     if not CHECKER.exists():
         pytest.skip(f"shared conformance checker not found at {CHECKER}")
-    proc = subprocess.run([sys.executable, str(CHECKER), *args, "--json", str(tmp_path / "results.json")],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(CHECKER), *args, "--json", str(tmp_path / "results.json")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_protocol_check_passes(live_server: LiveServer, tmp_path: Path) -> None:
     resources = one_resource_per_class(live_server)
     assert len(resources) >= 5, resources
-    args = ["--base", live_server.url, "--public-base", BASE.rstrip("/"), "--sparql-path", "/sparql",
-            "--void", "/.well-known/void", "--dcat", "/catalog", "--safe-updates"]
+    args = [
+        "--base",
+        live_server.url,
+        "--public-base",
+        BASE.rstrip("/"),
+        "--sparql-path",
+        "/sparql",
+        "--void",
+        "/.well-known/void",
+        "--dcat",
+        "/catalog",
+        "--safe-updates",
+    ]
     for path in [*resources, "/ontology", "/shapes", "/graph/source/asti-rete-antiviolenza"]:
         args += ["--resource", path]
     code, out = run_checker(args, tmp_path)
@@ -60,8 +75,9 @@ def test_w3c_dataset_tests_pass(tmp_path: Path) -> None:
     settings = Settings(build_dir=build, sparql_workers=1)
     server = start_server(settings, tmp_path / "uvicorn.log")
     try:
-        code, out = run_checker(["--base", server.url, "--sparql-path", "/sparql", "--dataset-tests",
-                                 "--safe-updates"], tmp_path)
+        code, out = run_checker(
+            ["--base", server.url, "--sparql-path", "/sparql", "--dataset-tests", "--safe-updates"], tmp_path
+        )
     finally:
         stop_server(server)
     failures = [line for line in out.splitlines() if line.startswith("FAIL")]

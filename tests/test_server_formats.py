@@ -15,11 +15,19 @@ from rdflib.compare import isomorphic
 from server.formats import CONSTRUCT_FORMATS, RESULT_FORMATS, Format
 from server.results import write_boolean, write_rows, write_triples
 
-ROWS = [(ox.NamedNode("http://example.org/a"), ox.Literal("caffè ✓", language="it")),
-        (ox.BlankNode("b0"), ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
-        (ox.NamedNode("http://example.org/c"), None)]
-RDFLIB = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml", "ntriples": "nt", "trig": "trig",
-          "nquads": "nquads"}
+ROWS = [
+    (ox.NamedNode("http://example.org/a"), ox.Literal("caffè ✓", language="it")),
+    (ox.BlankNode("b0"), ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+    (ox.NamedNode("http://example.org/c"), None),
+]
+RDFLIB = {
+    "turtle": "turtle",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+    "ntriples": "nt",
+    "trig": "trig",
+    "nquads": "nquads",
+}
 
 
 @pytest.mark.parametrize("fmt", RESULT_FORMATS, ids=lambda f: f.name)
@@ -45,8 +53,10 @@ def test_boolean(fmt: Format) -> None:
 
 @pytest.mark.parametrize("fmt", CONSTRUCT_FORMATS, ids=lambda f: f.name)
 def test_triples_round_trip(fmt: Format) -> None:
-    triples = [ox.Triple(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), o)
-               for o in (ox.Literal("x", language="it"), ox.NamedNode("http://example.org/o"), ox.BlankNode("b1"))]
+    triples = [
+        ox.Triple(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), o)
+        for o in (ox.Literal("x", language="it"), ox.NamedNode("http://example.org/o"), ox.BlankNode("b1"))
+    ]
     body = write_triples(triples, fmt, {"ex": "http://example.org/"})
     if fmt.kind == "dataset":  # read quads with pyoxigraph, keep their triples
         quads = ox.parse(body, format=ox.RdfFormat.from_media_type(fmt.media_type))

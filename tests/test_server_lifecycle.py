@@ -20,8 +20,10 @@ from scripts.reliability_kit import Server
 from tests.conftest import write_release
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f }"  # 9 million rows to count: about a second
-MANY = "".join(f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
-               for n in range(3000))
+MANY = "".join(
+    f'<https://w3id.org/parita/id/thing/t{n}> <http://www.w3.org/2000/01/rdf-schema#label> "t{n}" .\n'
+    for n in range(3000)
+)
 
 
 def children(pid: int) -> set[int]:
@@ -52,8 +54,9 @@ def wait_until(condition, limit: float = 15.0) -> bool:  # type: ignore[no-untyp
 
 def queries_sent(server: Server) -> int:
     text = httpx.get(server.url + "/metrics", timeout=10).text
-    return int(float(next(line for line in text.splitlines()
-                          if line.startswith("parita_sparql_queries_total ")).split()[1]))
+    return int(
+        float(next(line for line in text.splitlines() if line.startswith("parita_sparql_queries_total ")).split()[1])
+    )
 
 
 def wait_until_sent_to_a_worker(server: Server) -> None:
@@ -71,9 +74,16 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_a_group_stop_lets_the_query_in_flight_finish(server: Server) -> None:
     answers: list[httpx.Response] = []
-    asking = threading.Thread(target=lambda: answers.append(httpx.post(
-        server.url + "/sparql", data={"query": SLOW}, headers={"Accept": "application/sparql-results+json"},
-        timeout=60)))
+    asking = threading.Thread(
+        target=lambda: answers.append(
+            httpx.post(
+                server.url + "/sparql",
+                data={"query": SLOW},
+                headers={"Accept": "application/sparql-results+json"},
+                timeout=60,
+            )
+        )
+    )
     asking.start()
     wait_until_sent_to_a_worker(server)
     assert asking.is_alive(), "the query ended before the stop: it proves nothing"
@@ -109,9 +119,19 @@ def test_a_worker_whose_server_is_already_gone_exits_at_once(tmp_path: Path) -> 
     write_release(build_dir)
     mine, theirs = socket.socketpair()
     with mine:
-        proc = subprocess.Popen([sys.executable, "-m", "server.worker_process", str(build_dir / "current"), "memory",
-                                 str(theirs.fileno()), "1"],  # "my server is pid 1": not its real parent
-                                pass_fds=(theirs.fileno(),), cwd=Path(__file__).resolve().parent.parent)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.worker_process",
+                str(build_dir / "current"),
+                "memory",
+                str(theirs.fileno()),
+                "1",
+            ],  # "my server is pid 1": not its real parent
+            pass_fds=(theirs.fileno(),),
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         theirs.close()
         assert proc.wait(timeout=30) == 0
         mine.settimeout(5)

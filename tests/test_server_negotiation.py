@@ -11,24 +11,27 @@ from server.negotiation import choose, negotiate
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
 
-@pytest.mark.parametrize("accept, offered, expected", [
-    (None, DOCUMENT_FORMATS, "turtle"),
-    ("", DOCUMENT_FORMATS, "turtle"),
-    ("*/*", DOCUMENT_FORMATS, "turtle"),
-    (BROWSER, DOCUMENT_FORMATS, "html"),
-    ("text/*", DOCUMENT_FORMATS, "turtle"),
-    ("application/*", DOCUMENT_FORMATS, "jsonld"),
-    ("text/turtle;q=0.5, application/ld+json;q=0.9", DOCUMENT_FORMATS, "jsonld"),
-    ("application/rdf+xml, text/turtle", DOCUMENT_FORMATS, "turtle"),  # equal q: the server's qs decides
-    ("application/n-triples", DOCUMENT_FORMATS, "ntriples"),
-    ("text/html;q=0, */*", DOCUMENT_FORMATS, "turtle"),
-    ("*/*", RESULT_FORMATS, "json"),
-    ("application/sparql-results+xml;q=0.5, application/sparql-results+json", RESULT_FORMATS, "json"),
-    ("application/json", RESULT_FORMATS, "json"),
-    ("text/tab-separated-values", RESULT_FORMATS, "tsv"),
-    ("application/n-quads", CONSTRUCT_FORMATS, "nquads"),
-    ("TEXT/TURTLE; charset=utf-8", CONSTRUCT_FORMATS, "turtle"),
-])
+@pytest.mark.parametrize(
+    "accept, offered, expected",
+    [
+        (None, DOCUMENT_FORMATS, "turtle"),
+        ("", DOCUMENT_FORMATS, "turtle"),
+        ("*/*", DOCUMENT_FORMATS, "turtle"),
+        (BROWSER, DOCUMENT_FORMATS, "html"),
+        ("text/*", DOCUMENT_FORMATS, "turtle"),
+        ("application/*", DOCUMENT_FORMATS, "jsonld"),
+        ("text/turtle;q=0.5, application/ld+json;q=0.9", DOCUMENT_FORMATS, "jsonld"),
+        ("application/rdf+xml, text/turtle", DOCUMENT_FORMATS, "turtle"),  # equal q: the server's qs decides
+        ("application/n-triples", DOCUMENT_FORMATS, "ntriples"),
+        ("text/html;q=0, */*", DOCUMENT_FORMATS, "turtle"),
+        ("*/*", RESULT_FORMATS, "json"),
+        ("application/sparql-results+xml;q=0.5, application/sparql-results+json", RESULT_FORMATS, "json"),
+        ("application/json", RESULT_FORMATS, "json"),
+        ("text/tab-separated-values", RESULT_FORMATS, "tsv"),
+        ("application/n-quads", CONSTRUCT_FORMATS, "nquads"),
+        ("TEXT/TURTLE; charset=utf-8", CONSTRUCT_FORMATS, "turtle"),
+    ],
+)
 def test_negotiate(accept: str | None, offered: tuple, expected: str) -> None:  # type: ignore[type-arg]
     assert negotiate(accept, offered).name == expected
 

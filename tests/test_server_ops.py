@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-
 from conftest import RELEASE_ID, LiveServer
 
 pytestmark = pytest.mark.server
@@ -43,8 +42,9 @@ def test_access_log_is_json(http: httpx.Client, live_server: LiveServer) -> None
     assert mine and mine[-1]["path"] == "/health" and mine[-1]["status"] == 200 and mine[-1]["ms"] >= 0
 
 
-@pytest.mark.parametrize("accept, media_type", [("application/json", "application/json"),
-                                                ("text/html", "text/html"), ("*/*", "text/plain")])
+@pytest.mark.parametrize(
+    "accept, media_type", [("application/json", "application/json"), ("text/html", "text/html"), ("*/*", "text/plain")]
+)
 def test_error_shape(http: httpx.Client, accept: str, media_type: str) -> None:
     r = http.get("/no/such/page", headers={"Accept": accept})
     assert r.status_code == 404 and r.headers["content-type"].startswith(media_type)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import BASE, LiveServer
 from test_html import crawl
 from test_server_conformance import CHECKER, one_resource_per_class
@@ -25,16 +24,34 @@ def real_server(site_server: LiveServer) -> LiveServer:
 
 def test_checker_on_every_class(real_server: LiveServer, tmp_path: Path) -> None:
     resources = one_resource_per_class(real_server)
-    graphs = httpx.post(real_server.url + "/sparql", data={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
-                        headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"]
-    paths = resources + ["/ontology", "/shapes"] + ["/" + g["g"]["value"][len(BASE):] for g in graphs][:2]
-    args = [sys.executable, str(CHECKER), "--base", real_server.url, "--public-base", BASE.rstrip("/"),
-            "--sparql-path", "/sparql", "--void", "/.well-known/void", "--dcat", "/catalog", "--safe-updates"]
+    graphs = httpx.post(
+        real_server.url + "/sparql",
+        data={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()["results"]["bindings"]
+    paths = resources + ["/ontology", "/shapes"] + ["/" + g["g"]["value"][len(BASE) :] for g in graphs][:2]
+    args = [
+        sys.executable,
+        str(CHECKER),
+        "--base",
+        real_server.url,
+        "--public-base",
+        BASE.rstrip("/"),
+        "--sparql-path",
+        "/sparql",
+        "--void",
+        "/.well-known/void",
+        "--dcat",
+        "/catalog",
+        "--safe-updates",
+    ]
     for path in paths:
         args += ["--resource", path]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     failures = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert proc.returncode == 0 and proc.stdout.strip().endswith(" 0 failed"), "\n".join(failures) or proc.stdout[-3000:]
+    assert proc.returncode == 0 and proc.stdout.strip().endswith(" 0 failed"), (
+        "\n".join(failures) or proc.stdout[-3000:]
+    )
 
 
 def test_crawl_real_data(real_server: LiveServer) -> None:
@@ -48,8 +65,11 @@ def test_every_example_query_answers(real_server: LiveServer) -> None:
     from server.examples import examples
 
     for example in examples(BASE):
-        r = httpx.post(real_server.url + "/sparql", data={"query": example["query"]},
-                       headers={"Accept": "application/sparql-results+json, text/turtle;q=0.9"})
+        r = httpx.post(
+            real_server.url + "/sparql",
+            data={"query": example["query"]},
+            headers={"Accept": "application/sparql-results+json, text/turtle;q=0.9"},
+        )
         assert r.status_code == 200, (example["title"], r.text)
         if r.headers["content-type"].startswith("application/sparql-results+json"):
             assert r.json()["results"]["bindings"], example["title"]

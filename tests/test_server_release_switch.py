@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import FIXTURE_TRIG, start_server, stop_server, write_release
+
 from server.config import Settings
 
 pytestmark = pytest.mark.server

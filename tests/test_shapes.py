@@ -21,13 +21,28 @@ SHP = Namespace("https://w3id.org/parita/shapes#")
 
 # Constraint parameters and the component each one belongs to (SHACL §4).
 PARAMETERS = {
-    SH.minCount: "MinCount", SH.maxCount: "MaxCount", SH.datatype: "Datatype", SH["class"]: "Class",
-    SH.node: "Node", SH["or"]: "Or", SH["and"]: "And", SH["not"]: "Not", SH.xone: "Xone",
-    SH.pattern: "Pattern", SH.nodeKind: "NodeKind", SH.languageIn: "LanguageIn",
-    SH.uniqueLang: "UniqueLang", SH.qualifiedMinCount: "QualifiedMinCount",
-    SH.qualifiedMaxCount: "QualifiedMaxCount", SH.hasValue: "HasValue", SH["in"]: "In",
-    SH.minLength: "MinLength", SH.maxLength: "MaxLength", SH.closed: "Closed",
-    SH.equals: "Equals", SH.disjoint: "Disjoint",
+    SH.minCount: "MinCount",
+    SH.maxCount: "MaxCount",
+    SH.datatype: "Datatype",
+    SH["class"]: "Class",
+    SH.node: "Node",
+    SH["or"]: "Or",
+    SH["and"]: "And",
+    SH["not"]: "Not",
+    SH.xone: "Xone",
+    SH.pattern: "Pattern",
+    SH.nodeKind: "NodeKind",
+    SH.languageIn: "LanguageIn",
+    SH.uniqueLang: "UniqueLang",
+    SH.qualifiedMinCount: "QualifiedMinCount",
+    SH.qualifiedMaxCount: "QualifiedMaxCount",
+    SH.hasValue: "HasValue",
+    SH["in"]: "In",
+    SH.minLength: "MinLength",
+    SH.maxLength: "MaxLength",
+    SH.closed: "Closed",
+    SH.equals: "Equals",
+    SH.disjoint: "Disjoint",
 }
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 
@@ -61,9 +76,7 @@ def base() -> Graph:
 
 def validate(data: Graph, shacl: Graph) -> Graph:
     """Validate as the publishing pipeline does and return the report graph."""
-    _, report, _ = pyshacl.validate(
-        data, shacl_graph=shacl, ont_graph=ontology(), inference="none", advanced=True
-    )
+    _, report, _ = pyshacl.validate(data, shacl_graph=shacl, ont_graph=ontology(), inference="none", advanced=True)
     return report
 
 
@@ -81,14 +94,16 @@ def results(report: Graph) -> list[Result]:
     found = []
     for node in report.objects(None, SH.result):  # top-level results, not nested sh:detail
         component = str(report.value(node, SH.sourceConstraintComponent))
-        found.append(Result(
-            shape=report.value(node, SH.sourceShape),
-            component=component.removeprefix(str(SH)).removesuffix("ConstraintComponent"),
-            constraint=report.value(node, SH.sourceConstraint),
-            focus=report.value(node, SH.focusNode),
-            severity=report.value(node, SH.resultSeverity),
-            messages=frozenset(report.objects(node, SH.resultMessage)),
-        ))
+        found.append(
+            Result(
+                shape=report.value(node, SH.sourceShape),
+                component=component.removeprefix(str(SH)).removesuffix("ConstraintComponent"),
+                constraint=report.value(node, SH.sourceConstraint),
+                focus=report.value(node, SH.focusNode),
+                severity=report.value(node, SH.resultSeverity),
+                messages=frozenset(report.objects(node, SH.resultMessage)),
+            )
+        )
     return found
 
 
@@ -99,8 +114,11 @@ def _named_shapes(graph: Graph) -> set[URIRef]:
 
 def _helpers(graph: Graph) -> set[URIRef]:
     """Untargeted node shapes that are only reached through sh:node or sh:or."""
-    return {s for s in graph.subjects(RDF.type, SH.NodeShape)
-            if isinstance(s, URIRef) and not any(graph.value(s, t) for t in TARGETS)}
+    return {
+        s
+        for s in graph.subjects(RDF.type, SH.NodeShape)
+        if isinstance(s, URIRef) and not any(graph.value(s, t) for t in TARGETS)
+    }
 
 
 def required_keys(graph: Graph) -> set[tuple[str, str]]:
@@ -201,9 +219,7 @@ def _exercised_by_a_fixture(node_shape: URIRef) -> bool:
             focus_types = set(data.objects(result.focus, RDF.type))
             # With a class target, the focus must be one of its instances (shared property
             # shapes serve several node shapes); other targets are not checked here.
-            if result.shape == node_shape or (
-                result.shape in own and (not classes or focus_types & classes)
-            ):
+            if result.shape == node_shape or (result.shape in own and (not classes or focus_types & classes)):
                 return True
     return False
 
@@ -254,13 +270,23 @@ def test_severities() -> None:
 def test_secret_facility_forbids_every_location_property() -> None:
     g = shapes()
     forbidden = {
-        g.value(p, SH.path) for p in g.objects(SHP.SecretFacilityShape, SH.property)
+        g.value(p, SH.path)
+        for p in g.objects(SHP.SecretFacilityShape, SH.property)
         if g.value(p, SH.maxCount) == Literal(0)
     }
-    assert {URIRef(u) for u in (
-        "https://w3id.org/italia/onto/CLV/hasAddress", "https://w3id.org/italia/onto/CLV/hasGeometry",
-        "http://www.w3.org/ns/org#siteAddress", "http://www.w3.org/ns/org#location",
-        "http://www.w3.org/ns/locn#address", "http://www.w3.org/ns/locn#geometry",
-        "http://www.w3.org/2003/01/geo/wgs84_pos#lat", "http://www.w3.org/2003/01/geo/wgs84_pos#long",
-        "http://schema.org/address", "http://schema.org/geo", "http://www.w3.org/2006/vcard/ns#hasAddress",
-    )} <= forbidden
+    assert {
+        URIRef(u)
+        for u in (
+            "https://w3id.org/italia/onto/CLV/hasAddress",
+            "https://w3id.org/italia/onto/CLV/hasGeometry",
+            "http://www.w3.org/ns/org#siteAddress",
+            "http://www.w3.org/ns/org#location",
+            "http://www.w3.org/ns/locn#address",
+            "http://www.w3.org/ns/locn#geometry",
+            "http://www.w3.org/2003/01/geo/wgs84_pos#lat",
+            "http://www.w3.org/2003/01/geo/wgs84_pos#long",
+            "http://schema.org/address",
+            "http://schema.org/geo",
+            "http://www.w3.org/2006/vcard/ns#hasAddress",
+        )
+    } <= forbidden

@@ -8,12 +8,12 @@ import re
 
 import httpx
 import pytest
-
 from conftest import LiveServer
+from test_html import parse_page
+
 from scripts import vendor_assets
 from server.search import fold
 from server.timeline import format_date
-from test_html import parse_page
 
 pytestmark = pytest.mark.server
 HTML = {"Accept": "text/html"}
@@ -28,11 +28,14 @@ def test_vendored_assets_match_their_pinned_checksums() -> None:
     assert vendor_assets.check() == []
 
 
-@pytest.mark.parametrize("path, media", [
-    ("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css", "text/css"),
-    ("/static/vendor/bootstrap-italia/svg/sprites.svg", "image/svg+xml"),
-    ("/static/vendor/bootstrap-italia/fonts/Titillium_Web/titillium-web-regular.woff2", "font/woff2"),
-])
+@pytest.mark.parametrize(
+    "path, media",
+    [
+        ("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css", "text/css"),
+        ("/static/vendor/bootstrap-italia/svg/sprites.svg", "image/svg+xml"),
+        ("/static/vendor/bootstrap-italia/fonts/Titillium_Web/titillium-web-regular.woff2", "font/woff2"),
+    ],
+)
 def test_vendored_assets_are_served(site: httpx.Client, path: str, media: str) -> None:
     r = site.get(path)
     assert r.status_code == 200 and media in r.headers["content-type"]
@@ -50,14 +53,17 @@ def test_fold_ignores_case_and_accents() -> None:
     assert fold("C.I.S.A.") == "c i s a"
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("parita", "Consigliera di Parità Provinciale di Asti"),
-    ("PARITÀ", "Consigliera di Parità Provinciale di Asti"),
-    ("cisa", "Consorzio C.I.S.A. Asti Sud"),
-    ("tavolo di lavoro", "Rete provinciale antiviolenza di Asti"),   # an alternative label
-    ("cogesa", "Consorzio CO.GE.SA Asti Nord"),
-    ("delibera 231", "Delibera della Giunta Provinciale n. 231 del 10.09.2010"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("parita", "Consigliera di Parità Provinciale di Asti"),
+        ("PARITÀ", "Consigliera di Parità Provinciale di Asti"),
+        ("cisa", "Consorzio C.I.S.A. Asti Sud"),
+        ("tavolo di lavoro", "Rete provinciale antiviolenza di Asti"),  # an alternative label
+        ("cogesa", "Consorzio CO.GE.SA Asti Nord"),
+        ("delibera 231", "Delibera della Giunta Provinciale n. 231 del 10.09.2010"),
+    ],
+)
 def test_search_finds_by_label_and_alternative_label(site: httpx.Client, query: str, expected: str) -> None:
     html = site.get("/-/search", params={"q": query}).text
     assert f">{expected}</a>" in html, query
@@ -78,8 +84,12 @@ def test_browse_filters_by_province_and_kind(site: httpx.Client) -> None:
     assert "Comune di Faenza" in everything and "Comune di Asti" in everything
     asti = site.get("/-/browse/bodies", params={"province": "005"}).text
     assert "Comune di Asti" in asti and "Comune di Faenza" not in asti
-    comuni = site.get("/-/browse/bodies", params={"kind": "https://w3id.org/italia/controlled-vocabulary/"
-                                                          "classifications-for-organizations/legal-status/2430"}).text
+    comuni = site.get(
+        "/-/browse/bodies",
+        params={
+            "kind": "https://w3id.org/italia/controlled-vocabulary/classifications-for-organizations/legal-status/2430"
+        },
+    ).text
     assert "Comune di Faenza" in comuni and "Provincia di Asti" not in comuni
     assert re.search(r"Asti \(\d+\)</option>", everything)
 
@@ -87,13 +97,16 @@ def test_browse_filters_by_province_and_kind(site: httpx.Client) -> None:
 def test_browse_themes_filter(site: httpx.Client) -> None:
     offices = site.get("/-/browse/offices").text
     assert 'name="theme"' in offices
-    lucca = site.get("/-/browse/offices", params={
-        "theme": "https://w3id.org/parita/id/concept/thematic-area/lucca-pari-opportunita-politiche-di-genere"}).text
+    lucca = site.get(
+        "/-/browse/offices",
+        params={"theme": "https://w3id.org/parita/id/concept/thematic-area/lucca-pari-opportunita-politiche-di-genere"},
+    ).text
     assert "Centro Pari Opportunità della Provincia di Lucca" in lucca and "Faenza" not in lucca.split("<main")[1]
 
 
-@pytest.mark.parametrize("category", ["bodies", "offices", "equality-bodies", "networks", "acts", "help-desks",
-                                      "themes"])
+@pytest.mark.parametrize(
+    "category", ["bodies", "offices", "equality-bodies", "networks", "acts", "help-desks", "themes"]
+)
 def test_every_list_renders(site: httpx.Client, category: str) -> None:
     r = site.get(f"/-/browse/{category}")
     assert r.status_code == 200
@@ -144,7 +157,7 @@ def test_explorer_nodes_and_table_for_a_network(site: httpx.Client) -> None:
     assert len(nodes) >= 20
     for href, iri in nodes:
         if iri.startswith("https://w3id.org/parita/id/"):
-            assert href == "/doc/" + iri[len("https://w3id.org/parita/id/"):]
+            assert href == "/doc/" + iri[len("https://w3id.org/parita/id/") :]
     assert "/doc/organization/comune-di-asti" in dict(nodes).keys()
     table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert table.count("<tr>") == html.count('<path class="edge')
@@ -158,9 +171,14 @@ def test_explorer_overview_links_provinces(site: httpx.Client) -> None:
 
 
 def test_english_everywhere(site: httpx.Client) -> None:
-    for path, text in (("/", "Where to turn"), ("/-/timeline", "date not stated by the source"),
-                       ("/-/help-desks", "run by"), ("/-/explorer/rete-antiviolenza-asti", "is a member of"),
-                       ("/-/browse/networks", "Networks and tables"), ("/-/search?q=asti", "results for")):
+    for path, text in (
+        ("/", "Where to turn"),
+        ("/-/timeline", "date not stated by the source"),
+        ("/-/help-desks", "run by"),
+        ("/-/explorer/rete-antiviolenza-asti", "is a member of"),
+        ("/-/browse/networks", "Networks and tables"),
+        ("/-/search?q=asti", "results for"),
+    ):
         html = site.get(path, headers={"Accept-Language": "en"}).text
         assert '<html lang="en">' in html and text in html, path
 

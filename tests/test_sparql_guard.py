@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pyoxigraph as ox
 import pytest
-
 from conftest import LiveServer
+
 from server.errors import BadRequest, Forbidden
 from server.guard import bare_syntax, inspect_query
 
@@ -76,18 +76,29 @@ def test_codepoint_escapes_are_decoded_first() -> None:
         inspect_query("SELECT * { \\u0053ERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }")
 
 
-@pytest.mark.parametrize("query", [
-    'SELECT * { BIND("SERVICE <http://127.0.0.1:1/>" AS ?x) }',
-    "SELECT * { ?s ?p ?o } # SERVICE <http://127.0.0.1:1/>",
-    "SELECT ?service { ?service ?p ?o }",
-    "SELECT * { ?s ?p <http://example.org/SERVICE> }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT * { BIND("SERVICE <http://127.0.0.1:1/>" AS ?x) }',
+        "SELECT * { ?s ?p ?o } # SERVICE <http://127.0.0.1:1/>",
+        "SELECT ?service { ?service ?p ?o }",
+        "SELECT * { ?s ?p <http://example.org/SERVICE> }",
+    ],
+)
 def test_harmless_mentions_pass(query: str) -> None:
     assert inspect_query(query).form == "SELECT"
 
 
-@pytest.mark.parametrize("query", ["INSERT DATA { <urn:a> <urn:b> <urn:c> }", "LOAD <http://127.0.0.1:1/x>",
-                                   "PREFIX ex: <urn:x#> DELETE WHERE { ?s ?p ?o }", "CLEAR ALL", "DROP GRAPH <urn:g>"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "LOAD <http://127.0.0.1:1/x>",
+        "PREFIX ex: <urn:x#> DELETE WHERE { ?s ?p ?o }",
+        "CLEAR ALL",
+        "DROP GRAPH <urn:g>",
+    ],
+)
 def test_updates_in_query_are_400(query: str) -> None:
     with pytest.raises(BadRequest):
         inspect_query(query)
@@ -102,26 +113,37 @@ def test_forms_and_from() -> None:
 
 
 @pytest.mark.server
-def test_service_refused_by_server_and_nothing_connects(live_server: LiveServer,
-                                                         listener: tuple[str, list[bytes]]) -> None:
+def test_service_refused_by_server_and_nothing_connects(
+    live_server: LiveServer, listener: tuple[str, list[bytes]]
+) -> None:
     url, seen = listener
     for query in evasions(url):
         r = httpx.post(live_server.url + "/sparql", data={"query": query}, headers={"Accept": "application/json"})
         assert r.status_code == 403, (query, r.text)
         assert "SERVICE" in r.json()["error"]
-    r = httpx.post(live_server.url + "/sparql", content=f"LOAD <{url}>",
-                   headers={"Content-Type": "application/sparql-update"})
+    r = httpx.post(
+        live_server.url + "/sparql", content=f"LOAD <{url}>", headers={"Content-Type": "application/sparql-update"}
+    )
     assert r.status_code == 403 and "read-only" in r.text
     assert seen == [], "the server opened a connection to the SERVICE/LOAD target"
 
 
-@pytest.mark.parametrize("text, has_service", [
-    ('"abc\\', False), ("'''x\\", False), ('SELECT "a\\"b" SERVICE', True), ('"""a""""b" c', False),
-    ("'x\n SERVICE", True), ("# c\nSERVICE <u>", True), ('"""\n"\n"""SERVICE', True), ('"""SERVICE', True),
-])
+@pytest.mark.parametrize(
+    "text, has_service",
+    [
+        ('"abc\\', False),
+        ("'''x\\", False),
+        ('SELECT "a\\"b" SERVICE', True),
+        ('"""a""""b" c', False),
+        ("'x\n SERVICE", True),
+        ("# c\nSERVICE <u>", True),
+        ('"""\n"\n"""SERVICE', True),
+        ('"""SERVICE', True),
+    ],
+)
 def test_bare_syntax_keeps_every_position(text: str, has_service: bool) -> None:
     # A SERVICE is found in the bare text and its target read at the same position of the original text.
     bare = bare_syntax(text)
     assert len(bare) == len(text)
-    assert all(b in (" ", t) for b, t in zip(bare, text))
+    assert all(b in (" ", t) for b, t in zip(bare, text, strict=False))
     assert ("SERVICE" in bare) == has_service

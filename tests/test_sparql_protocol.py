@@ -6,23 +6,30 @@ import threading
 import time
 
 import httpx
-import pytest
 import pyoxigraph as ox
+import pytest
 import rdflib
-
 from conftest import LiveServer
+
 from server.formats import CONSTRUCT_FORMATS, RESULT_FORMATS
 
 pytestmark = pytest.mark.server
 JSON = "application/sparql-results+json"
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n1 ?o . ?q ?r ?t }"
-RDFLIB = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
-          "application/n-triples": "nt", "application/trig": "trig", "application/n-quads": "nquads"}
+RDFLIB = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+}
 
 
 def count(http: httpx.Client) -> int:
-    r = http.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"},
-                 headers={"Accept": JSON})
+    r = http.get(
+        "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"}, headers={"Accept": JSON}
+    )
     return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
 
@@ -58,12 +65,15 @@ def test_syntax_error_has_position(http: httpx.Client) -> None:
     assert body["ok"] is False and "1:" in body["error"], body
 
 
-@pytest.mark.parametrize("kwargs, why", [
-    ({"params": [("query", "ASK {}"), ("query", "ASK {}")]}, "2 `query` parameters"),
-    ({"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}}, "not accepted"),
-    ({"method": "POST", "content": b"query=ASK%20%7B%7D"}, "Content-Type"),
-    ({"method": "POST", "data": {"default-graph-uri": "urn:x"}}, "no `query`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, why",
+    [
+        ({"params": [("query", "ASK {}"), ("query", "ASK {}")]}, "2 `query` parameters"),
+        ({"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}}, "not accepted"),
+        ({"method": "POST", "content": b"query=ASK%20%7B%7D"}, "Content-Type"),
+        ({"method": "POST", "data": {"default-graph-uri": "urn:x"}}, "no `query`"),
+    ],
+)
 def test_bad_requests_say_why(http: httpx.Client, kwargs: dict, why: str) -> None:  # type: ignore[type-arg]
     method = kwargs.pop("method", "GET")
     r = http.request(method, "/sparql", **kwargs)
@@ -73,9 +83,11 @@ def test_bad_requests_say_why(http: httpx.Client, kwargs: dict, why: str) -> Non
 def test_updates_refused_and_store_unchanged(http: httpx.Client) -> None:
     before = count(http)
     update = "INSERT DATA { GRAPH <urn:g> { <urn:s> <urn:p> <urn:o> } }"
-    for r in (http.post("/sparql", data={"update": update}),
-              http.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"}),
-              http.get("/sparql", params={"update": update})):
+    for r in (
+        http.post("/sparql", data={"update": update}),
+        http.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"}),
+        http.get("/sparql", params={"update": update}),
+    ):
         assert r.status_code == 403 and "read-only" in r.text
     assert http.get("/sparql", params={"query": update}).status_code == 400
     assert count(http) == before
@@ -120,8 +132,9 @@ def test_slow_query_times_out_while_ask_answers(live_server: LiveServer) -> None
         time.sleep(0.1)
         metrics = httpx.get(live_server.url + "/metrics").text
     assert "parita_sparql_worker_restarts_total 0" not in metrics
-    again = [httpx.post(live_server.url + "/sparql", data={"query": "ASK {}"}, headers={"Accept": JSON})
-             for _ in range(4)]
+    again = [
+        httpx.post(live_server.url + "/sparql", data={"query": "ASK {}"}, headers={"Accept": JSON}) for _ in range(4)
+    ]
     assert all(r.status_code == 200 for r in again)
 
 
@@ -141,7 +154,9 @@ def test_cors_never_with_credentials(http: httpx.Client) -> None:
 
 def test_get_results_are_cacheable(http: httpx.Client) -> None:
     r = http.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": JSON})
-    again = http.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": JSON, "If-None-Match": r.headers["etag"]})
+    again = http.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"Accept": JSON, "If-None-Match": r.headers["etag"]}
+    )
     assert again.status_code == 304
 
 

@@ -46,7 +46,10 @@ def test_wrong_or_missing_token_is_refused(settings: Settings) -> None:
 def test_too_large_is_refused_before_parsing(settings: Settings) -> None:
     client = app_for(router(settings))
     big = {"enti.csv": b"x" * (settings.submission_max_bytes + 1)}
-    assert client.post("/-/submissions/cuneo", files=files(big), headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 413
+    assert (
+        client.post("/-/submissions/cuneo", files=files(big), headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        == 413
+    )
 
 
 def test_bad_submission_gets_the_report_and_changes_nothing(settings: Settings) -> None:
@@ -57,14 +60,18 @@ def test_bad_submission_gets_the_report_and_changes_nothing(settings: Settings) 
     answer = client.post("/-/submissions/cuneo", files=files(bad), headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 422
     assert answer.json()["problems"][0]["cell"] == {"file": "atti.csv", "row": 2, "column": "data"}
-    html = client.post("/-/submissions/cuneo", files=files(bad), headers={"Authorization": f"Bearer {TOKEN}", "Accept": "text/html"})
+    html = client.post(
+        "/-/submissions/cuneo", files=files(bad), headers={"Authorization": f"Bearer {TOKEN}", "Accept": "text/html"}
+    )
     assert html.status_code == 422 and "atti.csv" in html.text
     assert tree_digest(settings.build_dir) == before
 
 
 def test_good_submission_publishes_a_release(settings: Settings) -> None:
     client = app_for(router(settings))
-    answer = client.post("/-/submissions/cuneo", files=files(cuneo_files()), headers={"Authorization": f"Bearer {TOKEN}"})
+    answer = client.post(
+        "/-/submissions/cuneo", files=files(cuneo_files()), headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["release"] == settings.current_release.resolve().name
     assert client.get("/-/submissions/cuneo").status_code == 405

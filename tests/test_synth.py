@@ -40,11 +40,20 @@ def test_national_proportions_at_scale_one() -> None:
 
 def test_release_has_offices_bodies_networks_protocols_desks(synthetic: tuple[Path, ox.Store]) -> None:
     _, store = synthetic
-    provinces = select(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/parita/graph/synthetic> { ?t a <https://w3id.org/italia/onto/CLV/Province> } }")[0][0]
+    provinces = select(
+        store,
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/parita/graph/synthetic> { ?t a <https://w3id.org/italia/onto/CLV/Province> } }",
+    )[0][0]
     assert int(provinces) == round(107 * SCALE)
-    sizes = [int(n) for (n,) in select(store, """
+    sizes = [
+        int(n)
+        for (n,) in select(
+            store,
+            """
         SELECT (COUNT(?m) AS ?n) WHERE { GRAPH <https://w3id.org/parita/graph/synthetic> {
-          ?m org:organization ?net ; org:role id:concept\\/network-role\\/membro } } GROUP BY ?net""")]
+          ?m org:organization ?net ; org:role id:concept\\/network-role\\/membro } } GROUP BY ?net""",
+        )
+    ]
     assert sizes and all(10 <= n <= 40 for n in sizes)
     for kind in ("parita:Protocol", "parita:Act", "parita:HelpDesk", "parita:EqualityBody"):
         assert int(select(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x a {kind} }}")[0][0]) > 0, kind
@@ -52,13 +61,21 @@ def test_release_has_offices_bodies_networks_protocols_desks(synthetic: tuple[Pa
 
 def test_everything_synthetic_is_marked_and_separate(synthetic: tuple[Path, ox.Store]) -> None:
     _, store = synthetic
-    rows = select(store, """
+    rows = select(
+        store,
+        """
         SELECT DISTINCT ?s WHERE { GRAPH <https://w3id.org/parita/graph/synthetic> { ?s ?p ?o }
-          FILTER(!CONTAINS(STR(?s), "synthetic")) }""")
+          FILTER(!CONTAINS(STR(?s), "synthetic")) }""",
+    )
     assert rows == []
-    labels = select(store, """
+    labels = select(
+        store,
+        """
         SELECT ?l WHERE { GRAPH <https://w3id.org/parita/graph/synthetic> { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }
-          FILTER(!REGEX(?l, "sintetic", "i")) }""")
+          FILTER(!REGEX(?l, "sintetic", "i")) }""",
+    )
     assert labels == []
-    description = select(store, """SELECT ?d WHERE { id:source\\/synthetic dct:description ?d FILTER(lang(?d) = "it") }""")
+    description = select(
+        store, """SELECT ?d WHERE { id:source\\/synthetic dct:description ?d FILTER(lang(?d) = "it") }"""
+    )
     assert "fittizi" in description[0][0]

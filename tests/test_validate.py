@@ -59,7 +59,12 @@ def test_json_report_has_every_field(bad_file: Path, capsys: pytest.CaptureFixtu
 
 def test_labels_not_only_uris(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "labelled.ttl"
-    path.write_text(BAD_MEMBERSHIP.replace("prov:wasDerivedFrom", '<http://www.w3.org/2000/01/rdf-schema#label> "Questura nella rete"@it ; prov:wasDerivedFrom'))
+    path.write_text(
+        BAD_MEMBERSHIP.replace(
+            "prov:wasDerivedFrom",
+            '<http://www.w3.org/2000/01/rdf-schema#label> "Questura nella rete"@it ; prov:wasDerivedFrom',
+        )
+    )
     assert main([str(path), "--format", "json"]) == 1
     results = json.loads(capsys.readouterr().out)["results"]
     assert any(r["focus_label"] == "Questura nella rete" for r in results)
@@ -92,21 +97,42 @@ def test_unknown_suffix_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main([str(path)]) == 2
 
 
-@pytest.mark.parametrize("suffix,syntax", [(".trig", ox.RdfFormat.TRIG), (".nt", ox.RdfFormat.N_TRIPLES),
-                                           (".nq", ox.RdfFormat.N_QUADS), (".jsonld", ox.RdfFormat.JSON_LD),
-                                           (".rdf", ox.RdfFormat.RDF_XML)])
+@pytest.mark.parametrize(
+    "suffix,syntax",
+    [
+        (".trig", ox.RdfFormat.TRIG),
+        (".nt", ox.RdfFormat.N_TRIPLES),
+        (".nq", ox.RdfFormat.N_QUADS),
+        (".jsonld", ox.RdfFormat.JSON_LD),
+        (".rdf", ox.RdfFormat.RDF_XML),
+    ],
+)
 def test_every_syntax_is_accepted(tmp_path: Path, suffix: str, syntax: ox.RdfFormat) -> None:
     quads = list(ox.parse(ASTI.read_bytes(), format=ox.RdfFormat.TURTLE))
     good = tmp_path / f"asti{suffix}"
-    good.write_bytes(ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads] if not syntax.supports_datasets else quads, format=syntax))
+    good.write_bytes(
+        ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads] if not syntax.supports_datasets else quads,
+            format=syntax,
+        )
+    )
     assert main([str(good), "--no-warnings"]) == 0
     bad_quads = list(ox.parse(BAD_MEMBERSHIP.encode(), format=ox.RdfFormat.TURTLE))
     bad = tmp_path / f"bad{suffix}"
-    bad.write_bytes(ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in bad_quads] if not syntax.supports_datasets else bad_quads, format=syntax))
+    bad.write_bytes(
+        ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in bad_quads]
+            if not syntax.supports_datasets
+            else bad_quads,
+            format=syntax,
+        )
+    )
     assert main([str(bad)]) == 1
 
 
-def test_triple_terms_are_unreadable_input_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_triple_terms_are_unreadable_input_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "star.ttl"
     path.write_text("<urn:a> <urn:b> <<( <urn:c> <urn:d> <urn:e> )>> .\n")
     assert main([str(path)]) == 2

@@ -60,7 +60,14 @@ def open_backend(settings: Settings, release: Release, graphs: tuple[str, ...] =
         runner: QueryRunner = RemoteRunner(spec, graphs, timeout=settings.sparql_timeout)
         return RemoteDataStore(client), CachedRunner(runner, max_bytes=query_cache_bytes)
     data = DataStore(release.open_store(spec), order=spec)
-    pool = QueryPool(release.path, size=settings.sparql_workers, timeout=settings.sparql_timeout, mode=spec,
-                     memory_mb=settings.sparql_worker_memory_mb, fast_lane=settings.sparql_fast_lane > 0,
-                     fast_timeout=settings.sparql_fast_lane, federation=bool(settings.service_allowlist.strip()))
+    pool = QueryPool(
+        release.path,
+        size=settings.sparql_workers,
+        timeout=settings.sparql_timeout,
+        mode=spec,
+        memory_mb=settings.sparql_worker_memory_mb,
+        fast_lane=settings.sparql_fast_lane > 0,
+        fast_timeout=settings.sparql_fast_lane,
+        federation=bool(settings.service_allowlist.strip()),
+    )
     return data, CachedRunner(pool, max_bytes=query_cache_bytes)

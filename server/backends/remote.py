@@ -32,12 +32,11 @@ from ..errors import PublisherError, QueryTimeout
 from ..formats import BY_NAME
 from ..guard import inspect_query
 from ..query import Job, Outcome
-from ..workers import PoolStats
 from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term, sorted_incoming
 from ..vocab import LABEL_PROPERTIES, OWL
-from .switching import (CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read,
-                        state_of)
+from ..workers import PoolStats
+from .switching import CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read, state_of
 
 HAS_GRAPH = "urn:parita:graph"
 HAS_RELEASE = "urn:parita:release"
@@ -62,6 +61,7 @@ def is_remote(spec: str) -> bool:
 
 
 # --- SPARQL results (JSON, https://www.w3.org/TR/sparql11-results-json/) → pyoxigraph terms -----------------
+
 
 def _bnode(value: str) -> ox.BlankNode:
     """Blank node labels from another engine (Virtuoso: `nodeID://b1`) made valid, stable within one answer."""
@@ -89,8 +89,10 @@ def parse_json_results(body: bytes) -> tuple[list[str], list[tuple[Term | None, 
     if "boolean" in data:
         return bool(data["boolean"])
     variables = [str(v) for v in data.get("head", {}).get("vars", [])]
-    rows = [tuple(term_from_json(b[v]) if v in b else None for v in variables)
-            for b in data.get("results", {}).get("bindings", [])]
+    rows = [
+        tuple(term_from_json(b[v]) if v in b else None for v in variables)
+        for b in data.get("results", {}).get("bindings", [])
+    ]
     return variables, rows
 
 
@@ -111,6 +113,7 @@ def sparql_term(term: Term) -> str:
 
 
 # --- the HTTP client ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SparqlClient:
@@ -145,15 +148,16 @@ class SparqlClient:
         """
         for attempt in range(RETRIES + 1):
             try:
-                response = self.http.post(self.query_url, data=self.form(query, dataset),
-                                          headers={"Accept": accept})
+                response = self.http.post(self.query_url, data=self.form(query, dataset), headers={"Accept": accept})
             except httpx.TimeoutException as exc:
-                raise QueryTimeout(f"The store did not answer within {self.timeout:g} s.",
-                                   headers={"Retry-After": RETRY_AFTER}) from exc
+                raise QueryTimeout(
+                    f"The store did not answer within {self.timeout:g} s.", headers={"Retry-After": RETRY_AFTER}
+                ) from exc
             except httpx.TransportError as exc:
                 logging.getLogger("parita.store").warning("remote store %s unreachable: %r", self.query_url, exc)
-                raise StoreUnavailable(f"The SPARQL store cannot be reached ({type(exc).__name__}).",
-                                       headers={"Retry-After": RETRY_AFTER}) from exc
+                raise StoreUnavailable(
+                    f"The SPARQL store cannot be reached ({type(exc).__name__}).", headers={"Retry-After": RETRY_AFTER}
+                ) from exc
             if not (attempt < RETRIES and retryable(response)):
                 break
             time.sleep(0.05 * (attempt + 1))
@@ -181,7 +185,7 @@ def rows_of(body: bytes) -> list[dict[str, Term]]:
     if isinstance(parsed, bool):
         raise StoreUnavailable("The store answered a SELECT with a boolean.")
     variables, rows = parsed
-    return [{v: t for v, t in zip(variables, row) if t is not None} for row in rows]
+    return [{v: t for v, t in zip(variables, row, strict=False) if t is not None} for row in rows]
 
 
 def retryable(response: httpx.Response) -> bool:
@@ -191,8 +195,9 @@ def retryable(response: httpx.Response) -> bool:
 
 def check(response: httpx.Response) -> None:
     if response.status_code in (502, 503, 504) or response.status_code >= 500 and not response.content:
-        raise StoreUnavailable(f"The SPARQL store answered {response.status_code}.",
-                               headers={"Retry-After": RETRY_AFTER})
+        raise StoreUnavailable(
+            f"The SPARQL store answered {response.status_code}.", headers={"Retry-After": RETRY_AFTER}
+        )
     if response.status_code >= 400:
         raise RemoteQueryError(response.status_code, response.text[:2000])
 
@@ -213,8 +218,10 @@ def published_release(client: SparqlClient) -> tuple[str | None, tuple[str, ...]
 
 def read_control(client: SparqlClient) -> tuple[str | None, tuple[str, ...]]:
     """`published_release` without the switch protocol: for the publisher, the only writer."""
-    rows = client.select(f"SELECT ?r ?g {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> ?r ; "
-                         f"<{HAS_GRAPH}> ?g }} }}", dataset=False)
+    rows = client.select(
+        f"SELECT ?r ?g {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> ?r ; <{HAS_GRAPH}> ?g }} }}",
+        dataset=False,
+    )
     if not rows:
         return None, ()
     return str(rows[0]["r"].value), tuple(sorted({str(r["g"].value) for r in rows}))
@@ -222,14 +229,16 @@ def read_control(client: SparqlClient) -> tuple[str | None, tuple[str, ...]]:
 
 # --- the web process's look-ups -----------------------------------------------------------------------------
 
+
 class _Patterns:
     """`quads_for_pattern` over SPARQL, for code written against pyoxigraph's Store."""
 
     def __init__(self, client: SparqlClient) -> None:
         self.client = client
 
-    def quads_for_pattern(self, s: Term | None = None, p: Term | None = None, o: Term | None = None,
-                          g: Term | None = None) -> Iterator[ox.Quad]:
+    def quads_for_pattern(
+        self, s: Term | None = None, p: Term | None = None, o: Term | None = None, g: Term | None = None
+    ) -> Iterator[ox.Quad]:
         names = {"s": s, "p": p, "o": o, "g": g}
         pos = {k: (sparql_term(v) if v is not None else f"?{k}") for k, v in names.items()}
         rows = self.client.select(f"SELECT * {{ GRAPH {pos['g']} {{ {pos['s']} {pos['p']} {pos['o']} }} }}")
@@ -295,15 +304,16 @@ class RemoteDataStore(DataStore):
 
     def incoming_page(self, iri: str, offset: int, limit: int) -> tuple[list[ox.Quad], int]:
         everything = sorted_incoming(self.incoming(iri))  # one request: page and total agree
-        return everything[offset: offset + limit], len(everything)
+        return everything[offset : offset + limit], len(everything)
 
     def fetch_labels(self, iris: Sequence[str]) -> dict[str, list[tuple[ox.NamedNode, ox.Literal]]]:
         found: dict[str, dict[str, set[ox.Literal]]] = {}
         props = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
         for chunk in _chunks([i for i in iris if "<" not in i and ">" not in i], 200):
             values = " ".join(f"<{i}>" for i in chunk)
-            rows = self.select(f"SELECT ?s ?p ?o {{ VALUES ?s {{ {values} }} VALUES ?p {{ {props} }} ?s ?p ?o "
-                               "FILTER(isLiteral(?o)) }")
+            rows = self.select(
+                f"SELECT ?s ?p ?o {{ VALUES ?s {{ {values} }} VALUES ?p {{ {props} }} ?s ?p ?o FILTER(isLiteral(?o)) }}"
+            )
             for r in rows:
                 found.setdefault(str(r["s"].value), {}).setdefault(str(r["p"].value), set()).add(r["o"])  # type: ignore[arg-type]
         out: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}
@@ -320,6 +330,7 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 # --- user SPARQL ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class RunnerStats(PoolStats):
@@ -366,8 +377,10 @@ class RemoteRunner:
     async def _switch_state(self) -> SwitchState:
         response = await self._post({"query": STATE_QUERY}, JSON_RESULTS)
         if response.status_code >= 400:
-            raise StoreUnavailable(f"The SPARQL store answered {response.status_code} to the release check.",
-                                   headers={"Retry-After": RETRY_AFTER})
+            raise StoreUnavailable(
+                f"The SPARQL store answered {response.status_code} to the release check.",
+                headers={"Retry-After": RETRY_AFTER},
+            )
         return state_of(rows_of(response.content))
 
     async def run(self, job: Job) -> Outcome:
@@ -375,24 +388,33 @@ class RemoteRunner:
         accept = RDF_RESULTS if form in ("CONSTRUCT", "DESCRIBE") else JSON_RESULTS
         self.stats.queries += 1
         try:
-            response = await consistent_aread(self._switch_state, lambda: self._post(self._form(job), accept),
-                                              self.timeout)
+            response = await consistent_aread(
+                self._switch_state, lambda: self._post(self._form(job), accept), self.timeout
+            )
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 self.stats.unavailable += 1
-                raise StoreUnavailable("The SPARQL store cannot be reached.", headers={"Retry-After": RETRY_AFTER}) from exc
+                raise StoreUnavailable(
+                    "The SPARQL store cannot be reached.", headers={"Retry-After": RETRY_AFTER}
+                ) from exc
             self.stats.timeouts += 1
-            raise QueryTimeout(f"The query ran longer than the {self.timeout:g} s limit and was cancelled.",
-                               headers={"Retry-After": RETRY_AFTER}) from None
+            raise QueryTimeout(
+                f"The query ran longer than the {self.timeout:g} s limit and was cancelled.",
+                headers={"Retry-After": RETRY_AFTER},
+            ) from None
         except httpx.TransportError as exc:
             self.stats.unavailable += 1
-            raise StoreUnavailable(f"The SPARQL store cannot be reached ({type(exc).__name__}).",
-                                   headers={"Retry-After": RETRY_AFTER}) from exc
+            raise StoreUnavailable(
+                f"The SPARQL store cannot be reached ({type(exc).__name__}).", headers={"Retry-After": RETRY_AFTER}
+            ) from exc
         try:
             check(response)
         except RemoteQueryError as exc:
-            kind = "syntax" if exc.status == 400 and "syntax" in exc.message.lower() else (
-                "evaluation" if exc.status < 500 else "store")
+            kind = (
+                "syntax"
+                if exc.status == 400 and "syntax" in exc.message.lower()
+                else ("evaluation" if exc.status < 500 else "store")
+            )
             return Outcome(error=kind, message=exc.message)
         return to_outcome(response, job)
 

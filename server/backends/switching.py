@@ -29,7 +29,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..errors import PublisherError
@@ -48,8 +48,7 @@ STATE_QUERY = f"""SELECT ?since ?switch (NOW() AS ?now) {{
   UNION {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_SWITCH}> ?switch }} }}
 }}"""
 # A renewal adds a mark and removes none, so a reader never catches the mark half-replaced.
-MARK = (f"INSERT {{ GRAPH <{SWITCH_GRAPH}> {{ <{DATASET}> <{SWITCHING_SINCE}> ?now }} }} "
-        f"WHERE {{ BIND(NOW() AS ?now) }}")
+MARK = f"INSERT {{ GRAPH <{SWITCH_GRAPH}> {{ <{DATASET}> <{SWITCHING_SINCE}> ?now }} }} WHERE {{ BIND(NOW() AS ?now) }}"
 UNMARK = f"DROP SILENT GRAPH <{SWITCH_GRAPH}>"
 
 
@@ -88,13 +87,14 @@ def _age(mark: str, now: str | None) -> float:
 
 def _utc(value: str) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _give_up_after(deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise Switching("The store is switching to another release; try again in a moment.",
-                        headers={"Retry-After": "2"})
+        raise Switching(
+            "The store is switching to another release; try again in a moment.", headers={"Retry-After": "2"}
+        )
 
 
 def consistent_read(state: Callable[[], SwitchState], read: Callable[[], T], wait: float) -> T:
@@ -110,8 +110,9 @@ def consistent_read(state: Callable[[], SwitchState], read: Callable[[], T], wai
         time.sleep(POLL)
 
 
-async def consistent_aread(state: Callable[[], Awaitable[SwitchState]], read: Callable[[], Awaitable[T]],
-                           wait: float) -> T:
+async def consistent_aread(
+    state: Callable[[], Awaitable[SwitchState]], read: Callable[[], Awaitable[T]], wait: float
+) -> T:
     """`consistent_read` for the event loop (the same loop: the two differ only in how they wait)."""
     deadline = time.monotonic() + wait
     while True:

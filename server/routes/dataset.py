@@ -18,8 +18,8 @@ from ..pages_model import alternates
 from ..responses import conditional, validators
 from ..results import write_triples
 from ..runtime import Served
-from ..void import VOID_PATH, void_description
 from ..vocab import prefixes
+from ..void import VOID_PATH, void_description
 from ..web import render, runtime
 from .pages import stats_of
 
@@ -45,9 +45,15 @@ async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
     out = []
     for row in rows:
         source = row["source"].value
-        out.append({"source": source, "graph": graph_of[source],
-                    "title": row["title"].value if "title" in row else "", "publisher": row["publisher"].value,
-                    "publisher_label": row["publisher_label"].value if "publisher_label" in row else ""})
+        out.append(
+            {
+                "source": source,
+                "graph": graph_of[source],
+                "title": row["title"].value if "title" in row else "",
+                "publisher": row["publisher"].value,
+                "publisher_label": row["publisher_label"].value if "publisher_label" in row else "",
+            }
+        )
     return out
 
 
@@ -76,8 +82,11 @@ async def _respond(request: Request, key: str, doc_path: str, ext: str | None, t
 
     async def html(lang: str) -> Response:
         text = write_triples(triples, BY_NAME["turtle"], prefixes(base)).decode()
-        return render(request, "rdfdoc.html", {"title": title, "turtle": text, "alternates": alternates(doc_path),
-                                               "doc_path": doc_path})
+        return render(
+            request,
+            "rdfdoc.html",
+            {"title": title, "turtle": text, "alternates": alternates(doc_path), "doc_path": doc_path},
+        )
 
     return await document_response(request, served, doc_path, fmt, fixed is not None, lambda: triples, html)
 
@@ -105,8 +114,11 @@ async def catalog_as(request: Request, ext: str) -> Response:
 @router.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
 async def dumps_index(request: Request) -> Response:
     served = await runtime(request).served()
-    return render(request, "dumps.html", {"title": "Dump", "dumps": sorted(served.release.dumps.items()),
-                                          "release": served.release})
+    return render(
+        request,
+        "dumps.html",
+        {"title": "Dump", "dumps": sorted(served.release.dumps.items()), "release": served.release},
+    )
 
 
 @router.api_route("/dumps/{name}", methods=["GET", "HEAD"], include_in_schema=False)
@@ -121,10 +133,17 @@ async def dump(request: Request, name: str) -> Response:
     headers = {"Cache-Control": "public, max-age=3600"}
     if (hit := conditional(request, served.release, etag, headers)) is not None:
         return hit
-    media = "application/gzip" if name.endswith(".gz") else ("text/plain" if name == "SHA256SUMS"
-                                                             else info.get("media_type", "application/octet-stream"))
-    return FileResponse(path, media_type=media, headers={**headers, **validators(served.release, etag)},
-                        filename=None if name == "SHA256SUMS" else name)
+    media = (
+        "application/gzip"
+        if name.endswith(".gz")
+        else ("text/plain" if name == "SHA256SUMS" else info.get("media_type", "application/octet-stream"))
+    )
+    return FileResponse(
+        path,
+        media_type=media,
+        headers={**headers, **validators(served.release, etag)},
+        filename=None if name == "SHA256SUMS" else name,
+    )
 
 
 @router.get("/robots.txt", include_in_schema=False)

@@ -8,27 +8,39 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from .. import site_index
 from ..documents import document_response, pick_format
 from ..errors import NotFound
-from ..void import about_graph
 from ..formats import by_extension
 from ..pages_model import vocabulary_page
 from ..rendering import label
 from ..runtime import Served
-from .. import site_index
 from ..site_index import CATEGORIES
 from ..stats import Stats, compute
+from ..void import about_graph
 from ..web import language, render, runtime
 
 router = APIRouter()
 KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
-    "organization": ("Enti", "Bodies"), "network": ("Reti", "Networks"), "protocol": ("Protocolli", "Protocols"),
-    "help-desk": ("Sportelli", "Help desks"), "membership": ("Adesioni", "Memberships"),
-    "source": ("Fonti", "Sources"), "concept": ("Concetti", "Concepts"), "scheme": ("Vocabolari", "Schemes"),
-    "act": ("Atti", "Acts"), "plan": ("Piani", "Plans"), "initiative": ("Iniziative", "Initiatives"),
-    "event": ("Eventi", "Events"), "change-event": ("Cambiamenti organizzativi", "Organizational changes"),
-    "post": ("Incarichi", "Posts"), "site": ("Sedi", "Sites"), "address": ("Indirizzi", "Addresses"),
-    "facility": ("Strutture", "Facilities"), "role": ("Ruoli", "Roles"), "territory": ("Territori", "Territories"),
+    "organization": ("Enti", "Bodies"),
+    "network": ("Reti", "Networks"),
+    "protocol": ("Protocolli", "Protocols"),
+    "help-desk": ("Sportelli", "Help desks"),
+    "membership": ("Adesioni", "Memberships"),
+    "source": ("Fonti", "Sources"),
+    "concept": ("Concetti", "Concepts"),
+    "scheme": ("Vocabolari", "Schemes"),
+    "act": ("Atti", "Acts"),
+    "plan": ("Piani", "Plans"),
+    "initiative": ("Iniziative", "Initiatives"),
+    "event": ("Eventi", "Events"),
+    "change-event": ("Cambiamenti organizzativi", "Organizational changes"),
+    "post": ("Incarichi", "Posts"),
+    "site": ("Sedi", "Sites"),
+    "address": ("Indirizzi", "Addresses"),
+    "facility": ("Strutture", "Facilities"),
+    "role": ("Ruoli", "Roles"),
+    "territory": ("Territori", "Territories"),
 }
 LIST_PAGE = 100
 
@@ -55,9 +67,19 @@ async def home(request: Request) -> Response:
     categories = [(c, n) for c in CATEGORIES if (n := len(index.category(c)))]
     lang = language(request)
     provinces = [(index.notation(p), index.label(p, lang)) for p in index.provinces()]
-    return render(request, "index.html", {"stats": stats, "kinds": kinds, "kind_label": kind_label,
-                                          "release": served.release, "title": None, "categories": categories,
-                                          "provinces": provinces})
+    return render(
+        request,
+        "index.html",
+        {
+            "stats": stats,
+            "kinds": kinds,
+            "kind_label": kind_label,
+            "release": served.release,
+            "title": None,
+            "categories": categories,
+            "provinces": provinces,
+        },
+    )
 
 
 @router.get("/-/kind/{kind}", include_in_schema=False)
@@ -70,12 +92,22 @@ async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
         raise NotFound(f"No resources of kind {kind!r}.")
     labels = await run_in_threadpool(served.data.labels, iris)
     lang = language(request)
-    items = sorted(({"href": rt.urls.link(i), "label": label(i, labels, lang)} for i in iris),
-                   key=lambda x: x["label"].lower())
+    items = sorted(
+        ({"href": rt.urls.link(i), "label": label(i, labels, lang)} for i in iris), key=lambda x: x["label"].lower()
+    )
     page = max(1, page)
     pages = max(1, -(-len(items) // LIST_PAGE))
-    return render(request, "list.html", {"title": kind_label(kind, lang), "items": items[(page - 1) * LIST_PAGE:
-                                         page * LIST_PAGE], "page": page, "pages": pages, "total": len(items)})
+    return render(
+        request,
+        "list.html",
+        {
+            "title": kind_label(kind, lang),
+            "items": items[(page - 1) * LIST_PAGE : page * LIST_PAGE],
+            "page": page,
+            "pages": pages,
+            "total": len(items),
+        },
+    )
 
 
 async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
@@ -137,19 +169,37 @@ async def metrics(request: Request) -> Response:
     if pool is not None:
         extra = {
             "parita_sparql_queries_total": ("counter", "SPARQL queries sent to workers.", float(pool.stats.queries)),
-            "parita_sparql_timeouts_total": ("counter", "SPARQL queries cancelled at the time limit.",
-                                             float(pool.stats.timeouts)),
-            "parita_sparql_worker_restarts_total": ("counter", "Worker processes replaced.",
-                                                    float(pool.stats.restarts)),
-            "parita_sparql_busy_total": ("counter", "Queries refused because every worker stayed busy.",
-                                         float(pool.stats.busy_refusals)),
-            "parita_sparql_worker_deaths_total": ("counter", "Workers that died running a query (memory limit).",
-                                                  float(getattr(pool.stats, "memory_kills", 0))),
-            "parita_sparql_fast_lane_evictions_total": ("counter", "Queries moved out of the fast lane.",
-                                                        float(getattr(pool.stats, "fast_lane_evictions", 0))),
-            "parita_sparql_workers_with_network": ("gauge", "Workers started without the network filter.",
-                                                   float(getattr(pool.stats, "unsandboxed", 0))),
+            "parita_sparql_timeouts_total": (
+                "counter",
+                "SPARQL queries cancelled at the time limit.",
+                float(pool.stats.timeouts),
+            ),
+            "parita_sparql_worker_restarts_total": (
+                "counter",
+                "Worker processes replaced.",
+                float(pool.stats.restarts),
+            ),
+            "parita_sparql_busy_total": (
+                "counter",
+                "Queries refused because every worker stayed busy.",
+                float(pool.stats.busy_refusals),
+            ),
+            "parita_sparql_worker_deaths_total": (
+                "counter",
+                "Workers that died running a query (memory limit).",
+                float(getattr(pool.stats, "memory_kills", 0)),
+            ),
+            "parita_sparql_fast_lane_evictions_total": (
+                "counter",
+                "Queries moved out of the fast lane.",
+                float(getattr(pool.stats, "fast_lane_evictions", 0)),
+            ),
+            "parita_sparql_workers_with_network": (
+                "gauge",
+                "Workers started without the network filter.",
+                float(getattr(pool.stats, "unsandboxed", 0)),
+            ),
         }
-    return PlainTextResponse(rt.metrics.render(extra), media_type="text/plain; version=0.0.4",
-                             headers={"Cache-Control": "no-store"})
-
+    return PlainTextResponse(
+        rt.metrics.render(extra), media_type="text/plain; version=0.0.4", headers={"Cache-Control": "no-store"}
+    )

@@ -40,14 +40,18 @@ def router(settings: Settings) -> APIRouter:
 
     @api.get("/releases/{release_id}")
     def one_release(request: Request, release_id: str) -> Response:
-        return _respond(request, settings, [_find(settings, release_id)], f"Rilascio / Release {release_id}", detail=True)
+        return _respond(
+            request, settings, [_find(settings, release_id)], f"Rilascio / Release {release_id}", detail=True
+        )
 
     @api.get("/releases/{release_id}/dumps/{name}")
     def dump(release_id: str, name: str) -> FileResponse:
         release = _find(settings, release_id)
         if name not in DUMP_MEDIA_TYPES:
             raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMP_MEDIA_TYPES)}.")
-        return FileResponse(release["path"] / "dumps" / name, media_type=DUMP_MEDIA_TYPES[name], filename=f"{release_id}-{name}")
+        return FileResponse(
+            release["path"] / "dumps" / name, media_type=DUMP_MEDIA_TYPES[name], filename=f"{release_id}-{name}"
+        )
 
     return api
 
@@ -99,12 +103,18 @@ def describe(settings: Settings, items: list[dict], site: str) -> list[ox.Triple
 
 def notes(log: dict, lang: str) -> str:
     t, e = log.get("triples", {}), log.get("entity_counts", {})
-    graphs = ", ".join(f"{g.rsplit('/graph/', 1)[-1]} (+{c['added']} -{c['removed']})" for g, c in log.get("graphs", {}).items())
+    graphs = ", ".join(
+        f"{g.rsplit('/graph/', 1)[-1]} (+{c['added']} -{c['removed']})" for g, c in log.get("graphs", {}).items()
+    )
     if lang == "it":
-        return (f"Triple aggiunte {t.get('added', 0)}, rimosse {t.get('removed', 0)}; entità aggiunte {e.get('added', 0)}, "
-                f"rimosse {e.get('removed', 0)}, modificate {e.get('changed', 0)}. Grafi: {graphs or 'nessuno'}.")
-    return (f"Triples added {t.get('added', 0)}, removed {t.get('removed', 0)}; entities added {e.get('added', 0)}, "
-            f"removed {e.get('removed', 0)}, changed {e.get('changed', 0)}. Graphs: {graphs or 'none'}.")
+        return (
+            f"Triple aggiunte {t.get('added', 0)}, rimosse {t.get('removed', 0)}; entità aggiunte {e.get('added', 0)}, "
+            f"rimosse {e.get('removed', 0)}, modificate {e.get('changed', 0)}. Grafi: {graphs or 'nessuno'}."
+        )
+    return (
+        f"Triples added {t.get('added', 0)}, removed {t.get('removed', 0)}; entities added {e.get('added', 0)}, "
+        f"removed {e.get('removed', 0)}, changed {e.get('changed', 0)}. Graphs: {graphs or 'none'}."
+    )
 
 
 def _page(request: Request, items: list[dict], title: str, detail: bool, headers: dict[str, str]) -> Response:
@@ -114,9 +124,25 @@ def _page(request: Request, items: list[dict], title: str, detail: bool, headers
     entries = []
     for r in items:
         log = r["changelog"] or {}
-        entities = [(kind, [{"href": urls.document_path(x["iri"]) or x["iri"], "label": x["label"] or x["iri"]}
-                            for x in log.get("entities", {}).get(kind, [])]) for kind in ("added", "removed", "changed")]
-        entries.append({"id": r["id"], "current": r["current"], "created": r["created"], "triples": r["triples"],
-                        "notes": notes(log, lang), "entities": entities})
+        entities = [
+            (
+                kind,
+                [
+                    {"href": urls.document_path(x["iri"]) or x["iri"], "label": x["label"] or x["iri"]}
+                    for x in log.get("entities", {}).get(kind, [])
+                ],
+            )
+            for kind in ("added", "removed", "changed")
+        ]
+        entries.append(
+            {
+                "id": r["id"],
+                "current": r["current"],
+                "created": r["created"],
+                "triples": r["triples"],
+                "notes": notes(log, lang),
+                "entities": entities,
+            }
+        )
     context = {"title": title, "items": entries, "detail": detail, "dump_names": list(DUMP_MEDIA_TYPES)}
     return render(request, "releases.html", context, headers=headers)

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..documents import document_response, pick_format
 from ..errors import NotFound
-from ..pages_model import resource_page, graph_page
+from ..pages_model import graph_page, resource_page
 from ..runtime import Served
 from ..store import Description
 from ..urls import Urls
@@ -35,7 +35,9 @@ async def thing(request: Request, path: str) -> Response:
     iri = rt.urls.iri(request.url.path)
     if not await served.look(served.data.exists, iri):
         raise _not_found(iri)
-    return RedirectResponse(f"/doc/{path}", status_code=303, headers={"Vary": "Accept", "Cache-Control": "public, max-age=3600"})
+    return RedirectResponse(
+        f"/doc/{path}", status_code=303, headers={"Vary": "Accept", "Cache-Control": "public, max-age=3600"}
+    )
 
 
 @router.api_route("/doc/{path:path}", methods=["GET", "HEAD"])
@@ -62,8 +64,9 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
     order = served.data.page_order(iri)  # "sorted" but for a hub on the embedded store
 
     async def html(lang: str) -> Response:
-        desc: Description = await served.look(served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE,
-                                              heavy=heavy)
+        desc: Description = await served.look(
+            served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE, heavy=heavy
+        )
         return resource_page(request, desc, doc_path, lang, page)
 
     variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")

@@ -31,8 +31,11 @@ async def browse_page(request: Request, category: str) -> Response:
         raise NotFound(f"There is no list {category!r}: the lists are {', '.join(CATEGORIES)}.")
     index, lang = await index_of(request), language(request)
     params = {k: request.query_params.get(k, "") for k in ("province", "kind", "theme")}
-    return render(request, "browse.html", {"title": None, "category": category,
-                                           "view": browse(index, runtime(request).urls, category, params, lang)})
+    return render(
+        request,
+        "browse.html",
+        {"title": None, "category": category, "view": browse(index, runtime(request).urls, category, params, lang)},
+    )
 
 
 @router.get("/-/search", include_in_schema=False)
@@ -40,11 +43,21 @@ async def search_page(request: Request, q: str = "") -> Response:
     index, lang = await index_of(request), language(request)
     served = await runtime(request).served()
     hits = search.cached(index, served.cache).search(q[:200])
-    results = [{"href": explorer.href_of(index, runtime(request).urls, h.iri), "label": index.label(h.iri, lang),
-                "alt": h.matched_alt, "entity": index.entities[h.iri],
-                "province": index.label(p, lang) if (p := index.entities[h.iri].province) else ""} for h in hits]
-    return render(request, "search.html", {"title": f"{search_title(lang)}: {q}" if q else search_title(lang),
-                                           "q": q, "results": results})
+    results = [
+        {
+            "href": explorer.href_of(index, runtime(request).urls, h.iri),
+            "label": index.label(h.iri, lang),
+            "alt": h.matched_alt,
+            "entity": index.entities[h.iri],
+            "province": index.label(p, lang) if (p := index.entities[h.iri].province) else "",
+        }
+        for h in hits
+    ]
+    return render(
+        request,
+        "search.html",
+        {"title": f"{search_title(lang)}: {q}" if q else search_title(lang), "q": q, "results": results},
+    )
 
 
 def search_title(lang: str) -> str:
@@ -58,17 +71,29 @@ async def timeline_page(request: Request, province: str = "") -> Response:
     if province and chosen is None:
         raise NotFound(f"No province with code {province!r} in this release.")
     items = timeline.items(index, chosen)
-    return render(request, "timeline.html", {
-        "title": None, "index": index, "years": timeline.by_year(items), "undated": [i for i in items if not i.date],
-        "province": chosen, "provinces": index.provinces(), "format_date": timeline.format_date,
-        "kind_labels": timeline.KIND_LABELS, "urls": runtime(request).urls})
+    return render(
+        request,
+        "timeline.html",
+        {
+            "title": None,
+            "index": index,
+            "years": timeline.by_year(items),
+            "undated": [i for i in items if not i.date],
+            "province": chosen,
+            "provinces": index.provinces(),
+            "format_date": timeline.format_date,
+            "kind_labels": timeline.KIND_LABELS,
+            "urls": runtime(request).urls,
+        },
+    )
 
 
 @router.get("/-/help-desks", include_in_schema=False)
 async def help_desks_page(request: Request) -> Response:
     index, lang = await index_of(request), language(request)
-    return render(request, "help_desks.html", {"title": None, "provinces": desks_by_province(index, runtime(request).urls,
-                                                                                            lang)})
+    return render(
+        request, "help_desks.html", {"title": None, "provinces": desks_by_province(index, runtime(request).urls, lang)}
+    )
 
 
 @router.get("/-/province/{code}", include_in_schema=False)
@@ -81,11 +106,24 @@ async def province_page(request: Request, code: str) -> Response:
     desks = next(p for p in desks_by_province(index, urls, lang) if p["iri"] == province)
     counts = {c: sum(1 for e in index.category(c) if e.province == province) for c in CATEGORIES}
     networks = sorted((e for e in index.category("networks") if e.province == province), key=lambda e: e.label(lang))
-    return render(request, "province.html", {
-        "title": index.label(province, lang), "province": province, "code": code, "index": index, "desks": desks,
-        "counts": counts, "networks": networks, "years": timeline.by_year(items := timeline.items(index, province)),
-        "undated": [i for i in items if not i.date],
-        "format_date": timeline.format_date, "kind_labels": timeline.KIND_LABELS, "urls": urls})
+    return render(
+        request,
+        "province.html",
+        {
+            "title": index.label(province, lang),
+            "province": province,
+            "code": code,
+            "index": index,
+            "desks": desks,
+            "counts": counts,
+            "networks": networks,
+            "years": timeline.by_year(items := timeline.items(index, province)),
+            "undated": [i for i in items if not i.date],
+            "format_date": timeline.format_date,
+            "kind_labels": timeline.KIND_LABELS,
+            "urls": urls,
+        },
+    )
 
 
 @router.get("/-/explorer", include_in_schema=False)
@@ -94,8 +132,11 @@ async def explorer_overview(request: Request) -> Response:
     title = "Network explorer" if lang == "en" else "Esplora le reti"
     graph = explorer.overview_graph(index, runtime(request).urls, lang, title)
     networks = sorted(index.category("networks"), key=lambda e: e.label(lang).casefold())
-    return render(request, "explorer.html", {"title": title, "graph": graph, "networks": networks, "index": index,
-                                             "overview": True})
+    return render(
+        request,
+        "explorer.html",
+        {"title": title, "graph": graph, "networks": networks, "index": index, "overview": True},
+    )
 
 
 @router.get("/-/explorer/{slug}", include_in_schema=False)
@@ -105,5 +146,15 @@ async def explorer_network(request: Request, slug: str) -> Response:
     if index.entities.get(iri) is None or index.entities[iri].category != "networks":
         raise NotFound(f"No network or table {slug!r} in this release: see /-/explorer.")
     graph = explorer.network_graph(index, runtime(request).urls, iri, lang)
-    return render(request, "explorer.html", {"title": graph.title, "graph": graph, "index": index, "overview": False,
-                                             "doc_href": runtime(request).urls.document_path(iri), "networks": []})
+    return render(
+        request,
+        "explorer.html",
+        {
+            "title": graph.title,
+            "graph": graph,
+            "index": index,
+            "overview": False,
+            "doc_href": runtime(request).urls.document_path(iri),
+            "networks": [],
+        },
+    )

@@ -8,8 +8,16 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..errors import (BadRequest, MethodNotAllowed, NotAcceptable, PublisherError, QuerySyntaxError,
-                      ServiceUnavailable, StoreError)
+from ..errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotAcceptable,
+    PublisherError,
+    QuerySyntaxError,
+    ServiceUnavailable,
+    StoreError,
+)
+from ..examples import examples
 from ..formats import BY_NAME, CONSTRUCT_FORMATS, DOCUMENT_FORMATS, RESULT_FORMATS, Format
 from ..guard import QueryInfo, inspect_query
 from ..negotiation import choose
@@ -20,7 +28,6 @@ from ..service_description import service_description
 from ..sparql_request import SparqlRequest, read_request
 from ..vocab import prefixes
 from ..web import render, runtime
-from ..examples import examples
 
 router = APIRouter()
 HTML = BY_NAME["html"]
@@ -60,8 +67,10 @@ def _acceptable(request: Request, req: SparqlRequest) -> tuple[tuple[str, str], 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 async def sparql_other(request: Request) -> Response:
-    raise MethodNotAllowed(f"{request.method} is not part of the SPARQL Protocol for queries: use GET or POST.",
-                           headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+    raise MethodNotAllowed(
+        f"{request.method} is not part of the SPARQL Protocol for queries: use GET or POST.",
+        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
+    )
 
 
 async def _no_query(request: Request, req: SparqlRequest) -> Response:
@@ -73,9 +82,14 @@ async def _no_query(request: Request, req: SparqlRequest) -> Response:
     rt = runtime(request)
     served = await rt.served()
     endpoint = str(request.url.replace(query="", fragment=""))
-    body = write_triples(service_description(endpoint, rt.settings, served.release, served.cache.get("stats")),
-                         fmt, prefixes(rt.settings.base_uri))
-    return Response(body, media_type=content_type(fmt), headers={"Vary": "Accept", "Cache-Control": "public, max-age=300"})
+    body = write_triples(
+        service_description(endpoint, rt.settings, served.release, served.cache.get("stats")),
+        fmt,
+        prefixes(rt.settings.base_uri),
+    )
+    return Response(
+        body, media_type=content_type(fmt), headers={"Vary": "Accept", "Cache-Control": "public, max-age=300"}
+    )
 
 
 def _page(request: Request, query: str | None) -> Response:
@@ -86,33 +100,59 @@ def _page(request: Request, query: str | None) -> Response:
         form = inspect_query(text).form
     except PublisherError:
         form = "SELECT"
-    downloads = [{"name": f.name, "label": f.label, "forms": [k for k, v in OFFERED.items() if f in v],
-                  "href": "/sparql?" + urlencode({"query": text, "format": f.name})}
-                 for f in RESULT_FORMATS + CONSTRUCT_FORMATS]
-    return render(request, "sparql.html", {
-        "title": "SPARQL", "query": text, "autorun": query is not None, "examples": ex,
-        "formats": downloads, "form": form, "row_limit": rt.settings.sparql_row_limit,
-        "timeout": rt.settings.sparql_timeout,
-    }, headers={"Vary": "Accept"})
+    downloads = [
+        {
+            "name": f.name,
+            "label": f.label,
+            "forms": [k for k, v in OFFERED.items() if f in v],
+            "href": "/sparql?" + urlencode({"query": text, "format": f.name}),
+        }
+        for f in RESULT_FORMATS + CONSTRUCT_FORMATS
+    ]
+    return render(
+        request,
+        "sparql.html",
+        {
+            "title": "SPARQL",
+            "query": text,
+            "autorun": query is not None,
+            "examples": ex,
+            "formats": downloads,
+            "form": form,
+            "row_limit": rt.settings.sparql_row_limit,
+            "timeout": rt.settings.sparql_timeout,
+        },
+        headers={"Vary": "Accept"},
+    )
 
 
-async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: Format,
-                   formats: tuple[tuple[str, str], ...]) -> Response:
+async def _execute(
+    request: Request, req: SparqlRequest, info: QueryInfo, fmt: Format, formats: tuple[tuple[str, str], ...]
+) -> Response:
     rt = runtime(request)
     served = await rt.served()
     headers = {"Vary": "Accept", "X-Parita-Row-Limit": str(rt.settings.sparql_row_limit)}
-    etag = served.release.etag("sparql", req.query or "", fmt.name, "|".join(req.default_graphs), "|".join(req.named_graphs))
+    etag = served.release.etag(
+        "sparql", req.query or "", fmt.name, "|".join(req.default_graphs), "|".join(req.named_graphs)
+    )
     if request.method == "GET" and not VOLATILE.search(req.query or ""):
         headers["Cache-Control"] = "public, max-age=300"
         if (hit := conditional(request, served.release, etag, headers)) is not None:
             return hit
         headers["ETag"] = etag
     given = bool(req.default_graphs or req.named_graphs)
-    job = Job(query=req.query or "", format=fmt.name,
-              default_graphs=req.default_graphs if given else None, named_graphs=req.named_graphs if given else None,
-              union_default=not info.has_from, row_limit=rt.settings.sparql_row_limit, base_iri=rt.settings.base_uri,
-              prefixes=tuple(prefixes(rt.settings.base_uri).items()), formats=formats,
-              federated=info.federated)
+    job = Job(
+        query=req.query or "",
+        format=fmt.name,
+        default_graphs=req.default_graphs if given else None,
+        named_graphs=req.named_graphs if given else None,
+        union_default=not info.has_from,
+        row_limit=rt.settings.sparql_row_limit,
+        base_iri=rt.settings.base_uri,
+        prefixes=tuple(prefixes(rt.settings.base_uri).items()),
+        formats=formats,
+        federated=info.federated,
+    )
     outcome = await served.pool.run(job)
     _raise_for(outcome)
     headers["X-Parita-Rows"] = str(outcome.rows)
@@ -123,8 +163,9 @@ async def _execute(request: Request, req: SparqlRequest, info: QueryInfo, fmt: F
 
 def _raise_for(outcome: Outcome) -> None:
     if outcome.error == "syntax":
-        raise QuerySyntaxError(f"The query does not parse: {outcome.message}",
-                               link="https://www.w3.org/TR/sparql11-query/#grammar")
+        raise QuerySyntaxError(
+            f"The query does not parse: {outcome.message}", link="https://www.w3.org/TR/sparql11-query/#grammar"
+        )
     if outcome.error == "evaluation":
         raise BadRequest(f"The query failed while running: {outcome.message}")
     if outcome.error == "form":
@@ -133,4 +174,3 @@ def _raise_for(outcome: Outcome) -> None:
         raise ServiceUnavailable(outcome.message, headers={"Retry-After": "5"})
     if outcome.error:
         raise StoreError(f"The store failed: {outcome.message}")
-

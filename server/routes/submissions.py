@@ -25,8 +25,11 @@ from server.config import PROJECT_ROOT, Settings, settings_env
 from server.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, StoreError, Unauthorized
 
 MAX_FILES = 20
-REPORTS = {"text/html": ("html", "text/html; charset=utf-8"), "text/turtle": ("turtle", "text/turtle"),
-           "application/json": ("json", "application/json")}
+REPORTS = {
+    "text/html": ("html", "text/html; charset=utf-8"),
+    "text/turtle": ("turtle", "text/turtle"),
+    "application/json": ("json", "application/json"),
+}
 
 
 def router(settings: Settings) -> APIRouter:
@@ -48,8 +51,9 @@ def router(settings: Settings) -> APIRouter:
     return api
 
 
-async def _ingest_elsewhere(settings: Settings, publisher: str, files: list[tuple[str, bytes]],
-                            kind: str) -> tuple[bytes, bool]:
+async def _ingest_elsewhere(
+    settings: Settings, publisher: str, files: list[tuple[str, bytes]], kind: str
+) -> tuple[bytes, bool]:
     """`parita ingest` in a process of its own, so that validating a large submission neither blocks this
     process's event loop nor takes its memory; stopped after `submission_timeout` seconds."""
     with tempfile.TemporaryDirectory(prefix="parita-submission-") as folder:
@@ -63,15 +67,31 @@ async def _ingest_elsewhere(settings: Settings, publisher: str, files: list[tupl
             paths.append(str(path))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")} | settings_env(settings)
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "scripts.ingest", "--quiet", "--publisher", publisher, "--format", kind, "--",
-            *paths, cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "scripts.ingest",
+            "--quiet",
+            "--publisher",
+            publisher,
+            "--format",
+            kind,
+            "--",
+            *paths,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             out, err = await asyncio.wait_for(child.communicate(), settings.submission_timeout)
         except TimeoutError:
             child.kill()
             await child.wait()
-            raise ServiceUnavailable(f"Checking the submission took longer than {settings.submission_timeout:g} s; "
-                                     "nothing was published. Send smaller files.", headers={"Retry-After": "60"}) from None
+            raise ServiceUnavailable(
+                f"Checking the submission took longer than {settings.submission_timeout:g} s; "
+                "nothing was published. Send smaller files.",
+                headers={"Retry-After": "60"},
+            ) from None
     if child.returncode not in (0, 1):
         raise StoreError(f"The ingest process failed ({child.returncode}): {err.decode(errors='replace')[-500:]}")
     return out, child.returncode == 0
@@ -80,7 +100,9 @@ async def _ingest_elsewhere(settings: Settings, publisher: str, files: list[tupl
 def _authenticate(request: Request, token: str) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise Unauthorized("A valid `Authorization: Bearer <token>` header is required.", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "A valid `Authorization: Bearer <token>` header is required.", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 async def _read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]:
@@ -98,7 +120,9 @@ async def _read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]
     form = await request.form(max_files=MAX_FILES, max_part_size=limit)
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not files:
-        raise BadRequest("Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF).")
+        raise BadRequest(
+            "Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF)."
+        )
     return [(f.filename or "file", await f.read()) for f in files]
 
 
