@@ -215,7 +215,7 @@ def pick_language(query_lang: str | None, cookie_lang: str | None, accept_langua
     """`?lang=` wins, then the cookie set by the switch, then Accept-Language; Italian otherwise."""
     for candidate in (query_lang, cookie_lang):
         if candidate in LANGUAGES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     best, best_q = DEFAULT, 0.0
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")

@@ -34,6 +34,7 @@ def describe_query(iri: str) -> str:
 
 def resource_page(request: Request, desc: Description, doc_path: str, lang: str, page: int) -> Response:
     rt = runtime(request)
+    assert rt.served_ is not None, "runtime not started"
     renderer = Renderer(rt.urls, desc.labels, lang, prefixes(rt.settings.base_uri), rt.served_.data.graph_sources())
     view = renderer.view(desc)
     pages = max(1, -(-desc.incoming_total // desc.limit)) if desc.limit else 1

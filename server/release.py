@@ -74,7 +74,7 @@ class Release:
         store = ox.Store()
         try:
             with gzip.open(self.dumps_dir / NQ_DUMP, "rb") as fh:
-                store.bulk_load(fh, format=ox.RdfFormat.N_QUADS)
+                store.bulk_load(fh, format=ox.RdfFormat.N_QUADS)  # type: ignore[arg-type]  # GzipFile is an IO[bytes]
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"Cannot load {self.dumps_dir / NQ_DUMP}: {exc}") from exc
         return store

@@ -127,8 +127,8 @@ def write_boolean(value: bool, fmt: Format) -> bytes:
 def write_triples(triples: Iterable[ox.Triple], fmt: Format, prefixes: dict[str, str] | None = None) -> bytes:
     """Triples in an RDF syntax; dataset syntaxes (TriG, N-Quads) put them in the default graph."""
     rdf_format = getattr(ox.RdfFormat, fmt.oxigraph)
-    items: Iterable[ox.Triple | ox.Quad] = triples
-    if fmt.kind == "dataset":
-        items = (ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     use_prefixes = prefixes if fmt.name in ("turtle", "trig", "rdfxml", "jsonld") else None
-    return ox.serialize(items, format=rdf_format, prefixes=use_prefixes) or b""
+    if fmt.kind == "dataset":
+        quads = (ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        return ox.serialize(quads, format=rdf_format, prefixes=use_prefixes) or b""
+    return ox.serialize(triples, format=rdf_format, prefixes=use_prefixes) or b""

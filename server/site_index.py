@@ -14,6 +14,8 @@ from .rendering import local_name
 from .store import DataStore
 from .vocab import DCT, LABEL_PROPERTIES, ORG, PROV, SKOS, TYPE
 
+__all__ = ["DCT", "ORG", "Entity", "Index"]  # DCT and ORG re-exported for the explorer and the timeline
+
 COV = "https://w3id.org/italia/onto/COV/"
 CLV = "https://w3id.org/italia/onto/CLV/"
 SCHEMA = "https://schema.org/"

@@ -32,8 +32,20 @@ Subject = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
+class RunnerStats(Protocol):
+    """The counters every runner exports on /metrics."""
+
+    queries: int
+    timeouts: int
+    restarts: int
+    busy_refusals: int
+
+
 class QueryRunner(Protocol):
     """Where user SPARQL runs: `run(job)` answers or raises a PublisherError (timeout, store unavailable)."""
+
+    @property
+    def stats(self) -> RunnerStats: ...
 
     async def start(self) -> None: ...
     async def run(self, job: Job) -> Outcome: ...
@@ -245,7 +257,7 @@ class DataStore:
         result = self.store.query(query, use_default_graph_as_union=True)
         assert isinstance(result, ox.QuerySolutions)
         names = [v.value for v in result.variables]
-        return [{n: s[n] for n in names if s[n] is not None} for s in result]  # type: ignore[misc]
+        return [{n: s[n] for n in names if s[n] is not None} for s in result]
 
 
 def _lit(value: str) -> str:

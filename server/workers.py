@@ -61,6 +61,11 @@ class _Worker:
             raise EOFError("the worker closed its end") from exc
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("worker restart failed: %r", task.exception())
+
+
 @dataclass
 class PoolStats:
     """Counters exported on /metrics."""
@@ -191,7 +196,7 @@ class QueryPool:
             budget = self.fast_timeout if worker.fast else self.timeout
             try:
                 await worker.send(job)
-                outcome = await asyncio.wait_for(worker.recv(), budget)
+                outcome: Outcome = await asyncio.wait_for(worker.recv(), budget)
             except TimeoutError:
                 self._replace(worker)
                 if worker.fast:
@@ -240,7 +245,7 @@ class QueryPool:
             return
         self.stats.restarts += 1
         task = asyncio.get_running_loop().create_task(self._respawn(worker.fast, worker.federation))
-        task.add_done_callback(lambda t: t.exception() and log.error("worker restart failed: %r", t.exception()))
+        task.add_done_callback(_log_failure)
 
     async def _respawn(self, fast: bool, federation: bool) -> None:
         await self._release(await self._spawn(fast, federation))

@@ -66,7 +66,7 @@ class CachedRunner:
 
     @property
     def stats(self) -> Any:
-        return self.inner.stats  # type: ignore[attr-defined]
+        return self.inner.stats
 
     async def start(self) -> None:
         await self.inner.start()

@@ -285,7 +285,7 @@ class RemoteDataStore(DataStore):
     def outgoing(self, iri: str) -> list[ox.Quad]:
         """The quads about `iri` and the blank nodes it reaches (3 levels), in one request so labels agree."""
         levels = [f"VALUES ?s {{ <{iri}> }} ?s ?p ?o"]
-        path, blank = f"<{iri}>", []
+        path, blank = f"<{iri}>", list[str]()
         for depth in range(1, 4):
             levels.append(f"{path} ?x{depth} ?s . ?s ?p ?o FILTER({' && '.join(blank + ['isBlank(?s)'])})")
             path += f" ?x{depth} ?b{depth} . ?b{depth}"

@@ -64,11 +64,11 @@ async def _description(request: Request, key: str) -> tuple[Served, list[ox.Trip
         stats = await stats_of(request, served)
         sources = await _sources(request, served)
         if key == "void":
-            titles = {s["graph"]: s["title"] for s in sources}  # type: ignore[index]
+            titles = {s["graph"]: s["title"] for s in sources}
             sources_by_graph = await run_in_threadpool(served.data.graph_sources)
             served.cache[key] = void_description(rt.settings, served.release, stats, titles, sources_by_graph)
         else:
-            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources)  # type: ignore[arg-type]
+            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources)
     return served, served.cache[key]
 
 

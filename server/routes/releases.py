@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter
@@ -56,14 +57,16 @@ def router(settings: Settings) -> APIRouter:
     return api
 
 
-def _find(settings: Settings, release_id: str) -> dict:
+def _find(settings: Settings, release_id: str) -> dict[str, Any]:
     found = [r for r in release_list(settings) if r["id"] == release_id] if RELEASE_ID.match(release_id) else []
     if not found:
         raise NotFound(f"No kept release {release_id!r}: see /releases for the last ones.")
     return found[0]
 
 
-def _respond(request: Request, settings: Settings, items: list[dict], title: str, detail: bool = False) -> Response:
+def _respond(
+    request: Request, settings: Settings, items: list[dict[str, Any]], title: str, detail: bool = False
+) -> Response:
     fmt = negotiate(request.headers.get("accept"), OFFERED)
     headers = {"Vary": "Accept"}
     if fmt.name == "html":
@@ -76,7 +79,7 @@ def release_iri(settings: Settings, release_id: str) -> str:
     return f"{settings.base_uri}releases/{release_id}"
 
 
-def describe(settings: Settings, items: list[dict], site: str) -> list[ox.Triple]:
+def describe(settings: Settings, items: list[dict[str, Any]], site: str) -> list[ox.Triple]:
     """Each release as a dcat:Dataset version: dcat:version, adms:versionNotes, prov:wasRevisionOf, distributions."""
     b = Builder()
     for r in items:
@@ -101,7 +104,7 @@ def describe(settings: Settings, items: list[dict], site: str) -> list[ox.Triple
     return b.triples
 
 
-def notes(log: dict, lang: str) -> str:
+def notes(log: dict[str, Any], lang: str) -> str:
     t, e = log.get("triples", {}), log.get("entity_counts", {})
     graphs = ", ".join(
         f"{g.rsplit('/graph/', 1)[-1]} (+{c['added']} -{c['removed']})" for g, c in log.get("graphs", {}).items()
@@ -117,7 +120,7 @@ def notes(log: dict, lang: str) -> str:
     )
 
 
-def _page(request: Request, items: list[dict], title: str, detail: bool, headers: dict[str, str]) -> Response:
+def _page(request: Request, items: list[dict[str, Any]], title: str, detail: bool, headers: dict[str, str]) -> Response:
     """The releases in the site's own page layout, entity links mapped to this server's documents."""
     lang = language(request)
     urls = runtime(request).urls
