@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from scripts.build import build
-from tests.release_helpers import SHARED, select, settings_for
+from tests.release_helpers import select, settings_for
 
-SEEDS = SHARED / "seeds"
+SEEDS = Path(__file__).parent / "data" / "seeds"  # the source pages, shipped as fixtures (see its README)
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +21,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
 
 
 def seed_text(prefix: str) -> str:
-    matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
-    if not matches:
-        pytest.skip(f"seed {prefix} not found under {SEEDS}: ../shared must sit beside the checkout")
-    return matches[0].read_text(encoding="utf-8")
+    (match,) = SEEDS.glob(f"{prefix}_*.txt")
+    return match.read_text(encoding="utf-8")
 
 
 def test_asti_network_has_exactly_the_members_the_page_lists(store: ox.Store) -> None:
