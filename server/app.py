@@ -22,6 +22,7 @@ from .backends.cache import ResponseCache
 from .config import Settings
 from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, public
 from .formats import BY_NAME, Format
+from .head import HeadAsGet
 from .negotiation import negotiate
 from .routes import dataset, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityMiddleware, settings=settings)  # limits, odd paths, security headers
     app.add_middleware(ResponseCache, runtime=runtime, max_bytes=settings.cache_mb * (3 << 20) // 4)
+    app.add_middleware(HeadAsGet)  # HEAD = GET without the body, everywhere; logged as HEAD
     app.add_middleware(AccessLog, metrics=runtime.metrics)
     return app
 

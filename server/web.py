@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from . import __version__
 from .explorer import GROUPS, RELATIONS, shape_path
 from .formats import DOCUMENT_RDF_FORMATS
-from .i18n import pick_language, t
+from .i18n import LANGUAGES, pick_language, t
 from .runtime import Runtime
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -60,6 +60,22 @@ def render(
         **context,
     }
     response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status, headers=headers)
+    _cache_safe_language(request, response)
     if request.query_params.get("lang") in ("it", "en"):
         response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
     return response  # type: ignore[no-any-return]
+
+
+def _cache_safe_language(request: Request, response: Response) -> None:
+    """A page's language comes from `?lang=` (in the URL: shareable), else the switch's cookie, else
+    Accept-Language. So every page varies on Accept-Language and Cookie, and one whose language the cookie
+    chose is `private`: a shared cache must never hand one visitor's language to another."""
+    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    for name in ("Accept-Language", "Cookie"):
+        if name.lower() not in (v.lower() for v in vary):
+            vary.append(name)
+    response.headers["Vary"] = ", ".join(vary)
+    from_cookie = request.query_params.get("lang") not in LANGUAGES and request.cookies.get("lang") in LANGUAGES
+    if from_cookie:
+        directives = [d.strip() for d in response.headers.get("cache-control", "").split(",")]
+        response.headers["Cache-Control"] = ", ".join(["private", *(d for d in directives if d and d != "public")])

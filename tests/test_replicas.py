@@ -52,3 +52,23 @@ def test_main_prints_the_table_and_exits_0(nginx: str, build_dir: Path, capsys: 
     )
     out = capsys.readouterr().out
     assert code == 0 and "| HIT |" in out and "came from the nginx cache" in out
+
+
+def test_two_visitors_never_get_each_others_language_through_the_cache(nginx: str, build_dir: Path) -> None:
+    """The README's nginx set-up: a visitor who chose English with the switch (cookie) and one who did not,
+    asking for the same pages in turn, each always gets their own language."""
+    settings = Settings(build_dir=build_dir, sparql_workers=1)
+    with replicas.cluster(settings, replicas=2) as c:
+        english = httpx.Client(base_url=c.url, headers={"Accept": "text/html", "Accept-Language": "it"})
+        italian = httpx.Client(base_url=c.url, headers={"Accept": "text/html", "Accept-Language": "it"})
+        switched = english.get("/?lang=en")  # the language switch: sets the cookie
+        assert switched.status_code == 200 and 'lang="en"' in switched.text
+        assert english.cookies.get("lang") == "en"
+        for path in ("/", "/doc/network/rete-antiviolenza-asti", "/-/search?q=asti", "/", "/sparql"):
+            for _ in range(2):  # the second round could come from the cache
+                for client, lang in ((italian, "it"), (english, "en")):
+                    page = client.get(path, follow_redirects=True)
+                    assert page.status_code == 200, (path, page.status_code)
+                    assert f'<html lang="{lang}"' in page.text, (path, lang, page.headers.get("x-cache-status"))
+        english.close()
+        italian.close()
