@@ -38,6 +38,28 @@ STRINGS: dict[str, dict[str, str]] = {
     "entry_points": {"it": "Punti di accesso", "en": "Entry points"},
     "release": {"it": "Versione dei dati", "en": "Data release"},
     "not_found": {"it": "Risorsa non trovata", "en": "Resource not found"},
+    "catalog_intro": {
+        "it": "Il catalogo DCAT-AP_IT descrive i dataset pubblicati qui, i file da scaricare e il servizio SPARQL: "
+        "è ciò che i portali (dati.gov.it, data.europa.eu, CKAN) raccolgono.",
+        "en": "The DCAT-AP_IT catalog describes the datasets published here, their files and the SPARQL "
+        "service: it is what portals (dati.gov.it, data.europa.eu, CKAN) harvest.",
+    },
+    "publisher": {"it": "Editore", "en": "Publisher"},
+    "sparql_service": {"it": "Servizio SPARQL", "en": "SPARQL service"},
+    "harvest_title": {"it": "Come raccogliere questo catalogo", "en": "How to harvest this catalog"},
+    "harvest_ckan": {
+        "it": "In CKAN con ckanext-dcat: attivare i plugin dcat e dcat_rdf_harvester e aggiungere una fonte di "
+        "raccolta di tipo «DCAT RDF» con questo indirizzo:",
+        "en": "In CKAN with ckanext-dcat: enable the dcat and dcat_rdf_harvester plugins and add a harvest "
+        "source of type “DCAT RDF” with this URL:",
+    },
+    "harvest_formats": {"it": "Il catalogo è disponibile anche in:", "en": "The catalog is also available as:"},
+    "datasets": {"it": "Dataset", "en": "Datasets"},
+    "distributions": {"it": "Distribuzioni", "en": "Distributions"},
+    "modified": {"it": "Aggiornato il", "en": "Modified"},
+    "file": {"it": "File", "en": "File"},
+    "format": {"it": "Formato", "en": "Format"},
+    "bytes": {"it": "Byte", "en": "Bytes"},
     "error": {"it": "Errore", "en": "Error"},
     "run": {"it": "Esegui", "en": "Run"},
     "examples": {"it": "Esempi", "en": "Examples"},

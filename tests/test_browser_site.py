@@ -50,6 +50,8 @@ PAGES = {  # name → path: one of every kind of page people see
     "shapes": "/shapes",
     "query": "/sparql",
     "dumps": "/dumps/",
+    "catalog": "/catalog",
+    "catalog-en": "/catalog?lang=en",
     "error-404": "/-/no-such-page",
 }
 FOCUSABLE = (
@@ -208,3 +210,19 @@ def test_crawl_from_home_finds_no_broken_link(site_server: LiveServer) -> None:
     pages, broken = crawl(site_server.url)
     assert not broken, broken
     assert pages >= 100
+
+
+def test_catalog_page_shows_what_a_portal_operator_needs(context: Any, site_server: LiveServer) -> None:
+    page, errors, response = open_page(context, site_server.url + "/catalog")
+    try:
+        assert response.status == 200 and errors == []
+        assert page.locator("pre").count() == 0, "the catalog page is raw RDF again"
+        tables = page.locator("table caption")
+        assert tables.count() >= 2  # the whole dataset's dumps and at least one publisher's graph
+        first = page.locator("table").first
+        assert first.locator("tbody tr").count() == 3  # the three dumps, each with size and checksum
+        assert all(len(c) == 64 for c in first.locator("code.hash").all_inner_texts())
+        assert "catalog.ttl" in page.locator(".callout").inner_text()
+        assert page.get_by_role("link", name="Endpoint SPARQL di parita").count() == 1
+    finally:
+        page.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
@@ -11,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from ..catalog import catalog_description
+from ..catalog_page import catalog_view
 from ..documents import document_response, pick_format
 from ..errors import NotFound
 from ..formats import BY_NAME, by_extension
+from ..i18n import t
 from ..pages_model import alternates
 from ..responses import conditional, validators
 from ..results import write_triples
@@ -72,7 +75,22 @@ async def _description(request: Request, key: str) -> tuple[Served, list[ox.Trip
     return served, served.cache[key]
 
 
-async def _respond(request: Request, key: str, doc_path: str, ext: str | None, title: str) -> Response:
+PageRenderer = Callable[[Request, list[ox.Triple], str, str], Response]
+
+
+def _catalog_page(request: Request, triples: list[ox.Triple], lang: str, doc_path: str) -> Response:
+    """The catalog for people (see `catalog_page.py`)."""
+    view = catalog_view(triples, lang, runtime(request).urls)
+    return render(
+        request,
+        "catalog.html",
+        {"title": t("catalog", lang), "view": view, "alternates": alternates(doc_path), "doc_path": doc_path},
+    )
+
+
+async def _respond(
+    request: Request, key: str, doc_path: str, ext: str | None, title: str, page: PageRenderer | None = None
+) -> Response:
     fixed = by_extension(ext) if ext else None
     if ext and fixed is None:
         raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
@@ -81,6 +99,8 @@ async def _respond(request: Request, key: str, doc_path: str, ext: str | None, t
     base = runtime(request).settings.base_uri
 
     async def html(lang: str) -> Response:
+        if page is not None:
+            return page(request, triples, lang, doc_path)
         text = write_triples(triples, BY_NAME["turtle"], prefixes(base)).decode()
         return render(
             request,
@@ -103,12 +123,12 @@ async def void_as(request: Request, ext: str) -> Response:
 
 @router.api_route("/catalog", methods=["GET", "HEAD"], include_in_schema=False)
 async def catalog(request: Request) -> Response:
-    return await _respond(request, "catalog", "/catalog", None, "DCAT-AP_IT")
+    return await _respond(request, "catalog", "/catalog", None, "DCAT-AP_IT", _catalog_page)
 
 
 @router.api_route("/catalog.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
 async def catalog_as(request: Request, ext: str) -> Response:
-    return await _respond(request, "catalog", "/catalog", ext, "DCAT-AP_IT")
+    return await _respond(request, "catalog", "/catalog", ext, "DCAT-AP_IT", _catalog_page)
 
 
 @router.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
