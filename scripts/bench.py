@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,7 +257,7 @@ def timed_build(data_dir: Path, build_dir: Path) -> dict[str, float]:
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"build failed: {done.stderr[-2000:]}")
     info = json.loads(line[6:])
-    marks = info["marks"]
+    marks: list[tuple[str, float]] = info["marks"]
     at = {m: t for m, t in marks}
 
     def when(prefix: str) -> float:
@@ -293,7 +293,9 @@ def sample_data(store_dir: Path, base: str, n: int = 20000, seed: int = 1) -> Sa
     store = ox.Store.read_only(str(store_dir))
 
     def column(query: str, store: ox.Store = store) -> list[str]:
-        return [row[0].value for row in store.query(query, use_default_graph_as_union=True)]
+        rows = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(rows, ox.QuerySolutions), "a SELECT query has solutions"
+        return [row[0].value for row in rows]
 
     rng = random.Random(seed)
     things = column(f'SELECT DISTINCT ?s {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{base}id/")) }}')
@@ -303,7 +305,7 @@ def sample_data(store_dir: Path, base: str, n: int = 20000, seed: int = 1) -> Sa
     bodies = column(f"SELECT DISTINCT ?b {{ ?x <{ORG}subOrganizationOf> ?b }}")
     del store, column
 
-    def pick(xs):
+    def pick(xs: list[str]) -> list[str]:
         return rng.sample(xs, min(n, len(xs))) if xs else []
 
     return Sample(pick(things), pick(labels), pick(networks), pick(provinces), pick(bodies))
@@ -386,7 +388,9 @@ def wrk_run(
 # --- one scale --------------------------------------------------------------------------------------------------
 
 
-def bench_scale(scale: float, folder: Path, seconds: float, connections: int, say: callable) -> ScaleReport:  # type: ignore[valid-type]
+def bench_scale(
+    scale: float, folder: Path, seconds: float, connections: int, say: Callable[[str], None]
+) -> ScaleReport:
     from scripts.synth import synthesize
 
     report = ScaleReport(scale)

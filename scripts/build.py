@@ -33,6 +33,7 @@ from scripts.rdfio import (
     SYNTAX_BY_SUFFIX,
     SourceFile,
     UnreadableInput,
+    graph_of,
     graphs_by_subject,
     read_quads,
     to_rdflib_graph,
@@ -131,9 +132,9 @@ def meta_graphs() -> set[str]:
 def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
     """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
     meta = meta_graphs()
-    data = [q for q in quads if q.graph_name.value not in meta]
+    data = [q for q in quads if graph_of(q) not in meta]
     origins = {to_rdflib_term(subject): files for subject, files in graphs_by_subject(data).items()}
-    ontology = to_rdflib_graph([q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")])
+    ontology = to_rdflib_graph([q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")])
     return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
 
 
@@ -142,7 +143,7 @@ def validate_quads(
 ) -> tuple[Report, revalidate.Snapshot]:
     """`validate_release`'s findings, re-checking only what changed since the cached validation."""
     snap = revalidate.snapshot(quads, meta_graphs())
-    ontology = [q for q in quads if q.graph_name.value == graph_iri(DEFAULT_BASE_URI, "ontology")]
+    ontology = [q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")]
     report = revalidate.validate(
         snap,
         ontology,
@@ -160,7 +161,7 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
     if base_uri == DEFAULT_BASE_URI:
         return quads
 
-    def move(term):  # type: ignore[no-untyped-def]
+    def move(term: Any) -> Any:  # any term: an IRI under the default base moved, the others as they are
         if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_URI):
             return ox.NamedNode(base_uri + term.value[len(DEFAULT_BASE_URI) :])
         return term
@@ -187,12 +188,12 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
 
 def write_dumps(
     folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible."""
     folder.mkdir()
-    nquads = sorted(set(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode().splitlines()))
+    nquads = sorted(set((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()))
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    ntriples = sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode().splitlines()))
+    ntriples = sorted(set((ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode().splitlines()))
     _write_gzip(folder / "parita.nq.gz", "\n".join(nquads) + "\n")
     _write_gzip(folder / "parita.nt.gz", "\n".join(ntriples) + "\n")
     sorted_triples = list(ox.parse("\n".join(ntriples).encode(), format=ox.RdfFormat.N_TRIPLES))
@@ -201,7 +202,7 @@ def write_dumps(
         format=ox.RdfFormat.TURTLE,
         prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()},
     )
-    (folder / "parita.ttl").write_bytes(turtle)
+    (folder / "parita.ttl").write_bytes(turtle or b"")
     files = {}
     for name, media_type in DUMP_MEDIA_TYPES.items():
         data = (folder / name).read_bytes()
@@ -228,7 +229,7 @@ def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
     return prefixes
 
 
-def statistics(store_dir: Path) -> dict:
+def statistics(store_dir: Path) -> dict[str, Any]:
     """Counts for VoID, computed with SPARQL on the written store (so they equal what SPARQL says)."""
     store = ox.Store.read_only(str(store_dir))
     count = functools.partial(_count, store)
@@ -242,7 +243,9 @@ def statistics(store_dir: Path) -> dict:
         "classes": partition("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"),
         "graphs": {
             row[0].value: int(row[1].value)
-            for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+            for row in _select(
+                store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", union=False
+            )
         },
     }
     del store, count, partition  # the read-only store is released once counted
@@ -250,11 +253,17 @@ def statistics(store_dir: Path) -> dict:
 
 
 def _count(store: ox.Store, query: str) -> int:
-    return int(next(iter(store.query(query, use_default_graph_as_union=True)))[0].value)  # type: ignore[index, union-attr]
+    return int(next(iter(_select(store, query)))[0].value)
 
 
 def _partition(store: ox.Store, query: str) -> dict[str, int]:
-    return {row[0].value: int(row[1].value) for row in store.query(query, use_default_graph_as_union=True)}  # type: ignore[index, union-attr]
+    return {row[0].value: int(row[1].value) for row in _select(store, query)}
+
+
+def _select(store: ox.Store, query: str, union: bool = True) -> ox.QuerySolutions:
+    solutions = store.query(query, use_default_graph_as_union=union)
+    assert isinstance(solutions, ox.QuerySolutions), "a SELECT query has solutions"
+    return solutions
 
 
 def build(

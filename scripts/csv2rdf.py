@@ -25,7 +25,8 @@ from csvw.metadata import NAMESPACES, Column, Table, TableGroup
 IF_PRESENT = "https://w3id.org/parita/csvw#ifPresent"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-PREFIXES = {**NAMESPACES, "dcterms": "http://purl.org/dc/terms/"}  # the CSVW initial context has both dc and dcterms
+# the CSVW initial context has both dc and dcterms
+PREFIXES: dict[str, str] = {**NAMESPACES, "dcterms": "http://purl.org/dc/terms/"}
 DATATYPES = {
     "date": "date",
     "datetime": "dateTime",
@@ -81,12 +82,14 @@ class Converted:
 
     def add(self, triple: ox.Triple, cell: Cell, graph: ox.NamedNode) -> None:
         self.quads.append(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
-        self.cells.setdefault((triple.subject.value, triple.predicate.value), []).append(cell)
+        subject, predicate = triple.subject, triple.predicate.value
+        assert not isinstance(subject, ox.Triple), "RDF 1.2 triple terms are refused before conversion"
+        self.cells.setdefault((subject.value, predicate), []).append(cell)
         row = Cell(cell.file, cell.row, None)
-        if triple.predicate.value == RDF_TYPE and triple.subject.value not in self.described:
-            self.subjects[triple.subject.value] = row  # the row that types a thing is the one that describes it
-            self.described.add(triple.subject.value)
-        self.subjects.setdefault(triple.subject.value, row)
+        if predicate == RDF_TYPE and subject.value not in self.described:
+            self.subjects[subject.value] = row  # the row that types a thing is the one that describes it
+            self.described.add(subject.value)
+        self.subjects.setdefault(subject.value, row)
 
 
 def load_metadata(path: Path) -> TableGroup:
@@ -146,7 +149,7 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     if columns is None:
         return
     base = _base(group)
-    seen_keys: dict[tuple, int] = {}
+    seen_keys: dict[tuple[Any, ...], int] = {}
     for line, raw in enumerate(rows[1:], start=2):
         if not any(v.strip() for v in raw):
             continue
@@ -276,7 +279,7 @@ def _human(fmt: str) -> str:
 
 
 def _check_key(
-    table: Table, name: str, line: int, values: dict[str, Any], seen: dict[tuple, int], out: Converted
+    table: Table, name: str, line: int, values: dict[str, Any], seen: dict[tuple[Any, ...], int], out: Converted
 ) -> None:
     key_cols = table.tableSchema.primaryKey or []
     if not key_cols:

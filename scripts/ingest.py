@@ -16,13 +16,15 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 
 from scripts import csv2rdf, reconcile
-from scripts.build import BuildError, build, contributions_dir, graph_iri, read_sources, release_sources
+from scripts.build import BuildError, Progress, build, contributions_dir, graph_iri, read_sources, release_sources
 from scripts.csv2rdf import Cell, Converted, Problem
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
 from scripts.rdfscreen import screen
@@ -55,7 +57,9 @@ def publisher_graph(publisher: str) -> str:
     return graph_iri(DEFAULT_BASE_URI, f"publisher/{publisher}")
 
 
-def ingest(settings: Settings, publisher: str, uploads: list[Upload], progress=None) -> SubmissionReport:  # type: ignore[no-untyped-def]
+def ingest(
+    settings: Settings, publisher: str, uploads: list[Upload], progress: Progress | None = None
+) -> SubmissionReport:
     """Run the whole pipeline; the report says whether a release was published."""
     report = SubmissionReport(publisher, [u.name for u in uploads])
     if not PUBLISHER_ID.fullmatch(publisher):
@@ -123,7 +127,12 @@ def foreign_subjects(converted: Converted, background: list[ox.Quad]) -> list[Pr
     for q in converted.quads:
         if q.predicate.value == _DERIVED_FROM:  # which source restated it: provenance, not a claim about it
             continue
-        if q.subject in theirs and (q.subject, q.predicate, q.object) not in stated and q.subject.value not in found:
+        if (
+            isinstance(q.subject, ox.NamedNode)
+            and q.subject in theirs
+            and (q.subject, q.predicate, q.object) not in stated
+            and q.subject.value not in found
+        ):
             cells = converted.cells.get((q.subject.value, q.predicate.value))
             found[q.subject.value] = (q, cells[0] if cells else converted.subjects.get(q.subject.value))
     return [
@@ -183,7 +192,7 @@ def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: 
         out.add(ox.Triple(s, p, o), Cell(upload.name, 0, None), graph)
 
 
-def _unrebase(term, base_uri: str):  # type: ignore[no-untyped-def]
+def _unrebase(term: Any, base_uri: str) -> Any:
     if base_uri != DEFAULT_BASE_URI and isinstance(term, ox.NamedNode) and term.value.startswith(base_uri):
         return ox.NamedNode(DEFAULT_BASE_URI + term.value[len(base_uri) :])
     return term
@@ -227,7 +236,7 @@ def _minted(iri: str, publisher: str) -> str:
 
 
 def _rename(converted: Converted, renames: dict[str, str]) -> None:
-    def move(term):  # type: ignore[no-untyped-def]
+    def move(term: Any) -> Any:
         return ox.NamedNode(renames[term.value]) if isinstance(term, ox.NamedNode) and term.value in renames else term
 
     converted.quads = [ox.Quad(move(q.subject), q.predicate, move(q.object), q.graph_name) for q in converted.quads]
@@ -238,11 +247,13 @@ def _rename(converted: Converted, renames: dict[str, str]) -> None:
 
 def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]:
     """Every referenced parita thing exists (here or published); nothing is minted outside the canonical base."""
-    known = {q.subject.value for q in background} | {q.subject.value for q in converted.quads}
+    known = {q.subject.value for q in chain(background, converted.quads) if not isinstance(q.subject, ox.Triple)}
     problems = []
     for q in converted.quads:
+        assert not isinstance(q.subject, ox.Triple), "RDF 1.2 triple terms are refused before conversion"
         s, p, o = q.subject.value, q.predicate.value, q.object
-        cell = (converted.cells.get((s, p)) or [None])[0]
+        cells = converted.cells.get((s, p))
+        cell = cells[0] if cells else None
         if isinstance(o, ox.NamedNode) and o.value.startswith(ID_BASE) and o.value not in known:
             kind, _, slug = o.value[len(ID_BASE) :].partition("/")
             problems.append(
@@ -258,6 +269,7 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
             )
         elif (
             p == RDF_TYPE
+            and not isinstance(o, ox.Triple)
             and o.value.startswith(OWN_CLASSES)
             and isinstance(q.subject, ox.NamedNode)
             and not s.startswith(ID_BASE)
@@ -284,18 +296,20 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
     return problems
 
 
-def _publish(settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress) -> None:  # type: ignore[no-untyped-def]
+def _publish(
+    settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress: Progress | None
+) -> None:
     """Build a release with the candidate contribution; map SHACL findings back to cells on refusal."""
     work = settings.build_dir / f".tmp-ingest-{os.getpid()}-{publisher}"
     _remove_abandoned(settings.build_dir)
     shutil.rmtree(work, ignore_errors=True)
     (work / "contributions").mkdir(parents=True)
     candidate = work / "contributions" / f"{publisher}.nq"
-    candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS))
+    candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS) or b"")
     try:
         release = build(settings, progress, {publisher: candidate})
     except BuildError as error:
-        own = {q.subject.value for q in converted.quads}
+        own = {q.subject.value for q in converted.quads if not isinstance(q.subject, ox.Triple)}
         findings = [f for f in (error.report.findings if error.report else []) if f.focus_node in own]
         report.problems += [_from_finding(f, converted) for f in findings if f.severity == "Violation"]
         report.warnings += [_from_finding(f, converted) for f in findings if f.severity != "Violation"]
@@ -374,7 +388,7 @@ def _column_for(converted: Converted, focus: str, path: str | None) -> Cell | No
     return row
 
 
-def republish(settings: Settings, publisher: str, decisions: dict) -> SubmissionReport:
+def republish(settings: Settings, publisher: str, decisions: dict[str, Any]) -> SubmissionReport:
     """Publish the publisher's accepted statements again with the owl:sameAs of `decisions` (used by reconcile)."""
     report = SubmissionReport(publisher, [f"contributions/{publisher}.nq"])
     current = contributions_dir(settings) / f"{publisher}.nq"

@@ -33,8 +33,6 @@ import httpx
 import pyoxigraph as ox
 
 from server.backends.remote import (
-    CONTROL_GRAPH,
-    DATASET,
     HAS_GRAPH,
     HAS_RELEASE,
     RemoteQueryError,
@@ -43,7 +41,16 @@ from server.backends.remote import (
     read_control,
     retryable,
 )
-from server.backends.switching import HAS_SWITCH, HEARTBEAT, MARK, POLL, STALE_AFTER, UNMARK
+from server.backends.switching import (
+    CONTROL_GRAPH,
+    DATASET,
+    HAS_SWITCH,
+    HEARTBEAT,
+    MARK,
+    POLL,
+    STALE_AFTER,
+    UNMARK,
+)
 from server.config import Settings
 from server.errors import PublisherError
 from server.release import NQ_DUMP, Release
@@ -134,8 +141,8 @@ def chunks(quads: list[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
 
 
 def insert_request(graph: str, quads: list[ox.Quad]) -> str:
-    triples = ox.serialize(
-        [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+    triples = (
+        ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
     ).decode()
     return f"INSERT {{ GRAPH <{graph}> {{\n{triples}}} }} WHERE {{}}"
 
@@ -230,7 +237,8 @@ class Publisher:
             self.update(f"DROP SILENT GRAPH <{stale}>")
         by_graph: dict[str, list[ox.Quad]] = {}
         with gzip.open(release.dumps_dir / NQ_DUMP, "rb") as fh:
-            for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS):
+            for q in ox.parse(fh, format=ox.RdfFormat.N_QUADS):  # type: ignore[arg-type]  # GzipFile is an IO[bytes]
+                assert not isinstance(q.graph_name, ox.DefaultGraph), "a release states everything in named graphs"
                 by_graph.setdefault(q.graph_name.value, []).append(q)
         staging = {g: f"{STAGING}{release.id}:{n}" for n, g in enumerate(sorted(by_graph))}
         self.say(f"staging {sum(map(len, by_graph.values()))} quads in {len(by_graph)} graphs (previous: {previous})")

@@ -97,9 +97,17 @@ def graphs_by_subject(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode | ox.BlankN
     graphs: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
     for q in quads:
         found = graphs.setdefault(q.subject, [])  # type: ignore[arg-type]
-        if q.graph_name.value not in found:
-            found.append(q.graph_name.value)
+        graph = graph_of(q)
+        if graph not in found:
+            found.append(graph)
     return graphs
+
+
+def graph_of(quad: ox.Quad) -> str:
+    """The name of the graph `quad` is in: parita states everything in a named graph."""
+    if isinstance(quad.graph_name, ox.DefaultGraph):
+        raise ValueError(f"a statement in the default graph: {quad}")
+    return quad.graph_name.value
 
 
 @dataclass(frozen=True)

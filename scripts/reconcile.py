@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -73,12 +74,16 @@ def entities(quads: list[ox.Quad], only: set[str] | None = None) -> dict[str, En
     """The bodies (organizations, posts, networks) the statements describe, with what identifies them."""
     found: dict[str, Entity] = {}
     for q in quads:
+        if not isinstance(q.subject, ox.NamedNode):
+            continue
         s = q.subject.value
-        kind = kind_of(s) if isinstance(q.subject, ox.NamedNode) else None
+        kind = kind_of(s)
         if kind not in BODY_KINDS or (only is not None and s not in only):
             continue
         e = found.setdefault(s, Entity(s, kind))
         p, o = q.predicate.value, q.object
+        if isinstance(o, ox.Triple):  # RDF 1.2 triple terms are refused when a file is read
+            continue
         if p == RDFS_LABEL and isinstance(o, ox.Literal):
             e.labels.add(normalise(o.value))
             if e.label is None or o.language == "it":
@@ -127,7 +132,7 @@ def _certain_reason(a: Entity, b: Entity) -> str | None:
 
 def duplicates(submitted: dict[str, Entity]) -> list[tuple[Entity, Entity]]:
     """Pairs of submitted bodies that describe the same thing (same label, kind and territory)."""
-    seen: dict[tuple, Entity] = {}
+    seen: dict[tuple[str, str, str | None], Entity] = {}
     pairs = []
     for e in submitted.values():
         for label in sorted(e.labels):
@@ -146,7 +151,7 @@ def decisions_path(settings: Settings, publisher: str) -> Path:
     return settings.build_dir / "reconciliation" / f"{publisher}.json"
 
 
-def load_decisions(settings: Settings, publisher: str) -> dict:
+def load_decisions(settings: Settings, publisher: str) -> dict[str, Any]:
     path = decisions_path(settings, publisher)
     data = json.loads(path.read_text()) if path.exists() else {}
     return {
@@ -156,7 +161,7 @@ def load_decisions(settings: Settings, publisher: str) -> dict:
     }
 
 
-def save_decisions(settings: Settings, publisher: str, decisions: dict) -> None:
+def save_decisions(settings: Settings, publisher: str, decisions: dict[str, Any]) -> None:
     path = decisions_path(settings, publisher)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -164,19 +169,19 @@ def save_decisions(settings: Settings, publisher: str, decisions: dict) -> None:
     tmp.replace(path)
 
 
-def pending(decisions: dict) -> list[dict]:
+def pending(decisions: dict[str, Any]) -> list[dict[str, Any]]:
     decided = {tuple(p) for p in decisions["confirmed"] + decisions["rejected"]}
     return [c for c in decisions["candidates"] if (c["submitted"], c["existing"]) not in decided]
 
 
-def same_as_quads(decisions: dict, graph: str) -> list[ox.Quad]:
+def same_as_quads(decisions: dict[str, Any], graph: str) -> list[ox.Quad]:
     return [
         ox.Quad(ox.NamedNode(a), ox.NamedNode(SAME_AS), ox.NamedNode(b), ox.NamedNode(graph))
         for a, b in decisions["confirmed"]
     ]
 
 
-def as_dict(m: Match) -> dict:
+def as_dict(m: Match) -> dict[str, Any]:
     return asdict(m)
 
 

@@ -16,6 +16,7 @@ import shutil
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -35,16 +36,16 @@ def read_dump(release: Path) -> set[ox.Quad]:
     return set(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
-def changelog(previous: Path | None, quads: list[ox.Quad]) -> dict:
+def changelog(previous: Path | None, quads: list[ox.Quad]) -> dict[str, Any]:
     """What changed since `previous` (a release folder, or None for the first release)."""
     new = set(quads)
     old = read_dump(previous) if previous is not None else set()
     added, removed = new - old, old - new
     graphs: dict[str, dict[str, int]] = defaultdict(lambda: {"added": 0, "removed": 0})
-    for q in added:
-        graphs[q.graph_name.value]["added"] += 1
-    for q in removed:
-        graphs[q.graph_name.value]["removed"] += 1
+    for change, changed in (("added", added), ("removed", removed)):
+        for q in changed:
+            assert not isinstance(q.graph_name, ox.DefaultGraph), "a release states everything in named graphs"
+            graphs[q.graph_name.value][change] += 1
     new_subjects, old_subjects = _subjects(new), _subjects(old)
     touched = {q.subject.value for q in added | removed if isinstance(q.subject, ox.NamedNode)}
     entities = {
@@ -70,18 +71,18 @@ def _labels(quads: set[ox.Quad]) -> dict[str, str]:
     """One label per subject: Italian first, then any, in the order skos:prefLabel, rdfs:label, dct:title."""
     best: dict[str, tuple[int, str]] = {}
     for q in quads:
-        if q.predicate.value in LABELS and isinstance(q.object, ox.Literal):
+        if q.predicate.value in LABELS and isinstance(q.object, ox.Literal) and not isinstance(q.subject, ox.Triple):
             rank = LABELS.index(q.predicate.value) * 2 + (0 if q.object.language == "it" else 1)
             if q.subject.value not in best or rank < best[q.subject.value][0]:
                 best[q.subject.value] = (rank, q.object.value)
     return {k: v for k, (_, v) in best.items()}
 
 
-def release_list(settings: Settings) -> list[dict]:
+def release_list(settings: Settings) -> list[dict[str, Any]]:
     """The kept releases, newest first: id, created, triples, changelog summary, whether current."""
     folder = settings.build_dir / "releases"
     current = settings.current_release.resolve() if settings.current_release.exists() else None
-    out = []
+    out: list[dict[str, Any]] = []
     for path in (
         sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
         if folder.exists()

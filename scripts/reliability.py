@@ -157,7 +157,9 @@ def _remote_store_checks(args: argparse.Namespace, work: Path, build_dir: Path) 
         engine.stop()
 
 
-def _remote_store_checks_on(engine: object, args: argparse.Namespace, work: Path, build_dir: Path) -> list[Check]:
+def _remote_store_checks_on(
+    engine: faults.Engine, args: argparse.Namespace, work: Path, build_dir: Path
+) -> list[Check]:
     releases = sorted(p.name for p in (build_dir / "releases").iterdir() if not p.name.startswith("."))[-2:]
     publish = subprocess.run(
         faults.publish_cmd(engine, build_dir / "releases" / releases[-1]),
@@ -176,7 +178,7 @@ def _remote_store_checks_on(engine: object, args: argparse.Namespace, work: Path
                 publish.stderr.decode(errors="replace")[-300:],
             )
         ]
-    remote_env = {**SERVER_ENV, "PARITA_STORE": engine.query_url}  # type: ignore[attr-defined]
+    remote_env = {**SERVER_ENV, "PARITA_STORE": engine.query_url}
     with Server(build_dir, work / "server-remote.log", remote_env) as server:
         found = [faults.remote_store_away(engine, server, float(SERVER_ENV["PARITA_SPARQL_TIMEOUT"]) + 5.0)]
         found.append(

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 import httpx
 
@@ -163,6 +164,17 @@ def contributions_consistent(build_dir: Path, publisher: str) -> bool:
     return installed.exists() and installed.read_bytes() == snapshot.read_bytes()
 
 
+class Engine(Protocol):
+    """A SPARQL store on loopback, as tests/engines.py starts it."""
+
+    query_url: str
+    update_url: str
+
+    def stop(self) -> None: ...
+
+    def start_again(self) -> None: ...
+
+
 def engines() -> ModuleType:
     """tests/engines.py (starts a real Oxigraph server on loopback), loaded from its file."""
     spec = importlib.util.spec_from_file_location("parita_test_engines", PROJECT_ROOT / "tests" / "engines.py")
@@ -187,15 +199,15 @@ def _ask(server: Server) -> httpx.Response | None:
         return None
 
 
-def remote_store_away(engine: object, server: Server, bound: float) -> Check:
+def remote_store_away(engine: Engine, server: Server, bound: float) -> Check:
     """Stop the remote store: SPARQL answers 503 with Retry-After within `bound`; start it again: parita
     answers 200 again by itself (no restart), and how long that took."""
     before = _ask(server)
-    engine.stop()  # type: ignore[attr-defined]
+    engine.stop()
     started = time.monotonic()
     away = _ask(server)
     away_spent = time.monotonic() - started
-    engine.start_again()  # type: ignore[attr-defined]
+    engine.start_again()
     back_at = time.monotonic()
     recovered = None
     while time.monotonic() - back_at < 60:
@@ -225,20 +237,20 @@ def remote_store_away(engine: object, server: Server, bound: float) -> Check:
     )
 
 
-def publish_cmd(engine: object, release: Path) -> list[str]:
+def publish_cmd(engine: Engine, release: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
         "scripts.cli",
         "publish",
         "--to",
-        engine.query_url,  # type: ignore[attr-defined]
+        engine.query_url,
         "--update",
         engine.update_url,
         "--release",
         str(release),
         "--quiet",
-    ]  # type: ignore[attr-defined]
+    ]
 
 
 def _count(server: Server) -> int:
@@ -259,7 +271,7 @@ def _release_triples(build_dir: Path, release_id: str) -> int:
 
 
 def kill_during_publish(
-    engine: object, server: Server, build_dir: Path, releases: tuple[str, str], fractions: tuple[float, ...]
+    engine: Engine, server: Server, build_dir: Path, releases: tuple[str, str], fractions: tuple[float, ...]
 ) -> Check:
     """Publish one release then the other; SIGKILL a publish at each fraction of a full one's time: the
     store keeps serving the previous release or the new one, complete (SPARQL count = release count)."""

@@ -3,14 +3,21 @@ Accept headers, URIs and query parameters. Needs the test extra (`pip install -e
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from scripts.reliability_kit import Check, Server
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+    from schemathesis import Case
+
+T = TypeVar("T")
 
 SECRETS = ("Traceback", 'File "/', "site-packages", "PROJECT_ROOT")
 
@@ -25,7 +32,7 @@ def available() -> str | None:
     return None
 
 
-def _run_examples(strategy: object, examples: int, each: Callable[[object], None]) -> None:
+def _run_examples(strategy: SearchStrategy[T], examples: int, each: Callable[[T], None]) -> None:
     from hypothesis import HealthCheck, given, settings
 
     @settings(
@@ -36,8 +43,8 @@ def _run_examples(strategy: object, examples: int, each: Callable[[object], None
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    @given(strategy)  # type: ignore[misc]
-    def run(value: object) -> None:
+    @given(strategy)
+    def run(value: T) -> None:
         each(value)
 
     run()
@@ -54,6 +61,7 @@ def schemathesis_check(server: Server, examples: int) -> Check:
         response_schema_conformance,
         status_code_conformance,
     )
+    from schemathesis.core.result import Err
 
     checks = [
         not_a_server_error,
@@ -63,17 +71,19 @@ def schemathesis_check(server: Server, examples: int) -> Check:
         response_headers_conformance,
     ]
     schema = schemathesis.openapi.from_url(server.url + "/-/openapi.json")
-    tried, failures, operations = 0, [], 0
+    tried, failures, operations = 0, list[str](), 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
         operations += 1
 
-        def each(case: object, operation: Any = operation) -> None:
+        def each(case: Case[Any], operation: Any = operation) -> None:
             nonlocal tried
             tried += 1
-            response = case.call(base_url=server.url, timeout=60)  # type: ignore[attr-defined]
+            response = case.call(base_url=server.url, timeout=60)
             try:
-                case.validate_response(response, checks=checks)  # type: ignore[attr-defined]
+                case.validate_response(response, checks=checks)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - schemathesis raises a group of failures
                 if len(failures) < 5:
                     failures.append(f"{operation.method.upper()} {operation.path}: {str(exc).splitlines()[0][:160]}")
@@ -91,7 +101,7 @@ def schemathesis_check(server: Server, examples: int) -> Check:
     )
 
 
-def _accepts() -> object:
+def _accepts() -> SearchStrategy[str]:
     from hypothesis import strategies as st
 
     types = st.sampled_from(
@@ -123,7 +133,7 @@ def _accepts() -> object:
     return st.one_of(st.lists(item, max_size=6).map(", ".join), junk)
 
 
-def _uris() -> object:
+def _uris() -> SearchStrategy[str]:
     from hypothesis import strategies as st
 
     prefix = st.sampled_from(
@@ -142,11 +152,11 @@ def _uris() -> object:
             "/releases/",
         ]
     )
-    tail = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120)
+    tail = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=120)
     return st.tuples(prefix, tail).map(lambda t: t[0] + quote(t[1], safe="/:@!$&'()*+,;=~.-_"))
 
 
-def _params() -> object:
+def _params() -> SearchStrategy[tuple[str, list[tuple[str, str]]]]:
     from hypothesis import strategies as st
 
     keys = st.sampled_from(
@@ -201,20 +211,20 @@ def hypothesis_check(server: Server, examples: int) -> Check:
             if response.status_code >= 500 or any(s in response.text for s in SECRETS):
                 failures.append(f"{kind} {what[:80]!r} -> {response.status_code}")
 
-        def accept(value: object) -> None:
+        def accept(value: str) -> None:
             for path in ("/doc/organization/provincia-di-asti", "/sparql?query=ASK%7B%7D", "/catalog"):
                 judge(
                     "accept",
-                    lambda path=path: client.get(path, headers={"Accept": str(value).strip()}),
+                    functools.partial(client.get, path, headers={"Accept": str(value).strip()}),
                     f"{path} {value}",
                 )
 
-        def uri(value: object) -> None:
+        def uri(value: str) -> None:
             judge("uri", lambda: client.get(str(value)), str(value))
 
-        def params(value: object) -> None:
-            path, pairs = value  # type: ignore[misc]
-            judge("params", lambda: client.get(path, params=pairs), f"{path} {pairs}")
+        def params(value: tuple[str, list[tuple[str, str]]]) -> None:
+            path, pairs = value
+            judge("params", lambda: client.get(path, params=tuple(pairs)), f"{path} {pairs}")
 
         _run_examples(_accepts(), examples, accept)
         _run_examples(_uris(), examples, uri)

@@ -41,7 +41,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(port: int, requests: itertools.cycle, deadline: float, tally: Tally) -> None:
+async def _connection(port: int, requests: itertools.cycle[bytes], deadline: float, tally: Tally) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.monotonic() < deadline:

@@ -32,9 +32,10 @@ import json
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pyshacl
@@ -42,7 +43,7 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
-from scripts.rdfio import graphs_by_subject, to_rdflib_graph, to_rdflib_term
+from scripts.rdfio import graph_of, graphs_by_subject, to_rdflib_graph, to_rdflib_term
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
 from server.config import Settings
 
@@ -50,7 +51,8 @@ CACHE_FORMAT = 1  # bump when the focus rule changes: a cache written under anot
 FAR = 9  # "hop" of values reached by an inverse or chain path: nothing beyond them is readable
 TYPE, SUBCLASS = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.subClassOf))
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.target)
-Triple = tuple  # (subject, predicate, object) of pyoxigraph terms
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Triple = tuple[ox.NamedNode | ox.BlankNode | ox.Triple, ox.NamedNode, Term]  # (subject, predicate, object)
 
 
 class Unsupported(Exception):
@@ -77,14 +79,14 @@ class Snapshot:
 
 
 def digest(quads: list[ox.Quad]) -> str:
-    lines = sorted(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode().splitlines())
+    lines = sorted((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def snapshot(quads: list[ox.Quad], meta: set[str]) -> Snapshot:
     graphs: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in quads:
-        graphs[q.graph_name.value].append(q)
+        graphs[graph_of(q)].append(q)
     schema = [q for g in sorted(meta) for q in graphs.pop(g, [])]
     key = hashlib.sha256(f"{CACHE_FORMAT} {pyshacl.__version__} {digest(schema)}".encode()).hexdigest()
     return Snapshot(key, dict(graphs), {g: digest(qs) for g, qs in graphs.items()})
@@ -169,8 +171,9 @@ def audit(shapes: rdflib.Graph) -> Reach:
 
     def predicates(items: rdflib.term.Node | None) -> list[rdflib.URIRef]:
         found = list(rdflib.collection.Collection(shapes, items)) if items is not None else []
-        need(bool(found) and all(isinstance(p, rdflib.URIRef) for p in found), "an alternative of complex paths")
-        return found
+        uris = [p for p in found if isinstance(p, rdflib.URIRef)]
+        need(bool(found) and len(uris) == len(found), "an alternative of complex paths")
+        return uris
 
     for target in shapes.objects(None, SH.target):
         query = shapes.value(target, SH.select)
@@ -213,7 +216,7 @@ def validate(
     """Findings equal to `full()`'s, computed on the nodes the change since the cached validation reaches."""
     names = f"{len(snap.graphs)} graph(s)"
     try:
-        reason, previous, old = "asked", None, {}
+        reason, previous, old = "asked", None, dict[str, list[ox.Quad]]()
         if not force_full:
             reason, previous, old = _load(folder, snap)
         if previous is not None:
@@ -231,7 +234,7 @@ def validate(
     return full()
 
 
-def _load(folder: Path, snap: Snapshot) -> tuple[str, dict | None, dict[str, list[ox.Quad]]]:
+def _load(folder: Path, snap: Snapshot) -> tuple[str, dict[str, Any] | None, dict[str, list[ox.Quad]]]:
     try:
         state = json.loads((folder / "state.json").read_text())
     except (OSError, ValueError):
@@ -240,7 +243,7 @@ def _load(folder: Path, snap: Snapshot) -> tuple[str, dict | None, dict[str, lis
         return "shapes, ontology or pySHACL changed", None, {}
     if set(state.get("graphs", {})) != set(snap.graphs):
         return "a graph was added or removed", None, {}
-    old = {}
+    old: dict[str, list[ox.Quad]] = {}
     for graph, known in state["graphs"].items():
         if known != snap.digests[graph]:
             try:
@@ -258,11 +261,11 @@ def _incremental(
     snap: Snapshot,
     old: dict[str, list[ox.Quad]],
     ontology: list[ox.Quad],
-    previous: dict,
+    previous: dict[str, Any],
     changed: list[str],
     settings: Settings,
 ) -> tuple[Report, int]:
-    triple = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
+    triple: Callable[[ox.Quad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
     kept = {triple(q) for g, qs in snap.graphs.items() if g not in changed for q in qs}
     now = {triple(q) for g in changed for q in snap.graphs[g]}
     before = {triple(q) for g in changed for q in old[g]}
@@ -272,19 +275,25 @@ def _incremental(
     if any(t[1] == SUBCLASS for t in delta):
         raise Unsupported("rdfs:subClassOf changed")
     reach = audit(shapes_graph(settings))
-    out, into, classes = defaultdict(list), defaultdict(list), []
+    out: defaultdict[Term, list[Triple]] = defaultdict(list)
+    into: defaultdict[Term, list[Triple]] = defaultdict(list)
+    classes: list[Triple] = []
     for t in (*kept, *now, *(triple(q) for q in ontology)):
         out[t[0]].append(t)
         into[t[2]].append(t)
         if t[1] == SUBCLASS:
             classes.append(t)
-    gone = defaultdict(list)  # incoming triples the old data had: the removed ones still point at their nodes
+    # incoming triples the old data had: the removed ones still point at their nodes
+    gone: defaultdict[Term, list[Triple]] = defaultdict(list)
     for t in before - now - kept:
         gone[t[2]].append(t)
 
     incoming_typed = _subclasses({ox.NamedNode(c) for c in reach.incoming_classes}, into)
-    reads_incoming = lambda x: any(t[1] == TYPE and t[2] in incoming_typed for t in out[x])  # noqa: E731
-    focus = set()
+
+    def reads_incoming(x: Term) -> bool:
+        return any(t[1] == TYPE and t[2] in incoming_typed for t in out[x])
+
+    focus: set[Term] = set()
     for s, p, o in delta:
         focus.add(s)
         if not isinstance(o, ox.Literal) and (p.value in reach.inverse or reads_incoming(o)):
@@ -293,7 +302,7 @@ def _incremental(
             focus |= {t[0] for t in (*into[s], *gone[s])}
             focus |= _closure({s}, lambda z: [t[0] for t in (*into[z], *gone[z]) if t[1].value in reach.chain])
 
-    context = set()
+    context: set[Triple] = set()
     for x in focus:
         context.update(out[x])
         every = reads_incoming(x)
@@ -310,7 +319,7 @@ def _incremental(
     graph = rdflib.Graph()
     for s, p, o in context:
         graph.add((to_rdflib_term(s), to_rdflib_term(p), to_rdflib_term(o)))
-    keys = {x.value for x in focus}
+    keys = {x.value for x in focus if not isinstance(x, ox.Triple)}
     # nothing reachable changed (say, a triple moved between graphs): no need to start pySHACL
     partial = (
         validate_graph(graph, settings, ontology=to_rdflib_graph(ontology))
@@ -330,7 +339,7 @@ def _incremental(
     return Report(conforms=conforms, findings=findings, report_graph=report_graph), len(focus)
 
 
-def _closure(start: set, neighbours: Callable[[object], list]) -> set:
+def _closure(start: set[Term], neighbours: Callable[[Term], Iterable[Term]]) -> set[Term]:
     found, todo = set(start), list(start)
     while todo:
         for n in neighbours(todo.pop()):
@@ -340,7 +349,7 @@ def _closure(start: set, neighbours: Callable[[object], list]) -> set:
     return found
 
 
-def _subclasses(classes: set, into: dict) -> set:
+def _subclasses(classes: set[Term], into: dict[Term, list[Triple]]) -> set[Term]:
     return _closure(classes, lambda c: [t[0] for t in into[c] if t[1] == SUBCLASS])
 
 
@@ -360,7 +369,7 @@ def save(folder: Path, snap: Snapshot, report: Report) -> None:
         target = graphs / f"{snap.digests[graph]}.nq"
         if not target.exists():
             tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+            tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
             os.rename(tmp, target)
     state = {
         "format": CACHE_FORMAT,

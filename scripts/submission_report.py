@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import rdflib
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
@@ -23,15 +24,15 @@ class SubmissionReport:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     release: str | None = None
-    reused: list[dict] = field(default_factory=list)
-    candidates: list[dict] = field(default_factory=list)
-    changelog: dict | None = None
+    reused: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    changelog: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.release is not None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "publisher": self.publisher,
@@ -134,7 +135,7 @@ def _where(p: Problem) -> str:
     return where + (f", colonna/column {p.cell.column}" if p.cell.column else "")
 
 
-def _problem(p: Problem) -> dict:
+def _problem(p: Problem) -> dict[str, Any]:
     d = asdict(p)
     d["cell"] = None if p.cell is None else {"file": p.cell.file, "row": p.cell.row, "column": p.cell.column}
     return d

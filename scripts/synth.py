@@ -65,8 +65,8 @@ class Generator:
     def iri(self, path: str) -> ox.NamedNode:
         return ox.NamedNode(DEFAULT_BASE_URI + "id/" + path)
 
-    def add(self, subject: ox.NamedNode, predicate: str, obj: object) -> None:
-        self.triples.append(ox.Triple(subject, term(predicate), obj))  # type: ignore[arg-type]
+    def add(self, subject: ox.NamedNode, predicate: str, obj: ox.NamedNode | ox.Literal) -> None:
+        self.triples.append(ox.Triple(subject, term(predicate), obj))
 
     def thing(self, path: str, types: tuple[str, ...], label: str) -> ox.NamedNode:
         node = self.iri(path)
@@ -248,12 +248,15 @@ def synthesize(scale: float, out: Path, settings: Settings) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for path in settings.data_dir.glob("*.ttl"):
         shutil.copy2(path, out / path.name)
-    triples = sorted(
-        set(Generator(scale).generate()), key=lambda t: (t.subject.value, t.predicate.value, str(t.object))
-    )
+    triples = sorted(set(Generator(scale).generate()), key=_order)
     target = out / "synthetic.nt"
-    target.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    target.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
     return target
+
+
+def _order(t: ox.Triple) -> tuple[str, str, str]:
+    assert not isinstance(t.subject, ox.Triple), "the generator states no triple terms"
+    return t.subject.value, t.predicate.value, str(t.object)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -97,11 +98,13 @@ def validate_graph(
     )
 
 
-def _finding(report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Graph, origins: dict) -> Finding:
+def _finding(
+    report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Graph, origins: dict[rdflib.term.Node, list[str]]
+) -> Finding:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
     value = report.value(result, SH.value)
-    messages = {}
+    messages: dict[str, str] = {}
     for message in report.objects(result, SH.resultMessage):
         messages.setdefault(getattr(message, "language", None) or "und", str(message))
     severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
@@ -113,11 +116,11 @@ def _finding(report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Grap
         value=None if value is None else str(value),
         messages=messages,
         shape=str(report.value(result, SH.sourceShape)),
-        files=origins.get(focus, []),
+        files=origins.get(focus, []) if focus is not None else [],
     )
 
 
-def label_of(graph: rdflib.Graph, node: rdflib.term.Node, lang: str = "it") -> str | None:
+def label_of(graph: rdflib.Graph, node: rdflib.term.Node | None, lang: str = "it") -> str | None:
     """The preferred label of `node`: skos:prefLabel, rdfs:label, dct:title; `lang` first."""
     for prop in LABEL_PROPERTIES:
         values = list(graph.objects(node, prop))
@@ -145,8 +148,8 @@ def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | N
             inner = report.value(path, kind)
             if inner is not None:
                 return f"({_short(graph, inner, report)}){mark}"
-        for kind, joiner in ((SH.alternativePath, "|"), (None, "/")):
-            items = report.value(path, kind) if kind else path
+        for via, joiner in ((SH.alternativePath, "|"), (None, "/")):
+            items = report.value(path, via) if via else path
             if items is not None and (items, rdflib.RDF.first, None) in report:
                 return joiner.join(_short(graph, item, report) for item in rdflib.collection.Collection(report, items))
     return str(path)
@@ -175,7 +178,9 @@ def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Re
     )
 
 
-def subset_report(report_graph: rdflib.Graph, keep, conforms: bool) -> rdflib.Graph:  # type: ignore[no-untyped-def]
+def subset_report(
+    report_graph: rdflib.Graph, keep: Callable[[rdflib.term.Node | None], bool], conforms: bool
+) -> rdflib.Graph:
     """The sh:ValidationReport with only the results whose focus node `keep` accepts."""
     graph = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
