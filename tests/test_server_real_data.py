@@ -1,17 +1,15 @@
-"""The server over a release built by `scripts.build` from the project's real data/: the shared checker
-passes for one resource of every class, and every internal link of every HTML page resolves."""
+"""The server over a release built by `scripts.build` from the project's real data/: the project's own
+conformance checker (tests/conformance/) passes for one resource of every class, and every internal link of
+every HTML page resolves."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
+from conformance import check_publisher, failures, report
 from conftest import BASE, LiveServer
 from test_html import crawl
-from test_server_conformance import CHECKER, one_resource_per_class
+from test_server_conformance import one_resource_per_class
 
 pytestmark = pytest.mark.server
 
@@ -22,7 +20,7 @@ def real_server(site_server: LiveServer) -> LiveServer:
     return site_server
 
 
-def test_checker_on_every_class(real_server: LiveServer, tmp_path: Path) -> None:
+def test_checker_on_every_class(real_server: LiveServer) -> None:
     resources = one_resource_per_class(real_server)
     graphs = httpx.post(
         real_server.url + "/sparql",
@@ -30,28 +28,9 @@ def test_checker_on_every_class(real_server: LiveServer, tmp_path: Path) -> None
         headers={"Accept": "application/sparql-results+json"},
     ).json()["results"]["bindings"]
     paths = resources + ["/ontology", "/shapes"] + ["/" + g["g"]["value"][len(BASE) :] for g in graphs][:2]
-    args = [
-        sys.executable,
-        str(CHECKER),
-        "--base",
-        real_server.url,
-        "--public-base",
-        BASE.rstrip("/"),
-        "--sparql-path",
-        "/sparql",
-        "--void",
-        "/.well-known/void",
-        "--dcat",
-        "/catalog",
-        "--safe-updates",
-    ]
-    for path in paths:
-        args += ["--resource", path]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
-    failures = [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
-    assert proc.returncode == 0 and proc.stdout.strip().endswith(" 0 failed"), (
-        "\n".join(failures) or proc.stdout[-3000:]
-    )
+    results = check_publisher(real_server.url, public_base=BASE, resources=paths)
+    assert not failures(results), report(results)
+    assert all(f"ld:{p}:conneg_turtle" in {r.name for r in results} for p in paths)
 
 
 def test_crawl_real_data(real_server: LiveServer) -> None:
