@@ -14,6 +14,7 @@ import re
 import pyoxigraph as ox
 
 from .config import Settings
+from .i18n import tn
 from .rdfbuild import Builder, Node, iri, lit
 from .release import Release
 from .stats import Stats
@@ -133,7 +134,9 @@ def _identifier(settings: Settings, local: str) -> str:
     return f"{settings.publisher_ipa}:{local}" if settings.publisher_ipa else local
 
 
-def _distribution(b: Builder, node: Node, url: str, media_type: str, settings: Settings, title: str) -> None:
+def _distribution(
+    b: Builder, node: Node, url: str, media_type: str, settings: Settings, title: str, title_en: str
+) -> None:
     b.types(node, DCAT + "Distribution", DCATAPIT + "Distribution")
     b.add(node, DCAT + "accessURL", iri(url))
     b.add(node, DCAT + "downloadURL", iri(url))
@@ -144,6 +147,8 @@ def _distribution(b: Builder, node: Node, url: str, media_type: str, settings: S
     b.add(node, DCT + "license", iri(settings.license_uri))
     b.add(node, DCT + "title", lit(title, "it"))
     b.add(node, DCT + "description", lit(f"{title}, in formato {media_type}.", "it"))
+    b.add(node, DCT + "title", lit(title_en, "en"))
+    b.add(node, DCT + "description", lit(f"{title_en}, as {media_type}.", "en"))
     b.add(node, DCATAP + "availability", iri(AVAILABILITY))
 
 
@@ -195,6 +200,11 @@ def catalog_description(
             "it",
         ),
     )
+    b.add(
+        whole,
+        DCT + "description",
+        lit(f"All parita data: {stats.triples} triples, {stats.entities} entities, each with its source.", "en"),
+    )
     b.add(whole, RDFS + "seeAlso", iri(void_iri(base)))
     b.add(whole, VOID + "sparqlEndpoint", iri(base + "sparql"))
     for name, info in sorted(release.dumps.items()):
@@ -207,6 +217,7 @@ def catalog_description(
             info.get("media_type", "application/octet-stream"),
             settings,
             f"Dump completo {name}",
+            f"Full dump {name}",
         )
         if name.endswith(".gz"):
             b.add(dist, DCAT + "compressFormat", iri(IANA_MEDIA + "application/gzip"))
@@ -268,10 +279,19 @@ def _publisher_datasets(
         out.append(ds)
         b.add(cat, DCAT + "dataset", ds)
         _dataset_common(b, ds, settings, release, agent, contact)
-        name = rows[0].get("publisher_label") or slug
+        name = rows[0].get("publisher_label") or slug  # the Italian label: never an English one tagged @it
+        name_en = rows[0].get("publisher_label_en") or name
         b.add(ds, DCT + "identifier", lit(_identifier(settings, f"parita-{slug}")))
         b.add(ds, DCT + "title", lit(f"Pari opportunità: dati pubblicati da {name}", "it"))
-        b.add(ds, DCT + "description", lit(f"Quanto dicono {len(rows)} documenti pubblicati da {name}.", "it"))
+        b.add(ds, DCT + "title", lit(f"Equal opportunities: data published by {name_en}", "en"))
+        b.add(
+            ds,
+            DCT + "description",
+            lit(f"Quanto dicono {tn('documents', len(rows), 'it')} pubblicati da {name}.", "it"),
+        )
+        b.add(
+            ds, DCT + "description", lit(f"What {tn('documents', len(rows), 'en')} published by {name_en} state.", "en")
+        )
         b.add(ds, DCT + "creator", iri(publisher))
         b.types(publisher, FOAF + "Agent")
         b.add(publisher, FOAF + "name", lit(name, "it"))
@@ -281,7 +301,13 @@ def _publisher_datasets(
             dist = iri(f"{base}catalog#graph-{_slug(row['graph'].rsplit('/', 1)[-1])}")
             b.add(ds, DCAT + "distribution", dist)
             _distribution(
-                b, dist, row["graph"] + ".ttl", "text/turtle", settings, f"Grafo: {row.get('title') or row['graph']}"
+                b,
+                dist,
+                row["graph"] + ".ttl",
+                "text/turtle",
+                settings,
+                f"Grafo: {row.get('title') or row['graph']}",
+                f"Graph: {row.get('title') or row['graph']}",
             )
     return out
 

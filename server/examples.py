@@ -13,50 +13,50 @@ PREFIX parita: <{base}ontology#>
 
 EXAMPLES = (
     (
-        "Quante risorse di ogni tipo? / How many resources of each type?",
+        {"it": "Quante risorse di ogni tipo?", "en": "How many resources of each type?"},
         "SELECT ?type (COUNT(DISTINCT ?s) AS ?n)\nWHERE { ?s a ?type }\nGROUP BY ?type\nORDER BY DESC(?n)",
     ),
     (
-        "Reti e loro aderenti / Networks and their members",
+        {"it": "Reti e loro aderenti", "en": "Networks and their members"},
         "SELECT ?network ?networkLabel ?member ?memberLabel\nWHERE {\n  ?m org:organization ?network ; org:member ?member .\n"
         '  OPTIONAL { ?network rdfs:label ?networkLabel FILTER(LANG(?networkLabel) = "it") }\n'
         '  OPTIONAL { ?member rdfs:label ?memberLabel FILTER(LANG(?memberLabel) = "it") }\n}\nORDER BY ?networkLabel ?memberLabel',
     ),
     (
-        "Sportelli e chi li gestisce / Help desks and who runs them",
+        {"it": "Sportelli e chi li gestisce", "en": "Help desks and who runs them"},
         "SELECT ?desk ?deskLabel ?operator ?operatorLabel\nWHERE {\n  ?desk a parita:HelpDesk ; parita:operatedBy ?operator .\n"
         '  OPTIONAL { ?desk rdfs:label ?deskLabel FILTER(LANG(?deskLabel) = "it") }\n'
         '  OPTIONAL { ?operator rdfs:label ?operatorLabel FILTER(LANG(?operatorLabel) = "it") }\n}\nORDER BY ?deskLabel',
     ),
     (
-        "Protocolli e atti che li approvano / Protocols and the acts approving them",
+        {"it": "Protocolli e atti che li approvano", "en": "Protocols and the acts approving them"},
         "SELECT ?protocol ?label ?act ?accepted\nWHERE {\n  ?protocol a parita:Protocol .\n"
         '  OPTIONAL { ?protocol rdfs:label ?label FILTER(LANG(?label) = "it") }\n'
         "  OPTIONAL { ?protocol parita:approvedBy ?act }\n  OPTIONAL { ?protocol dct:dateAccepted ?accepted }\n}",
     ),
     (
-        "Fonti: documenti e ciò che dicono / Sources and what they state",
+        {"it": "Fonti: documenti e ciò che dicono", "en": "Sources and what they state"},
         "SELECT ?source ?title (COUNT(DISTINCT ?thing) AS ?things)\nWHERE {\n  ?thing prov:wasDerivedFrom ?source .\n"
         "  OPTIONAL { ?source dct:title ?title }\n}\nGROUP BY ?source ?title\nORDER BY DESC(?things)",
     ),
     (
-        "Grafi nominati e dimensioni / Named graphs and their sizes",
+        {"it": "Grafi nominati e dimensioni", "en": "Named graphs and their sizes"},
         "SELECT ?g (COUNT(*) AS ?triples)\nWHERE { GRAPH ?g { ?s ?p ?o } }\nGROUP BY ?g\nORDER BY DESC(?triples)",
     ),
     (
-        "Classi dell'ontologia / Ontology classes",
+        {"it": "Classi dell'ontologia", "en": "Ontology classes"},
         "SELECT ?class ?label ?comment\nWHERE {\n  ?class a <http://www.w3.org/2002/07/owl#Class> .\n"
         '  OPTIONAL { ?class rdfs:label ?label FILTER(LANG(?label) = "it") }\n'
         "  OPTIONAL { ?class rdfs:comment ?comment }\n}\nORDER BY ?class",
     ),
     (
-        "Descrivi un ente / Describe a body (CONSTRUCT)",
+        {"it": "Descrivi un ente", "en": "Describe a body (CONSTRUCT)"},
         "CONSTRUCT { ?s ?p ?o }\nWHERE {\n  ?s a org:Organization ; ?p ?o .\n}\nLIMIT 50",
     ),
 )
 
 
-def examples(base: str) -> list[dict[str, str]]:
+def examples(base: str, lang: str = "it") -> list[dict[str, str]]:
     """Each example with the prologue (prefixes) filled in."""
     prologue = PROLOGUE.format(base=base)
-    return [{"title": title, "query": prologue + "\n" + body} for title, body in EXAMPLES]
+    return [{"title": title[lang], "query": prologue + "\n" + body} for title, body in EXAMPLES]

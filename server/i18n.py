@@ -60,6 +60,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "file": {"it": "File", "en": "File"},
     "format": {"it": "Formato", "en": "Format"},
     "bytes": {"it": "Byte", "en": "Bytes"},
+    "media_type": {"it": "Tipo di contenuto", "en": "Media type"},
+    "rows_max": {"it": "al massimo N righe", "en": "N rows max"},
+    "cut_at_limit": {"it": "troncati al limite di righe", "en": "cut at the row limit"},
+    "sparql_query": {"it": "Query SPARQL", "en": "SPARQL query"},
+    "error_detail": {"it": "Dettaglio tecnico (in inglese):", "en": "Technical detail:"},
+    "status_400": {"it": "Richiesta non valida", "en": "Bad request"},
+    "status_403": {"it": "Operazione non consentita", "en": "Forbidden"},
+    "status_404": {"it": "Pagina non trovata", "en": "Not found"},
+    "status_405": {"it": "Metodo non consentito", "en": "Method not allowed"},
+    "status_406": {"it": "Formato non disponibile", "en": "Not acceptable"},
+    "status_413": {"it": "Richiesta troppo grande", "en": "Payload too large"},
+    "status_429": {"it": "Troppe richieste", "en": "Too many requests"},
+    "status_500": {"it": "Errore interno", "en": "Internal error"},
+    "status_503": {"it": "Servizio momentaneamente non disponibile", "en": "Service unavailable"},
     "error": {"it": "Errore", "en": "Error"},
     "run": {"it": "Esegui", "en": "Run"},
     "examples": {"it": "Esempi", "en": "Examples"},
@@ -106,6 +120,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "acts": {"it": "Protocolli, atti e piani", "en": "Protocols, acts and plans"},
     "help-desks": {"it": "Sportelli", "en": "Help desks"},
     "themes": {"it": "Aree tematiche e linee di intervento", "en": "Thematic areas and lines of intervention"},
+    "bodies_one": {"it": "Ente", "en": "Body"},
+    "offices_one": {"it": "Ufficio", "en": "Office"},
+    "equality-bodies_one": {"it": "Organismo di parità", "en": "Equality body"},
+    "networks_one": {"it": "Rete o tavolo", "en": "Network or table"},
+    "acts_one": {"it": "Protocollo, atto o piano", "en": "Protocol, act or plan"},
+    "help-desks_one": {"it": "Sportello", "en": "Help desk"},
+    "themes_one": {"it": "Area tematica o linea di intervento", "en": "Thematic area or line of intervention"},
     "bodies_about": {
         "it": "Comuni, province, unioni, prefetture, aziende sanitarie e associazioni.",
         "en": "Municipalities, provinces, unions, prefectures, health authorities and associations.",
@@ -225,6 +246,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "province_of": {"it": "Provincia di", "en": "Province of"},
     "what": {"it": "Che cosa", "en": "What"},
 }
+
+
+#: Plural forms, (one, other), with N for the number: Italian and English both use "one" for 1 only.
+PLURALS: dict[str, dict[str, tuple[str, str]]] = {
+    "rows": {"it": ("N riga", "N righe"), "en": ("N row", "N rows")},
+    "documents": {"it": ("N documento", "N documenti"), "en": ("N document", "N documents")},
+}
+
+
+def plural_forms(key: str, lang: str) -> tuple[str, str]:
+    """(one, other) of `key` in `lang`, with N where the number goes (for scripts that count themselves)."""
+    return PLURALS[key].get(lang) or PLURALS[key][DEFAULT]
+
+
+def tn(key: str, n: int, lang: str) -> str:
+    """The plural form of `key` for `n` in `lang`, with the number in it."""
+    one, other = plural_forms(key, lang)
+    return (one if n == 1 else other).replace("N", str(n))
 
 
 def t(key: str, lang: str) -> str:

@@ -13,7 +13,7 @@ from starlette.templating import Jinja2Templates
 from . import __version__
 from .explorer import GROUPS, RELATIONS, shape_path
 from .formats import DOCUMENT_RDF_FORMATS
-from .i18n import LANGUAGES, pick_language, t
+from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
 from .runtime import Runtime
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -25,6 +25,9 @@ def make_templates() -> Jinja2Templates:
     templates.env.auto_reload = False
     templates.env.globals.update(
         t=t,
+        tn=tn,
+        plural_forms=plural_forms,
+        strings=STRINGS,
         version=__version__,
         rdf_formats=DOCUMENT_RDF_FORMATS,
         groups=GROUPS,

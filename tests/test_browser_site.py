@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from conftest import ROOT, LiveServer
@@ -224,5 +225,21 @@ def test_catalog_page_shows_what_a_portal_operator_needs(context: Any, site_serv
         assert all(len(c) == 64 for c in first.locator("code.hash").all_inner_texts())
         assert "catalog.ttl" in page.locator(".callout").inner_text()
         assert page.get_by_role("link", name="Endpoint SPARQL di parita").count() == 1
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("lang, results, rows", [("it", "Risultati", "righe"), ("en", "Results", "rows")])
+def test_sparql_page_script_speaks_the_page_language(
+    context: Any, site_server: LiveServer, lang: str, results: str, rows: str
+) -> None:
+    query = quote("SELECT ?x WHERE { VALUES ?x { 1 2 3 } }")
+    page, errors, response = open_page(context, site_server.url + f"/sparql?lang={lang}&query={query}")
+    try:
+        assert response.status == 200
+        page.locator("#results h2").wait_for()
+        assert page.locator("#results h2").inner_text() == results
+        assert page.locator("#status").inner_text() == f"3 {rows}"
+        assert errors == []
     finally:
         page.close()

@@ -300,7 +300,8 @@ def test_a_publisher_id_with_a_trailing_newline_is_refused(base_settings) -> Non
 def test_a_contribution_cannot_write_onto_another_publishers_entity(ingested) -> None:  # type: ignore[no-untyped-def]
     from scripts.ingest import Upload
 
-    settings, _, release, _ = ingested
+    settings = ingested[0]
+    release = settings.current_release.resolve()
     hijack = f'<{PROVINCIA}> <http://www.w3.org/2000/01/rdf-schema#comment> "scritto da un altro"@it .\n'.encode()
     report = ingest(settings, "altro-editore", [Upload("extra.ttl", hijack)])
     assert report.release is None

@@ -30,11 +30,13 @@ router = APIRouter()
 SOURCES = """PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?source (SAMPLE(?t) AS ?title) ?publisher (SAMPLE(?pl) AS ?publisher_label) WHERE {{
+SELECT ?source (SAMPLE(?t) AS ?title) ?publisher (SAMPLE(?pl) AS ?publisher_label)
+       (SAMPLE(?pe) AS ?publisher_label_en) WHERE {{
   VALUES ?source {{ {sources} }}
   ?source dct:publisher ?publisher .
   OPTIONAL {{ ?source dct:title|rdfs:label ?t FILTER(LANG(?t) IN ("it", "")) }}
-  OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pl }}
+  OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pl FILTER(LANG(?pl) IN ("it", "")) }}
+  OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pe FILTER(LANG(?pe) = "en") }}
 }} GROUP BY ?source ?publisher"""
 
 
@@ -55,6 +57,7 @@ async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
                 "title": row["title"].value if "title" in row else "",
                 "publisher": row["publisher"].value,
                 "publisher_label": row["publisher_label"].value if "publisher_label" in row else "",
+                "publisher_label_en": row["publisher_label_en"].value if "publisher_label_en" in row else "",
             }
         )
     return out

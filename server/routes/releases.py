@@ -19,6 +19,7 @@ from scripts.releases import release_list
 from server.config import Settings
 from server.errors import NotFound
 from server.formats import BY_NAME, GRAPH_FORMATS
+from server.i18n import t
 from server.negotiation import negotiate
 from server.rdfbuild import Builder, iri, lit
 from server.release import DUMP_MEDIA_TYPES
@@ -37,12 +38,16 @@ def router(settings: Settings) -> APIRouter:
 
     @api.get("/releases")
     def releases(request: Request) -> Response:
-        return _respond(request, settings, release_list(settings), "Rilasci / Releases")
+        return _respond(request, settings, release_list(settings), t("releases", language(request)))
 
     @api.get("/releases/{release_id}")
     def one_release(request: Request, release_id: str) -> Response:
         return _respond(
-            request, settings, [_find(settings, release_id)], f"Rilascio / Release {release_id}", detail=True
+            request,
+            settings,
+            [_find(settings, release_id)],
+            f"{t('release', language(request))} {release_id}",
+            detail=True,
         )
 
     @api.get("/releases/{release_id}/dumps/{name}")

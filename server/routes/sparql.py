@@ -27,7 +27,7 @@ from ..results import write_triples
 from ..service_description import service_description
 from ..sparql_request import SparqlRequest, read_request
 from ..vocab import prefixes
-from ..web import render, runtime
+from ..web import language, render, runtime
 
 router = APIRouter()
 HTML = BY_NAME["html"]
@@ -94,7 +94,7 @@ async def _no_query(request: Request, req: SparqlRequest) -> Response:
 
 def _page(request: Request, query: str | None) -> Response:
     rt = runtime(request)
-    ex = examples(rt.settings.base_uri)
+    ex = examples(rt.settings.base_uri, language(request))
     text = query or ex[0]["query"]
     try:
         form = inspect_query(text).form

@@ -61,7 +61,7 @@
   function showTable(data, truncated) {
     results.textContent = "";
     var h = document.createElement("h2");
-    h.textContent = "Results";
+    h.textContent = form.dataset.i18nResults;
     results.appendChild(h);
     if (data.boolean !== undefined) { var p = document.createElement("p"); p.textContent = String(data.boolean); results.appendChild(p); return; }
     var table = document.createElement("table"), thead = document.createElement("thead"), tr = document.createElement("tr");
@@ -74,7 +74,9 @@
       tbody.appendChild(row);
     });
     table.appendChild(tbody); results.appendChild(table);
-    status.textContent = data.results.bindings.length + " rows" + (truncated ? " (cut at the row limit)" : "");
+    var n = data.results.bindings.length;  // the page gives its words, in its language (see sparql.html)
+    status.textContent = (n === 1 ? form.dataset.i18nRow : form.dataset.i18nRows).replace("N", String(n)) +
+      (truncated ? " (" + form.dataset.i18nCut + ")" : "");
   }
   function run(ev) {
     if (ev) { ev.preventDefault(); }
