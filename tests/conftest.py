@@ -25,7 +25,6 @@ import pytest
 from server.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 BASE = "https://w3id.org/parita/"
 RELEASE_ID = "20261123T014500Z"
 

@@ -10,8 +10,6 @@ import pyoxigraph as ox
 
 from server.config import PROJECT_ROOT, Settings
 
-SHARED = PROJECT_ROOT.parent / "shared"
-
 
 def settings_for(tmp: Path, data_dir: Path | None = None, **overrides: object) -> Settings:
     """Settings that build into `tmp`, optionally from a copy of data/ the test may spoil."""

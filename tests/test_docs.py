@@ -18,12 +18,14 @@ def quick_start_commands() -> list[str]:
 def test_quick_start_has_exactly_two_commands() -> None:
     run, test = quick_start_commands()
     assert run.endswith("parita up") and "python3 -m venv .venv" in run
-    assert test.endswith(".venv/bin/pytest") and "'.[test]'" in test
+    assert test.endswith(".venv/bin/pytest") and "'.[test,dev]'" in test
 
 
-def test_ci_runs_the_readme_test_command() -> None:
+def test_ci_runs_the_checks_then_the_readme_test_command() -> None:
     ci = (PROJECT_ROOT / ".ci" / "run").read_text()
-    assert quick_start_commands()[1] in ci
+    test = ci.index(quick_start_commands()[1] + "\n")
+    for check in ("ruff check .", "ruff format --check .", "mypy --strict server scripts"):
+        assert -1 < ci.index(check) < test, check
 
 
 def test_every_setting_is_documented_with_its_default() -> None:

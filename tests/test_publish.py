@@ -67,7 +67,8 @@ def target(engine: Any) -> Target:
 
 
 def versions(engine: Any) -> dict[str, int]:
-    rows = SparqlClient(engine.query_url, timeout=30.0).select(COUNT_VERSIONS, dataset=False)
+    with SparqlClient(engine.query_url, timeout=30.0) as client:
+        rows = client.select(COUNT_VERSIONS, dataset=False)
     return {str(r["v"].value): int(r["n"].value) for r in rows}
 
 
@@ -157,7 +158,8 @@ def test_parita_readers_never_see_a_mix(engine: Any, releases: dict[str, Release
     seen = publish_while_reading(engine, releases, parita_counts)
     assert_never_mixed(seen)
     assert versions(engine) == {"B": GRAPHS * SIZES["B"]}
-    assert published_release(SparqlClient(engine.query_url))[0] == releases["B"].id
+    with SparqlClient(engine.query_url) as client:
+        assert published_release(client)[0] == releases["B"].id
 
 
 def test_direct_readers_never_see_a_mix_on_oxigraph(oxigraph_engine: Any, releases: dict[str, Release]) -> None:
@@ -206,13 +208,15 @@ def test_publisher_renews_the_mark_while_the_switch_runs(
     try:
         assert switching_started.wait(timeout=120)
         time.sleep(switching.STALE_AFTER + 1.0)  # the first mark is stale by now; the renewals are not
-        rows = SparqlClient(engine.query_url).select(switching.STATE_QUERY, dataset=False)
+        with SparqlClient(engine.query_url) as client:
+            rows = client.select(switching.STATE_QUERY, dataset=False)
         assert switching.state_of(rows).busy
         assert sum("since" in row for row in rows) > 1  # renewed: more marks than the first
     finally:
         publishing.join(timeout=120)
     assert seen and asyncio.run(count_once(engine)) == {"B": GRAPHS * SIZES["B"]}
-    assert not switching.state_of(SparqlClient(engine.query_url).select(switching.STATE_QUERY, dataset=False)).busy
+    with SparqlClient(engine.query_url) as client:
+        assert not switching.state_of(client.select(switching.STATE_QUERY, dataset=False)).busy
 
 
 def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(
@@ -252,9 +256,11 @@ def test_failed_publish_leaves_previous_data(
         publish(releases["B"], target(engine))
     assert versions(engine) == {"A": GRAPHS * SIZES["A"]}
     monkeypatch.undo()
-    leftovers = SparqlClient(engine.query_url).select(
-        'SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:parita:staging:")) }', dataset=False
-    )
+    with SparqlClient(engine.query_url) as client:
+        leftovers = client.select(
+            'SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:parita:staging:")) }',
+            dataset=False,
+        )
     assert leftovers == []
 
 

@@ -133,6 +133,13 @@ class SparqlClient:
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+            self._http = None
+
+    def __enter__(self) -> SparqlClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def form(self, query: str, dataset: bool = True) -> dict[str, str | list[str]]:
         data: dict[str, str | list[str]] = {"query": query}

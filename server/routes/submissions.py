@@ -118,12 +118,15 @@ async def _read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]
         chunks.append(chunk)
     request._body = b"".join(chunks)  # starlette re-reads a consumed stream from _body
     form = await request.form(max_files=MAX_FILES, max_part_size=limit)
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-    if not files:
-        raise BadRequest(
-            "Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF)."
-        )
-    return [(f.filename or "file", await f.read()) for f in files]
+    try:
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        if not files:
+            raise BadRequest(
+                "Send one or more files in the multipart field `files` (CSV named as in data/templates/, or RDF)."
+            )
+        return [(f.filename or "file", await f.read()) for f in files]
+    finally:
+        await form.close()  # the spooled temporary files behind each part
 
 
 def _report_format(accept: str | None) -> tuple[str, str]:
