@@ -58,9 +58,12 @@ def test_two_visitors_never_get_each_others_language_through_the_cache(nginx: st
     """The README's nginx set-up: a visitor who chose English with the switch (cookie) and one who did not,
     asking for the same pages in turn, each always gets their own language."""
     settings = Settings(build_dir=build_dir, sparql_workers=1)
-    with replicas.cluster(settings, replicas=2) as c:
-        english = httpx.Client(base_url=c.url, headers={"Accept": "text/html", "Accept-Language": "it"})
-        italian = httpx.Client(base_url=c.url, headers={"Accept": "text/html", "Accept-Language": "it"})
+    headers = {"Accept": "text/html", "Accept-Language": "it"}
+    with (
+        replicas.cluster(settings, replicas=2) as c,
+        httpx.Client(base_url=c.url, headers=headers) as english,
+        httpx.Client(base_url=c.url, headers=headers) as italian,
+    ):
         switched = english.get("/?lang=en")  # the language switch: sets the cookie
         assert switched.status_code == 200 and 'lang="en"' in switched.text
         assert english.cookies.get("lang") == "en"
@@ -70,5 +73,3 @@ def test_two_visitors_never_get_each_others_language_through_the_cache(nginx: st
                     page = client.get(path, follow_redirects=True)
                     assert page.status_code == 200, (path, page.status_code)
                     assert f'<html lang="{lang}"' in page.text, (path, lang, page.headers.get("x-cache-status"))
-        english.close()
-        italian.close()

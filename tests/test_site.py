@@ -5,6 +5,7 @@ explorer and its text alternative, English pages, and the vendored Bootstrap Ita
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,8 +21,9 @@ HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture(scope="module")
-def site(site_server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=site_server.url, timeout=30.0, headers=HTML)
+def site(site_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site_server.url, timeout=30.0, headers=HTML) as client:
+        yield client
 
 
 def test_vendored_assets_match_their_pinned_checksums() -> None:
