@@ -271,8 +271,13 @@ def build(
     progress: Progress | None = None,
     contributions: dict[str, Path] | None = None,
     full_validation: bool = False,
+    force: bool = False,
 ) -> Path:
     """Build and publish a release; return its folder. Raises BuildError or UnreadableInput.
+
+    When nothing changed since the current release (same ontology, shapes, data and contributions, byte
+    for byte, and the same base URI), nothing is published and the current release is returned, unless
+    `force`.
 
     `contributions` maps publisher IDs to candidate files: they are validated with everything else
     and, only if the release is published, moved into `build/contributions/` before the switch.
@@ -280,7 +285,29 @@ def build(
     unless `full_validation`; the findings are the same either way.
     """
     with build_lock(settings.build_dir):
-        return _build(settings, progress or (lambda message: None), contributions or {}, full_validation)
+        say = progress or (lambda message: None)
+        if not force and not contributions and (same := _unchanged_release(settings)) is not None:
+            say(f"nothing changed since release {same.name}: nothing published (--force publishes anyway)")
+            return same
+        return _build(settings, say, contributions or {}, full_validation)
+
+
+def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
+    """SHA-256 over the base URI and every source file (its graph and bytes): what a release is built from."""
+    digest = hashlib.sha256(settings.base_uri.encode())
+    for source in sources:
+        digest.update(b"\0" + source.graph.encode() + b"\0" + source.path.read_bytes())
+    return digest.hexdigest()
+
+
+def _unchanged_release(settings: Settings) -> Path | None:
+    """The current release when it was built from exactly today's inputs, else None."""
+    current = settings.current_release
+    try:
+        recorded = json.loads((current / "release.json").read_text()).get("inputs")
+    except (OSError, ValueError):
+        return None
+    return current.resolve() if recorded == inputs_digest(settings, release_sources(settings)) else None
 
 
 def _build(settings: Settings, say: Progress, contributions: dict[str, Path], full_validation: bool = False) -> Path:
@@ -343,6 +370,7 @@ def _write_candidate(
             for s in sources
         },
         "dumps": dumps,
+        "inputs": inputs_digest(settings, sources),
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats["graphs"])
@@ -402,11 +430,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--build-dir", type=Path, help="where releases are written (default: build/)")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
     parser.add_argument("--full-validation", action="store_true", help="validate every graph, not only what changed")
+    parser.add_argument("--force", action="store_true", help="publish a release even when nothing changed")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env(build_dir=args.build_dir)
     progress = None if args.quiet else (lambda message: print(f"[build] {message}", file=sys.stderr))
     try:
-        release = build(settings, progress, full_validation=args.full_validation)
+        release = build(settings, progress, full_validation=args.full_validation, force=args.force)
     except UnreadableInput as error:
         print(f"UNREADABLE {error}\nThe current release is unchanged.", file=sys.stderr)
         return EXIT_ERROR

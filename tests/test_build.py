@@ -112,7 +112,7 @@ def test_a_build_killed_half_way_leaves_nothing_served(tmp_path: Path) -> None:
     (abandoned / "store").mkdir(parents=True)
     half_switched = settings.build_dir / ".tmp-current-99999"
     half_switched.symlink_to(abandoned)
-    second = build(settings)
+    second = build(settings, force=True)
     assert not abandoned.exists()
     assert not half_switched.is_symlink()
     assert settings.current_release.resolve() == second.resolve() != first.resolve()
@@ -124,7 +124,7 @@ def test_current_switches_with_a_rename_not_a_delete(tmp_path: Path, monkeypatch
     calls = []
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((Path(a).name, Path(b).name)), real_replace(a, b)))
-    build(settings)
+    build(settings, force=True)
     assert calls and calls[-1][1] == "current"
 
 
@@ -140,7 +140,7 @@ def test_canonical_base_is_a_setting(tmp_path: Path) -> None:
 def test_old_releases_are_pruned_but_current_kept(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     for _ in range(build_module.KEEP_RELEASES + 1):
-        last = build(settings)
+        last = build(settings, force=True)
     kept = [p for p in (settings.build_dir / "releases").iterdir()]
     assert len(kept) == build_module.KEEP_RELEASES
     assert last in kept
@@ -174,7 +174,7 @@ def test_a_full_disk_is_its_own_exit_code_and_changes_nothing(tmp_path: Path) ->
         resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 1024, 8 * 1024))
 
     second = subprocess.run(
-        [sys.executable, "-m", "scripts.cli", "build", "--quiet", "--full-validation"],
+        [sys.executable, "-m", "scripts.cli", "build", "--quiet", "--full-validation", "--force"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

@@ -38,12 +38,12 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     return ingested_release(tmp_path_factory.mktemp("releases"))
 
 
-def test_a_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path) -> None:
+def test_a_forced_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path) -> None:
     from tests.release_helpers import settings_for
 
     settings = settings_for(tmp_path)
     first = json.loads((build(settings) / "changelog.json").read_text())
-    second = json.loads((build(settings) / "changelog.json").read_text())
+    second = json.loads((build(settings, force=True) / "changelog.json").read_text())
     assert first["previous"] is None and first["triples"]["removed"] == 0 and first["entity_counts"]["added"] > 50
     assert second["triples"] == {"added": 0, "removed": 0} and second["graphs"] == {}
 
@@ -89,3 +89,16 @@ def test_rollback_switches_back_and_restores_contributions(tmp_path: Path) -> No
     assert releases.main(["19990101T000000Z"], settings=settings) == 2
     rebuilt = build(settings)
     assert json.loads((rebuilt / "release.json").read_text())["graphs"][GRAPH]["triples"] > 0
+
+
+def test_a_rebuild_without_changes_publishes_nothing(tmp_path: Path) -> None:
+    from tests.release_helpers import copy_data, settings_for
+
+    settings = settings_for(tmp_path, data_dir=copy_data(tmp_path))
+    first = build(settings)
+    releases = sorted((settings.build_dir / "releases").iterdir())
+    assert build(settings) == first
+    assert sorted((settings.build_dir / "releases").iterdir()) == releases
+    touched = settings.data_dir / "asti-pari-opportunita.ttl"
+    touched.write_text(touched.read_text() + "\n# a comment changes the bytes, so the inputs\n")
+    assert build(settings) != first
