@@ -243,3 +243,18 @@ def test_sparql_page_script_speaks_the_page_language(
         assert errors == []
     finally:
         page.close()
+
+
+def test_sparql_results_link_only_web_iris(context: Any, site_server: LiveServer) -> None:
+    query = quote("SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <data:text/html,hi> <https://example.org/> } }")
+    page, errors, response = open_page(context, site_server.url + f"/sparql?query={query}")
+    try:
+        assert response.status == 200
+        page.locator("#results table").wait_for()
+        cells = page.locator("#results td")
+        assert cells.count() == 3 and "javascript:alert(1)" in cells.all_inner_texts()
+        hrefs = page.locator("#results td a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert hrefs == ["https://example.org/"]
+        assert errors == []
+    finally:
+        page.close()
