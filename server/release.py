@@ -24,6 +24,15 @@ DUMP_MEDIA_TYPES = {
 }
 
 
+def served_media_type(name: str) -> str:
+    """The Content-Type a dump file is served with: a gzip file as what it is (application/gzip, which
+    clients save as is), the others as their RDF syntax. The catalog names the syntax inside
+    (`DUMP_MEDIA_TYPES`) with dcat:compressFormat gzip."""
+    if name.endswith(".gz"):
+        return "application/gzip"
+    return "text/plain" if name == "SHA256SUMS" else DUMP_MEDIA_TYPES.get(name, "application/octet-stream")
+
+
 @dataclass(frozen=True)
 class Release:
     """Read-only view of one release directory; `id` and `created` drive ETag and Last-Modified."""

@@ -188,3 +188,13 @@ def test_english_everywhere(site: httpx.Client) -> None:
 def test_error_page_offers_search(site: httpx.Client) -> None:
     r = site.get("/-/nothing-here")
     assert r.status_code == 404 and 'action="/-/search"' in r.text and "it-header-wrapper" in r.text
+
+
+def test_a_dump_has_the_same_media_type_wherever_it_is_served(site: httpx.Client) -> None:
+    release = site.get("/health").json()["release"]
+    current = site.get("/dumps/parita.nq.gz")
+    kept = site.get(f"/releases/{release}/dumps/parita.nq.gz")
+    assert current.status_code == kept.status_code == 200
+    assert current.headers["content-type"] == kept.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in current.headers and "content-encoding" not in kept.headers
+    assert current.content == kept.content and current.content[:2] == b"\x1f\x8b"

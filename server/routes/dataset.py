@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..formats import BY_NAME, by_extension
 from ..i18n import t
 from ..pages_model import alternates
+from ..release import served_media_type
 from ..responses import conditional, validators
 from ..results import write_triples
 from ..runtime import Served
@@ -156,14 +157,9 @@ async def dump(request: Request, name: str) -> Response:
     headers = {"Cache-Control": "public, max-age=3600"}
     if (hit := conditional(request, served.release, etag, headers)) is not None:
         return hit
-    media = (
-        "application/gzip"
-        if name.endswith(".gz")
-        else ("text/plain" if name == "SHA256SUMS" else info.get("media_type", "application/octet-stream"))
-    )
     return FileResponse(
         path,
-        media_type=media,
+        media_type=served_media_type(name),
         headers={**headers, **validators(served.release, etag)},
         filename=None if name == "SHA256SUMS" else name,
     )

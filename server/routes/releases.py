@@ -22,7 +22,7 @@ from server.formats import BY_NAME, GRAPH_FORMATS
 from server.i18n import t
 from server.negotiation import negotiate
 from server.rdfbuild import Builder, iri, lit
-from server.release import DUMP_MEDIA_TYPES
+from server.release import DUMP_MEDIA_TYPES, served_media_type
 from server.results import write_triples
 from server.vocab import ADMS, DCAT, DCT, PROV
 from server.web import language, render, runtime
@@ -56,7 +56,7 @@ def router(settings: Settings) -> APIRouter:
         if name not in DUMP_MEDIA_TYPES:
             raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMP_MEDIA_TYPES)}.")
         return FileResponse(
-            release["path"] / "dumps" / name, media_type=DUMP_MEDIA_TYPES[name], filename=f"{release_id}-{name}"
+            release["path"] / "dumps" / name, media_type=served_media_type(name), filename=f"{release_id}-{name}"
         )
 
     return api
