@@ -11,7 +11,16 @@ from pathlib import Path
 
 import httpx
 
-from scripts.reliability_kit import MARGIN, Check, Listener, Server, get_raw, health_probe, raw_request
+from scripts.reliability_kit import (
+    MARGIN,
+    Check,
+    Listener,
+    Server,
+    get_raw,
+    health_probe,
+    metric,
+    raw_request,
+)
 from server.config import PROJECT_ROOT
 
 JSON = {"Accept": "application/sparql-results+json"}
@@ -445,11 +454,6 @@ def ssrf_variants(server: Server, count: int = 300) -> Check:
     )
 
 
-def _metric(server: Server, name: str) -> float:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
-    return float(next(line for line in text.splitlines() if line.startswith(name + " ")).split()[1])
-
-
 CRASH_FORMS = [
     "SELECT * { ?s ?p ?o } LIMIT 2",
     "ASK { ?s ?p ?o }",
@@ -462,13 +466,13 @@ CRASH_FORMATS = ["json", "xml", "csv", "tsv", "turtle", "jsonld", "rdfxml", "ntr
 
 def forms_times_formats(server: Server) -> Check:
     """Every query form in every format: answers below 500, and no worker restarted."""
-    restarts = _metric(server, "parita_sparql_worker_restarts_total")
+    restarts = metric(server.url, "parita_sparql_worker_restarts_total")
     statuses: dict[int, int] = {}
     for query in CRASH_FORMS:
         for fmt in CRASH_FORMATS:
             status = httpx.get(server.url + "/sparql", params={"query": query, "format": fmt}, timeout=30).status_code
             statuses[status] = statuses.get(status, 0) + 1
-    restarted = _metric(server, "parita_sparql_worker_restarts_total") - restarts
+    restarted = metric(server.url, "parita_sparql_worker_restarts_total") - restarts
     ok = restarted == 0 and all(s < 500 for s in statuses)
     return Check(
         "hostile query",
@@ -489,7 +493,7 @@ def memory_bomb(server: Server, sparql_timeout: float) -> Check:
     """A doubling CONCAT chain (16 GB if it ran to the end): cut at the worker's memory limit with 503."""
     with health_probe(server.url, bound=2.0) as probe:
         status, spent, response = _post(server.url, MEMORY_BOMB, sparql_timeout + 30)
-    deaths = _metric(server, "parita_sparql_worker_deaths_total")
+    deaths = metric(server.url, "parita_sparql_worker_deaths_total")
     after, _, _ = _post(server.url, "ASK { ?s ?p ?o }", 30)
     ok = status == 503 and deaths >= 1 and probe.ok and after == 200
     message = response.json().get("error", "")[:120] if response is not None and status == 503 else ""
@@ -518,12 +522,12 @@ def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Ch
         except httpx.HTTPError:
             pass
 
-    sent = _metric(server, "parita_sparql_queries_total")
+    sent = metric(server.url, "parita_sparql_queries_total")
     threads = [threading.Thread(target=one, args=(i + 1,), daemon=True) for i in range(slow)]
     for t in threads:
         t.start()
     for _ in range(300):  # until two slow queries reached the workers (bounded)
-        if _metric(server, "parita_sparql_queries_total") >= sent + 2:
+        if metric(server.url, "parita_sparql_queries_total") >= sent + 2:
             break
         time.sleep(0.05)
     latencies, statuses = [], []
@@ -552,14 +556,12 @@ def ask_beside_slow_queries(server: Server, slow: int = 8, asks: int = 20) -> Ch
 def idle_connections(server: Server, count: int = 4200, source: str = "127.0.0.2") -> Check:
     """`count` idle TCP connections from one client (another loopback address): the per-client cap closes
     those over it at once, the first-byte timeout the rest, and /health from elsewhere keeps answering."""
-    import socket as socketlib
-
-    opened: list[socketlib.socket] = []
+    opened: list[socket.socket] = []
     refused = 0
     with health_probe(server.url, bound=2.0) as probe:
         started = time.monotonic()
         for _ in range(count):
-            conn = socketlib.socket()
+            conn = socket.socket()
             conn.bind((source, 0))
             try:
                 conn.connect(("127.0.0.1", server.port))
@@ -570,7 +572,7 @@ def idle_connections(server: Server, count: int = 4200, source: str = "127.0.0.2
             opened.append(conn)
         health = httpx.get(server.url + "/health", timeout=10).status_code
         closed_at_once = sum(_closed(c, 0.0) for c in opened)
-        remaining = [c for c in opened]
+        remaining = list(opened)
         deadline = time.monotonic() + 30
         while remaining and time.monotonic() < deadline:
             remaining = [c for c in remaining if not _closed(c, 0.05)]

@@ -107,6 +107,12 @@ class Server:
         self.stop()
 
 
+def metric(url: str, name: str) -> float:
+    """The value of one sample of the server's /metrics (Prometheus text) at `url`."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return float(next(line for line in text.splitlines() if line.startswith(name + " ")).split()[1])
+
+
 class Listener:
     """A loopback TCP port that records every connection (an SSRF target that must stay silent)."""
 

@@ -125,7 +125,7 @@ def tokens(text: str, start: int = 0, iri_at_start: bool = True) -> Iterator[Tok
             continue
         m = _TOKEN.match(text, pos)
         assert m is not None and m.lastgroup is not None  # "other" matches any character
-        kind = "pname" if m.lastgroup == "prefix" else m.lastgroup
+        kind = m.lastgroup  # the outer group: "pname", never its inner "prefix"
         yield Token(kind, m.group(), pos, m.group("prefix") or "" if kind == "pname" else "")
         pos = m.end()
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from scripts.reliability_kit import Listener, metric
 from scripts.sparql_variants import service_queries
 from server.config import Settings
 from server.errors import PublisherError
@@ -35,43 +36,10 @@ MANY = "".join(
 )
 
 
-class Listener:
-    """A loopback TCP port that counts every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.1)
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
 def listener() -> Iterator[Listener]:
-    lst = Listener()
-    yield lst
-    lst.close()
+    with Listener() as lst:
+        yield lst
 
 
 # --- generated SERVICE variants (scripts/sparql_variants.py) -------------------------------------------
@@ -133,11 +101,6 @@ def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     )
     yield server
     stop_server(server)
-
-
-def metric(server: LiveServer, name: str) -> float:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
-    return float(next(line for line in text.splitlines() if line.startswith(name + " ")).split()[1])
 
 
 @pytest.mark.server
@@ -231,10 +194,10 @@ FORMAT_NAMES = [
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.sampled_from(FORMS), fmt=st.sampled_from(FORMAT_NAMES))
 def test_forms_times_formats_never_restart_a_worker(hardened: LiveServer, query: str, fmt: str) -> None:
-    restarts = metric(hardened, "parita_sparql_worker_restarts_total")
+    restarts = metric(hardened.url, "parita_sparql_worker_restarts_total")
     r = httpx.get(hardened.url + "/sparql", params={"query": query, "format": fmt}, timeout=30)
     assert r.status_code < 500, (query, fmt, r.status_code, r.text)
-    assert metric(hardened, "parita_sparql_worker_restarts_total") == restarts
+    assert metric(hardened.url, "parita_sparql_worker_restarts_total") == restarts
 
 
 BOMB = (
@@ -246,11 +209,11 @@ BOMB = (
 
 @pytest.mark.server
 def test_a_memory_bomb_is_cut_at_the_limit_and_the_server_keeps_answering(hardened: LiveServer) -> None:
-    deaths = metric(hardened, "parita_sparql_worker_deaths_total")
+    deaths = metric(hardened.url, "parita_sparql_worker_deaths_total")
     r = httpx.post(hardened.url + "/sparql", data={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60)
     assert r.status_code == 503, r.text
     assert "256 MB" in r.json()["error"]
-    assert metric(hardened, "parita_sparql_worker_deaths_total") == deaths + 1
+    assert metric(hardened.url, "parita_sparql_worker_deaths_total") == deaths + 1
     ask = httpx.get(
         hardened.url + "/sparql",
         params={"query": "ASK { ?s ?p ?o }"},
@@ -262,7 +225,7 @@ def test_a_memory_bomb_is_cut_at_the_limit_and_the_server_keeps_answering(harden
 
 @pytest.mark.server
 def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> None:
-    queries = metric(hardened, "parita_sparql_queries_total")
+    queries = metric(hardened.url, "parita_sparql_queries_total")
     answers: list[httpx.Response] = []
 
     def slow() -> None:
@@ -279,7 +242,7 @@ def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> Non
     for t in threads:
         t.start()
     for _ in range(600):  # both queries reached a worker (bounded: ~60 s)
-        if metric(hardened, "parita_sparql_queries_total") >= queries + 2:
+        if metric(hardened.url, "parita_sparql_queries_total") >= queries + 2:
             break
         threading.Event().wait(0.1)
     third = httpx.post(

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.reliability_kit import Server
+from scripts.reliability_kit import Server, metric
 from tests.conftest import write_release
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f }"  # 9 million rows to count: about a second
@@ -53,10 +53,7 @@ def wait_until(condition, limit: float = 15.0) -> bool:  # type: ignore[no-untyp
 
 
 def queries_sent(server: Server) -> int:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
-    return int(
-        float(next(line for line in text.splitlines() if line.startswith("parita_sparql_queries_total ")).split()[1])
-    )
+    return int(metric(server.url, "parita_sparql_queries_total"))
 
 
 def wait_until_sent_to_a_worker(server: Server) -> None:
