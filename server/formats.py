@@ -57,7 +57,15 @@ FORMATS: tuple[Format, ...] = (
         "rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml-rdf"), "RDF_XML", _W3 + "RDF_XML", 0.8
     ),
     Format(
-        "ntriples", "application/n-triples", "graph", "nt", "N-Triples", ("nt",), "N_TRIPLES", _W3 + "N-Triples", 0.8
+        "ntriples",
+        "application/n-triples",
+        "graph",
+        "nt",
+        "N-Triples",
+        ("nt", "text/plain"),
+        "N_TRIPLES",
+        _W3 + "N-Triples",
+        0.8,
     ),
     Format("trig", "application/trig", "dataset", "trig", "TriG", (), "TRIG", _W3 + "TriG", 0.7),
     Format("nquads", "application/n-quads", "dataset", "nq", "N-Quads", ("nq",), "N_QUADS", _W3 + "N-Quads", 0.7),

@@ -30,13 +30,14 @@ class MediaRange:
 
 
 def parse_accept(header: str) -> list[MediaRange]:
-    """Parse an Accept header; a malformed media range or q-value is a BadRequest."""
+    """Parse an Accept header; a malformed media range or q-value is a BadRequest, except a bare `*`, which
+    is read as `*/*` as common servers do (Java's HttpURLConnection sends `*; q=.2` by default)."""
     ranges = []
     for part in header.split(","):
         if not part.strip():
             continue
         media, *params = (p.strip() for p in part.split(";"))
-        t, slash, s = media.lower().partition("/")
+        t, slash, s = ("*/*" if media == "*" else media.lower()).partition("/")
         if not slash or not t or not s or (t == "*" and s != "*"):
             raise BadRequest(f"Malformed media range {media!r} in the Accept header.", link=_RFC)
         q = 1.0
@@ -58,8 +59,9 @@ def _q_value(value: str) -> float:
     return q
 
 
-def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
-    """The client's q for `fmt` (its most specific matching range wins), times the server's qs."""
+def quality(ranges: Sequence[MediaRange], fmt: Format) -> tuple[float, int]:
+    """The client's q for `fmt` and the specificity of the range that gave it (its most specific matching
+    range wins: 3 named exactly, 2 type/*, 1 */*, 0 not acceptable)."""
     best_spec, best_q = 0, 0.0
     for media_type in (fmt.media_type, *(a for a in fmt.aliases if "/" in a)):
         for r in ranges:
@@ -68,17 +70,19 @@ def quality(ranges: Sequence[MediaRange], fmt: Format) -> float:
                 continue  # an alias (application/json …) counts only when named exactly, never via a wildcard
             if spec > best_spec or (spec == best_spec and spec and r.q > best_q):
                 best_spec, best_q = spec, r.q
-    return best_q * fmt.qs
+    return best_q, best_spec
 
 
 def negotiate(accept: str | None, offered: Sequence[Format]) -> Format:
-    """The best offered format for `accept`; no header (or an empty one) means the first offered."""
+    """The best offered format for `accept`; no header (or an empty one) means the first offered.
+    The client's q decides; at equal q a type the client named beats one reached through a wildcard
+    (`application/rdf+xml, */*` asks for RDF/XML); then the server's qs, then the order offered."""
     if not accept or not accept.strip():
         return offered[0]
     ranges = parse_accept(accept)
-    scored = [(quality(ranges, f), -i, f) for i, f in enumerate(offered)]
-    score, _, best = max(scored, key=lambda x: (x[0], x[1]))
-    if score <= 0:
+    scored = [(*quality(ranges, f), f.qs, -i, f) for i, f in enumerate(offered)]
+    q, *_, best = max(scored, key=lambda x: x[:4])
+    if q <= 0:
         raise NotAcceptable(
             f"None of the media types in Accept: {accept!r} is offered here. Offered: {offered_list(offered)}.",
             link=_RFC,
