@@ -335,7 +335,9 @@ def _incremental(
     findings = [_with_files(f, origins) for f in (*still, *fresh)]
     findings.sort(key=lambda f: (f.severity != "Violation", f.files, f.focus_node, f.path or ""))
     conforms = not any(f.severity == "Violation" for f in findings)
-    report_graph = subset_report(partial.report_graph, lambda node: str(node) in keys, conforms)
+    report_graph = subset_report(
+        partial.report_graph, lambda result, graph: str(graph.value(result, SH.focusNode)) in keys, conforms
+    )
     return Report(conforms=conforms, findings=findings, report_graph=report_graph), len(focus)
 
 

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 import rdflib
 import rdflib.collection
 from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
 
-from scripts.rdfio import UnreadableInput, read_quads, to_rdflib_graph
+from scripts.rdfio import UnreadableInput, graphs_by_subject, read_quads, to_rdflib_graph, to_rdflib_term
 from server.config import Settings
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
@@ -155,33 +156,30 @@ def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | N
     return str(path)
 
 
-def read_files(paths: list[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, list[str]]]:
-    """Merge `paths` into one graph and remember which files state each subject."""
-    data = rdflib.Graph()
-    origins: dict[rdflib.term.Node, list[str]] = {}
-    for path in paths:
-        graph = to_rdflib_graph(read_quads(path))
-        for subject in set(graph.subjects()):
-            origins.setdefault(subject, []).append(str(path))
-        data += graph
-    return data, origins
-
-
 def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Report:
-    """Keep the findings whose focus node the checked files state (background data is not on trial)."""
-    findings = [f for f in report.findings if f.files]
-    conforms = not any(f.severity == "Violation" for f in findings)
+    """The findings about nodes the checked files state, and every violation: background data is not on
+    trial, but a violation anywhere makes the build refuse (a replaced graph may break a node it links)."""
+    checked = {str(node) for node in origins}
+    kept = [f for f in report.findings if f.severity == "Violation" or f.focus_node in checked]
+    conforms = not any(f.severity == "Violation" for f in kept)
     return Report(
         conforms=conforms,
-        findings=findings,
-        report_graph=subset_report(report.report_graph, lambda node: node in origins, conforms),
+        findings=kept,
+        report_graph=subset_report(
+            report.report_graph,
+            lambda result, graph: (
+                graph.value(result, SH.resultSeverity) == SH.Violation
+                or str(graph.value(result, SH.focusNode)) in checked
+            ),
+            conforms,
+        ),
     )
 
 
 def subset_report(
-    report_graph: rdflib.Graph, keep: Callable[[rdflib.term.Node | None], bool], conforms: bool
+    report_graph: rdflib.Graph, keep: Callable[[rdflib.term.Node, rdflib.Graph], bool], conforms: bool
 ) -> rdflib.Graph:
-    """The sh:ValidationReport with only the results whose focus node `keep` accepts."""
+    """The sh:ValidationReport with only the results `keep(result, report_graph)` accepts."""
     graph = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
         graph.bind(prefix, namespace)
@@ -189,7 +187,7 @@ def subset_report(
         graph.add((root, rdflib.RDF.type, SH.ValidationReport))
         graph.add((root, SH.conforms, rdflib.Literal(conforms)))
         for result in report_graph.objects(root, SH.result):
-            if keep(report_graph.value(result, SH.focusNode)):
+            if keep(result, report_graph):
                 graph.add((root, SH.result, result))
                 graph += report_graph.cbd(result)
     return graph
@@ -255,6 +253,32 @@ def format_unreadable(error: UnreadableInput, fmt: str) -> str:
     return f"UNREADABLE {error}"
 
 
+def release_background(
+    files: list[Path], data: list[ox.Quad], settings: Settings
+) -> tuple[list[ox.Quad], dict[str, str]]:
+    """What the build would validate `files` with: every data graph of the release except the ones the files
+    replace. A file replaces the source of the same name (data/asti.ttl, contributions/ID.nq) and every graph
+    it declares (a TriG or N-Quads file naming `{base}graph/...`), so it is checked as the build would check
+    it, never on top of its own published version. Returns the background and, per graph, its file."""
+    from scripts.build import meta_graphs, read_sources, rebase_iri, release_sources  # build imports this module
+
+    names = {path.name for path in files}
+    declared = {graph_of_any(q) for q in data} - {None}
+    sources = [
+        s
+        for s in release_sources(settings)
+        if s.graph not in meta_graphs()
+        and s.path.name not in names
+        and s.graph not in declared
+        and rebase_iri(s.graph, settings.base_uri) not in declared
+    ]
+    return read_sources(sources), {s.graph: str(s.path) for s in sources}
+
+
+def graph_of_any(quad: ox.Quad) -> str | None:
+    return None if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita validate", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help="RDF files: .ttl .trig .nt .nq .jsonld .rdf")
@@ -265,14 +289,32 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
     try:
-        data, origins = read_files(args.files)
+        checked = {path: read_quads(path) for path in args.files}
     except UnreadableInput as error:
         print(format_unreadable(error, args.format))
         return EXIT_UNREADABLE
-    # The published data is background knowledge: a submission may point at its bodies and concepts.
-    background, _ = read_files(sorted(p for p in settings.data_dir.glob("*.ttl")))
+    try:
+        background, files_of_graph = release_background(
+            args.files, [q for quads in checked.values() for q in quads], settings
+        )
+    except UnreadableInput as error:  # a published source that no longer parses: the build would refuse too
+        print(format_unreadable(error, args.format))
+        return EXIT_UNREADABLE
+    data = rdflib.Graph()
+    origins: dict[rdflib.term.Node, list[str]] = {}
+    for path, quads in checked.items():
+        for subject in {q.subject for q in quads}:
+            origins.setdefault(to_rdflib_term(subject), []).append(str(path))
+        data += to_rdflib_graph(quads)
+    background_origins = {
+        to_rdflib_term(subject): [files_of_graph[g] for g in graphs]
+        for subject, graphs in graphs_by_subject(background).items()
+    }
     report = validate_graph(
-        data + background, settings, origins, shapes=shapes_graph(settings, with_warnings=not args.no_warnings)
+        data + to_rdflib_graph(background),
+        settings,
+        {**background_origins, **origins},
+        shapes=shapes_graph(settings, with_warnings=not args.no_warnings),
     )
     report = only_about(report, origins)
     print(FORMATTERS[args.format](report))

@@ -12,7 +12,7 @@ import rdflib
 
 from scripts import ingest as ingest_module
 from scripts.build import build
-from scripts.ingest import ingest
+from scripts.ingest import RDF_TYPE, Upload, ingest
 from tests.ingest_helpers import CUNEO, GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
 from tests.release_helpers import select, settings_for, tree_digest
 
@@ -308,3 +308,28 @@ def test_a_contribution_cannot_write_onto_another_publishers_entity(ingested) ->
     assert [p.kind for p in report.problems] == ["foreign-subject"], report.text()
     assert PROVINCIA in report.problems[0].en
     assert settings.current_release.resolve() == release  # nothing published
+
+
+def test_a_resubmission_is_checked_instead_of_the_old_contribution_not_on_top(ingested) -> None:  # type: ignore[no-untyped-def]
+    """The published contribution names the network; a resubmission without those labels is refused, as the
+    build of it would be, even though the old contribution (which it replaces) still has them."""
+    settings = ingested[0]
+    release = settings.current_release.resolve()
+    published = (settings.build_dir / "contributions" / f"{PUBLISHER}.nq").read_bytes()
+    labels = {"http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel"}
+    network = next(
+        q.subject.value
+        for q in ox.parse(published, format=ox.RdfFormat.N_QUADS)
+        if q.predicate.value == RDF_TYPE and q.object.value == "http://www.w3.org/ns/org#OrganizationalCollaboration"
+    )
+    unlabelled = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(published, format=ox.RdfFormat.N_QUADS)
+        if not (q.subject.value == network and q.predicate.value in labels)
+    ]
+    report = ingest(
+        settings, PUBLISHER, [Upload("cuneo.nt", ox.serialize(unlabelled, format=ox.RdfFormat.N_TRIPLES) or b"")]
+    )
+    assert not report.ok
+    assert any(p.focus == network and p.path == str(rdflib.RDFS.label) for p in report.problems), report.text()
+    assert settings.current_release.resolve() == release, "a refused submission publishes nothing"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.namespace import SH
+from rdflib.namespace import RDFS, SH, SKOS
 
+from scripts.build import BuildError, build
 from scripts.validate import main
-from server.config import PROJECT_ROOT
+from server.config import PROJECT_ROOT, Settings
+from tests.release_helpers import copy_data, settings_for
 
 ASTI = PROJECT_ROOT / "data" / "asti-pari-opportunita.ttl"
 BAD_MEMBERSHIP = """
@@ -137,3 +140,55 @@ def test_triple_terms_are_unreadable_input_with_a_clear_message(
     path.write_text("<urn:a> <urn:b> <<( <urn:c> <urn:d> <urn:e> )>> .\n")
     assert main([str(path)]) == 2
     assert "triple terms" in capsys.readouterr().out
+
+
+# --- validate agrees with build: a file replaces the graph it is the source of -------------------
+
+LABELS = (str(RDFS.label), str(SKOS.prefLabel))
+
+
+def _without_labels(source: Path) -> list[ox.Quad]:
+    return [q for q in ox.parse(source.read_bytes(), format=ox.RdfFormat.TURTLE) if q.predicate.value not in LABELS]
+
+
+def _violations(argv: list[str], settings: Settings, capsys: pytest.CaptureFixture[str]) -> set[tuple[str, ...]]:
+    assert main([*argv, "--format", "json"], settings=settings) == 1
+    results = json.loads(capsys.readouterr().out)["results"]
+    return {(r["focus_node"], r["path"], r["shape"]) for r in results if r["severity"] == "Violation"}
+
+
+def test_a_file_replaces_its_published_version_as_the_build_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """asti without its labels: the build refuses it, and so does validate, whether the file is matched by
+    its name or by the graph it declares (the published asti is not background for its own replacement)."""
+    data = copy_data(tmp_path)
+    settings = settings_for(tmp_path, data_dir=data)
+    unlabelled = ox.serialize(_without_labels(ASTI), format=ox.RdfFormat.TURTLE) or b""
+    (data / ASTI.name).write_bytes(unlabelled)
+    with pytest.raises(BuildError) as refused:
+        build(settings)
+    assert refused.value.report is not None
+    by_build = {(f.focus_node, f.path, f.shape) for f in refused.value.report.violations}
+    assert len(by_build) >= 10, by_build
+
+    shutil.copyfile(ASTI, data / ASTI.name)  # the published asti is the good one again
+    same_name = tmp_path / "submission" / ASTI.name
+    same_name.parent.mkdir()
+    same_name.write_bytes(unlabelled)
+    assert _violations([str(same_name)], settings, capsys) == by_build
+
+    graph = ox.NamedNode("https://w3id.org/parita/graph/" + ASTI.stem)
+    declared = tmp_path / "submission" / "revision.trig"
+    declared.write_bytes(
+        ox.serialize(
+            [ox.Quad(q.subject, q.predicate, q.object, graph) for q in _without_labels(ASTI)],
+            format=ox.RdfFormat.TRIG,
+        )
+        or b""
+    )
+    assert _violations([str(declared)], settings, capsys) == by_build
+
+    other = tmp_path / "submission" / "unrelated-name.ttl"  # neither name nor graph: checked on top of asti
+    other.write_bytes(unlabelled)
+    assert main([str(other), "--no-warnings"], settings=settings) == 0
