@@ -27,8 +27,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from scripts import ldes_build, revalidate
 from scripts import releases as releases_module
-from scripts import revalidate
 from scripts.rdfio import (
     SYNTAX_BY_SUFFIX,
     SourceFile,
@@ -376,6 +376,14 @@ def _write_candidate(
     manifest["graph_count"] = len(stats["graphs"])
     log = releases_module.changelog(releases_module.previous_release(settings), quads)
     (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+    ldes_build.write_stream(
+        work,
+        releases_module.previous_release(settings),
+        quads,
+        manifest["created"],
+        settings.base_uri,
+        settings.ldes_retention_days,
+    )
     _snapshot_contributions(work / "contributions", sources)
     return manifest
 

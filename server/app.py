@@ -24,7 +24,7 @@ from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, publ
 from .formats import BY_NAME, Format
 from .head import HeadAsGet
 from .negotiation import negotiate
-from .routes import dataset, pages, releases, resources, site, sparql, submissions
+from .routes import dataset, ldes, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
 from .security import SecurityMiddleware
 from .urls import Urls
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, handle_unexpected)  # a bug: logged, answered without details
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(resources.router)  # first: most requests are /id/ and /doc/, and no other route starts so
-    for module in (sparql, dataset, pages, site):
+    for module in (sparql, dataset, pages, site, ldes):
         app.include_router(module.router)
     app.include_router(releases.router(settings))
     if settings.submission_token:  # off by default: without a token the route does not exist

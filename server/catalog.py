@@ -256,7 +256,46 @@ def catalog_description(
     for code in THEMES:
         b.add(svc, DCAT + "theme", iri(EU_THEME + code))
     b.add(svc, DCAT + "keyword", lit("SPARQL", "it"))
+    _event_stream(b, whole, datasets, settings, agent, contact)
     return b.triples
+
+
+def _event_stream(
+    b: Builder, whole: Node, datasets: list[Node], settings: Settings, agent: Node, contact: Node
+) -> None:
+    """The change feed (`/ldes`, server/ldes.py) as a service and as a distribution of the whole dataset."""
+    base = settings.base_uri
+    stream = base + "ldes"
+    svc = iri(base + "catalog#ldes")
+    b.add(iri(catalog_iri(base)), DCAT + "service", svc)
+    b.types(svc, DCAT + "DataService")
+    b.add(svc, DCT + "title", lit("Flusso delle modifiche (Linked Data Event Stream)", "it"))
+    b.add(svc, DCT + "title", lit("Change feed (Linked Data Event Stream)", "en"))
+    b.add(svc, DCAT + "endpointURL", iri(stream))
+    b.add(svc, DCT + "conformsTo", iri("https://w3id.org/ldes/specification"))
+    b.types("https://w3id.org/ldes/specification", DCT + "Standard")
+    b.add(svc, DCT + "license", iri(settings.license_uri))
+    b.add(svc, DCT + "publisher", agent)
+    b.add(svc, DCAT + "contactPoint", contact)
+    for ds in datasets:
+        b.add(svc, DCAT + "servesDataset", ds)
+    dist = iri(base + "catalog#ldes-distribution")
+    b.add(whole, DCAT + "distribution", dist)
+    b.types(dist, DCAT + "Distribution", DCATAPIT + "Distribution")
+    b.add(dist, DCAT + "accessURL", iri(stream))
+    b.add(dist, DCAT + "accessService", svc)
+    b.add(dist, DCAT + "mediaType", iri(IANA_MEDIA + "text/turtle"))
+    b.add(dist, DCT + "format", iri(EU_FILETYPE + FILE_TYPES["text/turtle"]))
+    b.add(dist, DCT + "conformsTo", iri("https://w3id.org/ldes/specification"))
+    b.add(dist, DCT + "license", iri(settings.license_uri))
+    b.add(dist, DCT + "title", lit("Flusso delle modifiche (LDES)", "it"))
+    b.add(dist, DCT + "title", lit("Change feed (LDES)", "en"))
+    b.add(
+        dist,
+        DCT + "description",
+        lit("Una versione di ogni entità aggiunta, modificata o rimossa da ogni rilascio.", "it"),
+    )
+    b.add(dist, DCT + "description", lit("One version of every entity each release added, changed or removed.", "en"))
 
 
 def _publisher_datasets(

@@ -169,6 +169,13 @@ class Settings:
         },
     )
 
+    ldes_retention_days: int = field(
+        default=0,
+        metadata={
+            "help": "Days of history the event stream at /ldes keeps (older releases' pages are dropped at the next build, and the stream declares an ldes:DurationAgoPolicy); 0 (the default) keeps every version."
+        },
+    )
+
     @property
     def current_release(self) -> Path:
         """The release being served: `build/current`, a symlink switched atomically by `parita build`."""

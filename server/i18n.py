@@ -17,6 +17,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "shapes": {"it": "Forme SHACL", "en": "SHACL shapes"},
     "catalog": {"it": "Catalogo DCAT-AP_IT", "en": "DCAT-AP_IT catalog"},
     "void": {"it": "Descrizione VoID", "en": "VoID description"},
+    "ldes": {"it": "Flusso delle modifiche (LDES)", "en": "Change feed (LDES)"},
     "dumps": {"it": "Scarica i dati", "en": "Download the data"},
     "releases": {"it": "Versioni e modifiche", "en": "Versions and changes"},
     "types": {"it": "Tipi", "en": "Types"},

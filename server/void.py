@@ -41,6 +41,7 @@ def void_description(
     b.add(ds, DCT + "modified", lit(release.created))
     b.add(ds, FOAF + "homepage", iri(base))
     b.add(ds, VOID + "sparqlEndpoint", iri(base + "sparql"))
+    b.add(ds, RDFS + "seeAlso", iri(base + "ldes"))  # the change feed (server/ldes.py)
     b.add(ds, VOID + "rootResource", iri(base + "id/"))
     b.add(ds, VOID + "uriSpace", lit(base))
     b.add(ds, VOID + "feature", iri("http://www.w3.org/ns/formats/Turtle"))

@@ -164,9 +164,12 @@ class LiveServer:
     log: Path
 
 
-def start_server(settings: Settings, log: Path, env_extra: dict[str, str] | None = None) -> LiveServer:
-    """Start `uvicorn --factory server.app:create_app` on a free loopback port; wait (bounded) until it answers."""
-    port = free_port()
+def start_server(
+    settings: Settings, log: Path, env_extra: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
+    """Start `uvicorn --factory server.app:create_app` on a free loopback port (or `port`, when the release's
+    base URI names it); wait (bounded) until it answers."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
     env.update(
         {

@@ -1,0 +1,162 @@
+"""Write a release's Linked Data Event Stream (the model is described in `server/ldes.py`).
+
+The stream is derived from the releases only: a build compares every entity's statements with the digests
+the previous release recorded, writes one version per entity added, changed or removed, and carries the
+previous release's pages over unchanged (hard links). The same data built twice therefore adds nothing, and
+a restart or a rebuild of the server changes nothing. A previous release without a stream (built before
+parita had one) counts as no previous release: the first stream holds a version of every entity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from server.ldes import (
+    ENTITIES_FILE,
+    INDEX_FILE,
+    PAGE_SIZE,
+    STREAM_DIR,
+    TIMESTAMP,
+    TOMBSTONE,
+    VERSION_OF,
+    Page,
+    StreamIndex,
+    page_iri,
+    read_index,
+)
+from server.vocab import RDF, XSD
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Graph = dict[Term, list[tuple[ox.NamedNode, Term]]]
+
+
+def _by_subject(quads: Iterable[ox.Quad]) -> Graph:
+    """The union of the named graphs, statement by statement, grouped by subject."""
+    seen: set[tuple[Term, ox.NamedNode, Term]] = set()
+    graph: Graph = defaultdict(list)
+    for q in quads:
+        key = (q.subject, q.predicate, q.object)
+        if key not in seen:
+            seen.add(key)
+            graph[q.subject].append((q.predicate, q.object))
+    return graph
+
+
+def _canonical(graph: Graph, node: Term, path: frozenset[str] = frozenset()) -> str:
+    """A text that is equal for two nodes exactly when their statements (blank nodes followed, whatever
+    their labels) are: what a version is compared by."""
+    lines = []
+    for predicate, obj in graph.get(node, []):
+        if isinstance(obj, ox.BlankNode) and obj.value not in path:
+            text = "[" + _canonical(graph, obj, path | {obj.value}) + "]"
+        else:
+            text = "_:cycle" if isinstance(obj, ox.BlankNode) else str(obj)
+        lines.append(f"{predicate} {text}")
+    return " ; ".join(sorted(lines))
+
+
+def _closure(graph: Graph, entity: ox.NamedNode) -> list[ox.Triple]:
+    """The entity's statements and those of the blank nodes they reach (its concise bounded description)."""
+    out: list[ox.Triple] = []
+    todo: list[ox.NamedNode | ox.BlankNode] = [entity]
+    seen = {entity.value}
+    while todo:
+        node = todo.pop()
+        for predicate, obj in graph.get(node, []):
+            out.append(ox.Triple(node, predicate, obj))
+            if isinstance(obj, ox.BlankNode) and obj.value not in seen:
+                seen.add(obj.value)
+                todo.append(obj)
+    return out
+
+
+def _version(
+    entity: ox.NamedNode, statements: list[ox.Triple], version: ox.NamedNode, time: ox.Literal, key: str
+) -> list[ox.Triple]:
+    """The version object: the entity's statements about `version` instead, blank nodes renamed per version."""
+
+    def rename(node: ox.BlankNode) -> ox.BlankNode:
+        return ox.BlankNode(f"{key}{node.value}")
+
+    out = [
+        ox.Triple(version, ox.NamedNode(VERSION_OF), entity),
+        ox.Triple(version, ox.NamedNode(TIMESTAMP), time),
+    ]
+    for t in statements:
+        subject = (
+            version if t.subject == entity else rename(t.subject) if isinstance(t.subject, ox.BlankNode) else t.subject
+        )
+        out.append(
+            ox.Triple(subject, t.predicate, rename(t.object) if isinstance(t.object, ox.BlankNode) else t.object)
+        )
+    return out
+
+
+def write_stream(
+    work: Path, previous: Path | None, quads: list[ox.Quad], created: str, base_uri: str, retention_days: int = 0
+) -> StreamIndex:
+    """Write `work/ldes/`: the previous release's pages (those the retention keeps) and this release's."""
+    folder = work / STREAM_DIR
+    (folder / "pages").mkdir(parents=True)
+    earlier = read_index(previous) if previous is not None else None
+    try:
+        known: dict[str, str] = (
+            json.loads((previous / STREAM_DIR / ENTITIES_FILE).read_text()) if previous and earlier else {}
+        )
+    except FileNotFoundError:
+        known = {}
+    graph = _by_subject(quads)
+    entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
+    digests = {e.value: hashlib.sha256(_canonical(graph, e).encode()).hexdigest()[:32] for e in entities}
+    changed = [e.value for e in entities if known.get(e.value) != digests[e.value]]
+    removed = sorted(set(known) - set(digests))
+    release_id = work.name.removeprefix(".tmp-")
+    time = ox.Literal(created, datatype=ox.NamedNode(XSD + "dateTime"))
+    pages: list[Page] = []
+    if earlier is not None:
+        cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat() if retention_days else ""
+        for page in earlier.pages:
+            if page.time >= cutoff:
+                _carry(previous / STREAM_DIR / page.file, folder / page.file)  # type: ignore[operator]
+                pages.append(page)
+    touched = sorted(changed + removed)
+    by_iri = {e.value: e for e in entities}
+    for number, start in enumerate(range(0, len(touched), PAGE_SIZE)):
+        page_id = f"{release_id}/{number}"
+        triples: list[ox.Triple] = []
+        for iri in touched[start : start + PAGE_SIZE]:
+            key = hashlib.sha256(iri.encode()).hexdigest()[:16]
+            version = ox.NamedNode(f"{page_iri(base_uri, page_id)}#{key}")
+            if iri in by_iri:
+                triples += _version(by_iri[iri], _closure(graph, by_iri[iri]), version, time, "v" + key)
+            else:
+                triples += _version(ox.NamedNode(iri), [], version, time, "v" + key)
+                triples.append(ox.Triple(version, ox.NamedNode(RDF + "type"), ox.NamedNode(TOMBSTONE)))
+        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        data = ("\n".join(sorted(set(text.decode().splitlines()))) + "\n").encode()
+        page = Page(page_id, created, len(touched[start : start + PAGE_SIZE]), hashlib.sha256(data).hexdigest())
+        (folder / page.file).parent.mkdir(parents=True, exist_ok=True)
+        (folder / page.file).write_bytes(data)
+        pages.append(page)
+    index = StreamIndex(tuple(pages), retention_days)
+    (folder / INDEX_FILE).write_text(json.dumps(index.to_json(), indent=1))
+    (folder / ENTITIES_FILE).write_text(json.dumps(digests, sort_keys=True))
+    return index
+
+
+def _carry(source: Path, target: Path) -> None:
+    """An earlier page into the new release: a hard link (it never changes), a copy where links fail."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -1,0 +1,89 @@
+"""`/ldes`: the Linked Data Event Stream of the releases (model in `server/ldes.py`).
+
+`/ldes` and `/ldes/view` answer the root node (it changes with each release: short-cached, ETag of the page
+list); `/ldes/{release}/{n}` a page (written once: `immutable`, ETag of its bytes); `/ldes/context.jsonld`
+the JSON-LD context the JSON-LD representations name. Turtle, N-Triples, JSON-LD, TriG and N-Quads by
+content negotiation or `?format=`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pyoxigraph as ox
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import ldes
+from ..errors import NotFound
+from ..formats import BY_NAME, Format
+from ..negotiation import choose
+from ..responses import content_type
+from ..results import write_triples
+from ..runtime import Served
+from ..web import runtime
+
+router = APIRouter()
+#: What the stream offers; Turtle first, so `*/*` gets Turtle.
+STREAM_FORMATS: tuple[Format, ...] = tuple(BY_NAME[n] for n in ("turtle", "ntriples", "jsonld", "trig", "nquads"))
+VIEW_CACHE = "public, max-age=60"
+PAGE_CACHE = "public, max-age=31536000, immutable"
+_PAGE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z(-[0-9]+)?/[0-9]+")
+
+
+def _index(served: Served) -> ldes.StreamIndex:
+    if "ldes" not in served.cache:
+        served.cache["ldes"] = ldes.read_index(served.release.path)
+    index = served.cache["ldes"]
+    if index is None:
+        raise NotFound(
+            "This release was built before parita published an event stream; rebuild it (`parita build --force`)."
+        )
+    return index  # type: ignore[no-any-return]
+
+
+def _respond(request: Request, triples: list[ox.Triple], digest: str, cache: str) -> Response:
+    fmt = choose(request.headers.get("accept"), request.query_params.get("format"), STREAM_FORMATS)
+    etag = '"' + hashlib.sha256(f"{digest}\0{fmt.name}".encode()).hexdigest()[:32] + '"'
+    headers = {"Vary": "Accept", "Cache-Control": cache, "ETag": etag}
+    inm = request.headers.get("if-none-match")
+    if inm is not None and etag in {t.strip().removeprefix("W/") for t in inm.split(",")}:
+        return Response(status_code=304, headers=headers)
+    base = runtime(request).settings.base_uri
+    body = write_triples(triples, fmt, ldes.CONTEXT_PREFIXES)
+    if fmt.name == "jsonld":
+        body = ldes.compact_jsonld(body, ldes.context_iri(base))
+    return Response(body, media_type=content_type(fmt), headers=headers)
+
+
+@router.api_route("/ldes", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/ldes/view", methods=["GET", "HEAD"], include_in_schema=False)
+async def view(request: Request) -> Response:
+    served = await runtime(request).served()
+    index = _index(served)
+    base = runtime(request).settings.base_uri
+    return _respond(request, ldes.view_triples(base, index), base + index.digest, VIEW_CACHE)
+
+
+@router.api_route("/ldes/context.jsonld", methods=["GET", "HEAD"], include_in_schema=False)
+async def context(request: Request) -> Response:
+    body = json.dumps(ldes.jsonld_context(), indent=1).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Response(
+        body, media_type="application/ld+json", headers={"Cache-Control": "public, max-age=86400", "ETag": etag}
+    )
+
+
+@router.api_route("/ldes/{release}/{number}", methods=["GET", "HEAD"], include_in_schema=False)
+async def page(request: Request, release: str, number: str) -> Response:
+    served = await runtime(request).served()
+    page_id = f"{release}/{number}"
+    found = next((p for p in _index(served).pages if p.id == page_id), None) if _PAGE_ID.fullmatch(page_id) else None
+    if found is None:
+        raise NotFound(f"The event stream has no page {page_id!r}; its pages are listed at /ldes.")
+    base = runtime(request).settings.base_uri
+    triples = await served.look(ldes.page_triples, base, served.release.path, found, heavy=True)
+    return _respond(request, triples, base + found.sha256, PAGE_CACHE)
