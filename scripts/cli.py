@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from server.config import Settings
 
@@ -16,6 +17,22 @@ def _run(module: str) -> Callable[[list[str]], int]:
     """A subcommand whose module is imported only when it runs, so `parita --help` stays fast."""
 
     def run(argv: list[str]) -> int:
+        return int(importlib.import_module(module).main(argv))
+
+    return run
+
+
+def _tool(module: str) -> Callable[[list[str]], int]:
+    """A subcommand run by the checkout's tools/ (not installed: benchmarks, reliability, synthetic data)."""
+
+    def run(argv: list[str]) -> int:
+        checkout = Path(__file__).resolve().parent.parent
+        if not (checkout / "tools" / "__init__.py").exists():
+            print(f"`parita {module.rsplit('.', 1)[-1]}` runs from a source checkout: {checkout}/tools is missing",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+        if str(checkout) not in sys.path:
+            sys.path.insert(0, str(checkout))
         return int(importlib.import_module(module).main(argv))
 
     return run
@@ -60,12 +77,12 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
         _run("scripts.reconcile"),
     ),
     "rollback": ("make an earlier release current again (atomic switch)", _run("scripts.releases")),
-    "synth": ("write deterministic synthetic national data for load tests", _run("scripts.synth")),
+    "synth": ("write deterministic synthetic national data for load tests", _tool("tools.synth")),
     "publish": ("load the current release into a remote SPARQL store, switching atomically", _run("scripts.publish")),
-    "bench": ("benchmark parita against its peers on synthetic data; writes BENCHMARKS.md", _run("scripts.bench")),
+    "bench": ("benchmark parita against its peers on synthetic data; writes BENCHMARKS.md", _tool("tools.bench")),
     "reliability": (
         "start a server on loopback and check it under load, faults and hostile input (writes RELIABILITY.md)",
-        _run("scripts.reliability"),
+        _tool("tools.reliability"),
     ),
     "serve": ("serve the current release: SPARQL, linked data, HTML, VoID, DCAT", _serve),
     "up": ("build, then serve (the quick-start command)", lambda argv: _serve(argv, build_first=True)),

@@ -10,10 +10,7 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 
 from server.config import Settings
+from tools.processes import start_parita, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://w3id.org/parita/"
@@ -150,12 +148,6 @@ def settings(build_dir: Path) -> Settings:
     return Settings(build_dir=build_dir, sparql_timeout=3.0, sparql_row_limit=50, sparql_workers=2)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -169,53 +161,20 @@ def start_server(
 ) -> LiveServer:
     """Start `uvicorn --factory server.app:create_app` on a free loopback port (or `port`, when the release's
     base URI names it); wait (bounded) until it answers."""
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update(
-        {
-            "PARITA_BUILD_DIR": str(settings.build_dir),
-            "PARITA_SPARQL_TIMEOUT": str(settings.sparql_timeout),
-            "PARITA_SPARQL_ROW_LIMIT": str(settings.sparql_row_limit),
-            "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
-            "PARITA_BASE_URI": settings.base_uri,
-        }
-    )
-    env.update(env_extra or {})
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "server.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):  # at most ~30 s
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1.0).status_code == 200:
-                return LiveServer(url, settings, proc, log)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"uvicorn did not answer within 30 s:\n{log.read_text()}")
+    env = {
+        "PARITA_BUILD_DIR": str(settings.build_dir),
+        "PARITA_SPARQL_TIMEOUT": str(settings.sparql_timeout),
+        "PARITA_SPARQL_ROW_LIMIT": str(settings.sparql_row_limit),
+        "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
+        "PARITA_BASE_URI": settings.base_uri,
+        **(env_extra or {}),
+    }
+    server = start_parita(env, log, how="uvicorn", port=port or 0, limit=30.0)
+    return LiveServer(server.url, settings, server.process, log)
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
+    stop_group(server.process)
 
 
 @pytest.fixture(scope="session")
@@ -234,8 +193,8 @@ def http(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def _engine_fixture(start: object, folder: Path) -> Iterator[object]:
-    """Start an engine (tests/engines.py) or skip loudly, with the install or start error as the reason."""
-    from tests.engines import EngineUnavailable
+    """Start an engine (tools/engines.py) or skip loudly, with the install or start error as the reason."""
+    from tools.engines import EngineUnavailable
 
     try:
         engine = start(folder)  # type: ignore[operator]
@@ -248,7 +207,7 @@ def _engine_fixture(start: object, folder: Path) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def oxigraph_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real Oxigraph server (`oxigraph serve`, pip-installed) on a loopback port, stopped by process group."""
-    from tests.engines import start_oxigraph
+    from tools.engines import start_oxigraph
 
     yield from _engine_fixture(start_oxigraph, tmp_path_factory.mktemp("oxigraph"))
 
@@ -256,7 +215,7 @@ def oxigraph_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
 @pytest.fixture(scope="session")
 def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real Virtuoso Open Source 7 (Debian package, apt-installed as root) on loopback ports."""
-    from tests.engines import start_virtuoso
+    from tools.engines import start_virtuoso
 
     yield from _engine_fixture(start_virtuoso, tmp_path_factory.mktemp("virtuoso"))
 

@@ -148,16 +148,16 @@ def test_old_releases_are_pruned_but_current_kept(tmp_path: Path) -> None:
 
 def test_a_full_disk_is_its_own_exit_code_and_changes_nothing(tmp_path: Path) -> None:
     """RLIMIT_FSIZE makes every write past 8 kB fail with EFBIG, as a full disk would fail with ENOSPC."""
-    import os
     import resource
     import signal
     import subprocess
     import sys
 
     from tests.release_helpers import PROJECT_ROOT, tree_digest
+    from tools.processes import clean_env
 
     build_dir = tmp_path / "build"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")} | {"PARITA_BUILD_DIR": str(build_dir)}
+    env = clean_env({"PARITA_BUILD_DIR": str(build_dir)})
     first = subprocess.run(
         [sys.executable, "-m", "scripts.cli", "build", "--quiet"],
         cwd=PROJECT_ROOT,

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from conftest import write_release
 
-from scripts import reliability_fuzz as fuzz
-from scripts.reliability_kit import Check, Server
+from tools import reliability_fuzz as fuzz
+from tools.reliability_kit import Check, Server
 
 pytestmark = pytest.mark.server
 pytest.importorskip("schemathesis", reason="schemathesis is in the test extra: pip install -e '.[test]'")

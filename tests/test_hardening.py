@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from scripts.reliability_kit import Listener, metric
-from scripts.sparql_variants import service_queries
 from server.config import Settings
 from server.errors import PublisherError
 from server.guard import inspect_query
 from server.query import Job
 from server.workers import QueryPool
+from tools.reliability_kit import Listener, metric
+from tools.sparql_variants import service_queries
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MANY = "".join(
@@ -42,7 +42,7 @@ def listener() -> Iterator[Listener]:
         yield lst
 
 
-# --- generated SERVICE variants (scripts/sparql_variants.py) -------------------------------------------
+# --- generated SERVICE variants (tools/sparql_variants.py) -------------------------------------------
 
 
 def test_generated_variants_either_refused_or_harmless(listener: Listener) -> None:
@@ -339,7 +339,7 @@ def test_a_broken_current_release_is_reported_while_the_last_good_one_serves(har
 def test_one_peer_cannot_hold_every_connection(tmp_path: Path, build_dir: Path) -> None:
     """Under `parita serve`: connections over the per-client cap are closed at once, idle ones after the
     first-byte timeout, and another client is served meanwhile."""
-    from scripts.reliability_kit import Server
+    from tools.reliability_kit import Server
 
     env = {"PARITA_MAX_CLIENT_CONNECTIONS": "5", "PARITA_FIRST_BYTE_TIMEOUT": "1"}
     with Server(build_dir, tmp_path / "serve.log", env) as server:

@@ -26,9 +26,10 @@ from rdflib.compare import isomorphic
 from scripts.build import build
 from server.config import Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
-from tests.conftest import LiveServer, free_port, start_server, stop_server
+from tests.conftest import LiveServer, start_server, stop_server
 from tests.npm_tools import LDES_CLIENT, npm_package
 from tests.release_helpers import copy_data
+from tools.processes import free_port
 
 TEMPORARY = "id/organization/test-ldes-temporanea"
 CHANGED = "id/organization/provincia-di-asti"

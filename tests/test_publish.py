@@ -280,7 +280,7 @@ def test_cli_publishes_and_reports(
 def test_cli_unreachable_store_is_an_error(
     releases: dict[str, Release], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.engines import free_port
+    from tools.processes import free_port
 
     url = f"http://127.0.0.1:{free_port()}/sparql"
     assert main(["--to", url, "--release", str(releases["A"].path), "--quiet"], settings=Settings()) == 2

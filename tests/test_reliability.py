@@ -12,12 +12,13 @@ import httpx
 import pytest
 from conftest import write_release
 
-from scripts import reliability
-from scripts import reliability_checks as checks
-from scripts import reliability_faults as faults
-from scripts import reliability_load as load
-from scripts.reliability_kit import Check, Listener, Server
 from server.config import Settings
+from tools import reliability
+from tools import reliability_checks as checks
+from tools import reliability_faults as faults
+from tools import reliability_load as load
+from tools.engines import EngineUnavailable, start_oxigraph
+from tools.reliability_kit import Check, Listener, Server
 
 pytestmark = pytest.mark.server
 TIMEOUT = 2.0
@@ -139,10 +140,9 @@ def test_kill_9_during_ingest_keeps_the_previous_release(real_build: tuple[Path,
 
 def test_remote_store_away_and_publish_killed(real_build: tuple[Path, Server], tmp_path: Path) -> None:
     build_dir, _ = real_build
-    engines = faults.engines()
     try:
-        engine = engines.start_oxigraph(tmp_path / "oxigraph")
-    except engines.EngineUnavailable as exc:
+        engine = start_oxigraph(tmp_path / "oxigraph")
+    except EngineUnavailable as exc:
         pytest.skip(f"OXIGRAPH NOT AVAILABLE, remote-store checks skipped: {exc}")
     try:
         args = reliability._args(["--kills", "2"])

@@ -1,4 +1,4 @@
-"""scripts/replicas.py: two `parita serve` replicas behind Debian's nginx; repeated dereferences are cache HITs."""
+"""tools/replicas.py: two `parita serve` replicas behind Debian's nginx; repeated dereferences are cache HITs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts import replicas
 from server.config import Settings
+from tools import replicas
 
 
 @pytest.fixture(scope="module")

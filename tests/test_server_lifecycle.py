@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.reliability_kit import Server, metric
 from tests.conftest import write_release
+from tools.reliability_kit import Server, metric
 
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f }"  # 9 million rows to count: about a second
 MANY = "".join(

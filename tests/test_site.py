@@ -12,9 +12,9 @@ import pytest
 from conftest import LiveServer
 from test_html import parse_page
 
-from scripts import vendor_assets
 from server.search import fold
 from server.timeline import format_date
+from tools import vendor_assets
 
 pytestmark = pytest.mark.server
 HTML = {"Accept": "text/html"}

@@ -8,9 +8,9 @@ import pyoxigraph as ox
 import pytest
 
 from scripts.build import build
-from scripts.synth import Generator, synthesize
 from server.config import Settings
 from tests.release_helpers import select, settings_for
+from tools.synth import Generator, synthesize
 
 SCALE = 0.05
 

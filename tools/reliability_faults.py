@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import signal
@@ -11,22 +10,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Protocol
 
 import httpx
 
-from scripts.reliability_kit import MARGIN, Check, Server
 from server.config import PROJECT_ROOT
+from tools.processes import clean_env
+from tools.reliability_kit import MARGIN, Check, Server
 
 CUNEO = sorted((PROJECT_ROOT / "tests" / "data" / "ingest" / "cuneo").glob("*.csv"))
 RELOAD = 2.0 + MARGIN  # the server notices a new `current` within 2 s
 
 
 def _env(build_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update({"PARITA_BUILD_DIR": str(build_dir), "PYTHONPATH": str(PROJECT_ROOT)}, **(extra or {}))
-    return env
+    return clean_env({"PARITA_BUILD_DIR": str(build_dir), **(extra or {})})
 
 
 def release_complete(folder: Path) -> bool:
@@ -165,7 +162,7 @@ def contributions_consistent(build_dir: Path, publisher: str) -> bool:
 
 
 class Engine(Protocol):
-    """A SPARQL store on loopback, as tests/engines.py starts it."""
+    """A SPARQL store on loopback, as tools/engines.py starts it."""
 
     query_url: str
     update_url: str
@@ -173,17 +170,6 @@ class Engine(Protocol):
     def stop(self) -> None: ...
 
     def start_again(self) -> None: ...
-
-
-def engines() -> ModuleType:
-    """tests/engines.py (starts a real Oxigraph server on loopback), loaded from its file."""
-    spec = importlib.util.spec_from_file_location("parita_test_engines", PROJECT_ROOT / "tests" / "engines.py")
-    assert spec and spec.loader
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    if spec.name not in sys.modules:
-        sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-        spec.loader.exec_module(module)
-    return module
 
 
 def _ask(server: Server) -> httpx.Response | None:

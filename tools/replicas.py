@@ -1,8 +1,8 @@
-"""`python -m scripts.replicas`: N `parita serve` replicas of the current release behind an nginx cache.
+"""`python -m tools.replicas`: N `parita serve` replicas of the current release behind an nginx cache.
 
 Releases are immutable, so any number of server processes can serve one release. This starts `--replicas`
 uvicorn processes on loopback ports, nginx (Debian's; installed with apt-get when missing and we are root)
-in front of them with proxy caching (scripts/nginx-replicas.conf.template), then dereferences a few
+in front of them with proxy caching (tools/nginx-replicas.conf.template), then dereferences a few
 documents several times and prints each answer's `X-Cache-Status` (MISS, then HIT from the cache) and the
 replica that answered. With `--serve SECONDS` it keeps everything running that long. Everything it starts
 is stopped by PID (process group) on exit.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from scripts.processes import NotAnswering, stop_group, wait_for_http
-from server.config import PROJECT_ROOT, Settings
+from server.config import Settings
+from tools.processes import NotAnswering, free_port, launch, start_parita, stop_group, wait_for_http
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx-replicas.conf.template"
 EXIT_OK, EXIT_NO_HITS, EXIT_ERROR = 0, 1, 2
@@ -37,12 +36,6 @@ DEFAULT_PATHS = ("/ontology", "/.well-known/void", "/catalog")
 
 class ReplicaError(RuntimeError):
     """nginx or a replica could not be installed or started."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ensure_nginx() -> str:
@@ -85,43 +78,17 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
     folder.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-        env.update(
-            {
-                "PARITA_BUILD_DIR": str(settings.build_dir),
-                "PARITA_BASE_URI": settings.base_uri,
-                "PARITA_STORE": settings.store,
-                "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
-            }
-        )
+        env = {
+            "PARITA_BUILD_DIR": str(settings.build_dir),
+            "PARITA_BASE_URI": settings.base_uri,
+            "PARITA_STORE": settings.store,
+            "PARITA_SPARQL_WORKERS": str(settings.sparql_workers),
+        }
         upstreams = []
         for n in range(replicas):
-            port = free_port()
-            log = folder / f"replica-{n}.log"
-            with log.open("wb") as out:
-                procs.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "uvicorn",
-                            "--factory",
-                            "server.app:create_app",
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            str(port),
-                            "--no-access-log",
-                        ],
-                        cwd=PROJECT_ROOT,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-            upstreams.append(f"127.0.0.1:{port}")
-            wait_for_http(f"http://127.0.0.1:{port}/health", procs[-1], log, 60.0, timeout=1.0, interval=0.1)
+            replica = start_parita(env, folder / f"replica-{n}.log", how="uvicorn")
+            procs.append(replica.process)
+            upstreams.append(f"127.0.0.1:{replica.port}")
         for sub in ("cache", "tmp"):
             (folder / sub).mkdir(exist_ok=True)
             os.chmod(folder / sub, 0o777)  # nginx's worker drops root for `nobody`
@@ -130,15 +97,7 @@ def cluster(settings: Settings, replicas: int = 2, folder: Path | None = None) -
         conf = folder / "nginx.conf"
         conf.write_text(nginx_config(folder, port, upstreams))
         log = folder / "nginx-stdout.log"
-        with log.open("wb") as out:
-            procs.append(
-                subprocess.Popen(
-                    [nginx, "-p", str(folder), "-c", str(conf)],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+        procs.append(launch([nginx, "-p", str(folder), "-c", str(conf)], log, cwd=folder))
         url = f"http://127.0.0.1:{port}"
         wait_for_http(
             url + "/health",
@@ -182,7 +141,7 @@ def demo(
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.replicas", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.replicas", description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=2, help="number of `parita serve` processes (default 2)")
     parser.add_argument(
         "--path", action="append", help=f"document path to dereference (default: {', '.join(DEFAULT_PATHS)})"

@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.processes import NotAnswering, stop_group, wait_for_http
+from tools.processes import NotAnswering, free_port, launch, stop_group, wait_for_http
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administrator; loopback only
@@ -29,12 +28,6 @@ VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's administra
 
 class EngineUnavailable(RuntimeError):
     """The engine cannot be installed or started here; the message says why (the install error)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(cmd: list[str], timeout: float) -> str:
@@ -101,10 +94,7 @@ class Engine:
 
     def start_again(self) -> None:
         """Start the same engine on the same port and folder (for tests of a store that comes back)."""
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.restart_cmd, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.process = launch(self.restart_cmd, self.log, cwd=self.folder, append=True)
         wait_for_sparql(self.query_url, self.process, self.log, 60.0)
 
 
@@ -139,8 +129,7 @@ def start_oxigraph(folder: Path, read_only: bool = False) -> Engine:
         f"127.0.0.1:{port}",
     ]
     log = folder / "oxigraph.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = launch(cmd, log, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     engine = Engine("oxigraph", base + "/query", base + "/update", proc, folder, log, restart_cmd=cmd)
     wait_for_sparql(engine.query_url, proc, log, 60.0)
@@ -149,7 +138,7 @@ def start_oxigraph(folder: Path, read_only: bool = False) -> Engine:
 
 def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> str:
     """The Debian ini with its files in `folder`, loopback ports, `folder` allowed, and small buffers."""
-    wanted = {
+    wanted: dict[str, dict[str, object]] = {
         "Database": {
             "DatabaseFile": folder / "virtuoso.db",
             "ErrorLogFile": folder / "virtuoso.log",
@@ -191,8 +180,7 @@ def start_virtuoso(folder: Path) -> Engine:
     ini.write_text(virtuoso_ini(VIRTUOSO_INI.read_text(), folder, sql_port, http_port))
     cmd = [exe, "+foreground", "+configfile", str(ini)]
     log = folder / "virtuoso-stdout.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = launch(cmd, log, cwd=folder)
     base = f"http://127.0.0.1:{http_port}"
     engine = Engine(
         "virtuoso",

@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.processes import stop_group, wait_for_http
 from server.config import PROJECT_ROOT, Settings
+from tools.processes import clean_env, free_port, launch, stop_group, wait_for_http
 
 EXIT_OK, EXIT_ERROR = 0, 2
 ORG = "http://www.w3.org/ns/org#"
@@ -129,14 +129,6 @@ class ScaleReport:
 # --- processes -------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (from /proc)."""
     total, todo = 0, [pid]
@@ -178,10 +170,7 @@ def running(
     cmd: list[str], probe: str, log: Path, env: dict[str, str] | None = None, limit: float = 600.0
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start `cmd` in its own process group, wait (bounded) until `probe` answers, stop it on exit."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    proc = launch(cmd, log, env)
     try:
         wait_for_http(probe, proc, log, limit, timeout=5.0, interval=0.25)
         yield proc
@@ -391,7 +380,7 @@ def wrk_run(
 def bench_scale(
     scale: float, folder: Path, seconds: float, connections: int, say: Callable[[str], None]
 ) -> ScaleReport:
-    from scripts.synth import synthesize
+    from tools.synth import synthesize
 
     report = ScaleReport(scale)
     settings = Settings.from_env()
@@ -433,8 +422,7 @@ def bench_scale(
         "rdflib cold": write_list(lists / "rdflib-cold.tsv", sparql_rows(sample, "/", False)),
         "rdflib warm": write_list(lists / "rdflib-warm.tsv", sparql_rows(sample, "/", True)),
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update({"PARITA_BUILD_DIR": str(build_dir), "PARITA_SPARQL_TIMEOUT": "30"})
+    env = clean_env({"PARITA_BUILD_DIR": str(build_dir), "PARITA_SPARQL_TIMEOUT": "30"})
 
     def measure(system: str, proc: subprocess.Popen[bytes], url: str, runs: dict[str, str]) -> None:
         watch = RssWatch(proc.pid)

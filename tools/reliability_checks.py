@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from scripts.reliability_kit import (
+from server.config import PROJECT_ROOT
+from tools.processes import clean_env
+from tools.reliability_kit import (
     MARGIN,
     Check,
     Listener,
@@ -21,7 +23,6 @@ from scripts.reliability_kit import (
     metric,
     raw_request,
 )
-from server.config import PROJECT_ROOT
 
 JSON = {"Accept": "application/sparql-results+json"}
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -263,11 +264,7 @@ def hostile_files(work: Path, build_dir: Path) -> list[Check]:
 
 
 def _env(build_dir: Path) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update({"PARITA_BUILD_DIR": str(build_dir), "PYTHONPATH": str(PROJECT_ROOT)})
-    return env
+    return clean_env({"PARITA_BUILD_DIR": str(build_dir)})
 
 
 ODD_TARGETS = [
@@ -435,8 +432,8 @@ def secure_defaults(server: Server) -> Check:
 
 
 def ssrf_variants(server: Server, count: int = 300) -> Check:
-    """Generated lexical variants of SERVICE (scripts/sparql_variants.py): none may reach the listener."""
-    from scripts.sparql_variants import variants
+    """Generated lexical variants of SERVICE (tools/sparql_variants.py): none may reach the listener."""
+    from tools.sparql_variants import variants
 
     statuses: dict[int, int] = {}
     with Listener() as listener:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
-from scripts.reliability_kit import Check, Server
+from tools.reliability_kit import Check, Server
 
 ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 _LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)

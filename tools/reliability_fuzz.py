@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from scripts.reliability_kit import Check, Server
+from tools.reliability_kit import Check, Server
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

@@ -4,8 +4,8 @@ The site serves Bootstrap Italia (CSS, SVG icon sprite, Titillium Web fonts) fro
 `server/static/vendor/`, and the browser tests inject axe-core from `tests/vendor/`. They are committed
 so a fresh clone needs only Python and git; this script documents where they came from and checks them:
 
-    python -m scripts.vendor_assets --check     # every vendored file is present and matches its SHA-256 (offline)
-    python -m scripts.vendor_assets --fetch     # re-fetch them with `npm pack PACKAGE@VERSION` and verify
+    python -m tools.vendor_assets --check     # every vendored file is present and matches its SHA-256 (offline)
+    python -m tools.vendor_assets --fetch     # re-fetch them with `npm pack PACKAGE@VERSION` and verify
 
 `--fetch` uses the npm client (the registry tarball's sha512 integrity is checked by npm itself, and
 against `INTEGRITY` below), extracts only the listed files, and refuses any file whose SHA-256 differs

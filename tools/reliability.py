@@ -23,11 +23,12 @@ from pathlib import Path
 from server.config import PROJECT_ROOT, Settings
 
 try:  # the harness uses httpx, which comes with the test extra
-    from scripts import reliability_checks as checks
-    from scripts import reliability_faults as faults
-    from scripts import reliability_fuzz as fuzz
-    from scripts import reliability_load as load
-    from scripts.reliability_kit import Check, Server
+    from tools import reliability_checks as checks
+    from tools import reliability_faults as faults
+    from tools import reliability_fuzz as fuzz
+    from tools import reliability_load as load
+    from tools.engines import EngineUnavailable, start_oxigraph
+    from tools.reliability_kit import Check, Server
 except ImportError as missing:  # pragma: no cover - reported by main()
     MISSING: ImportError | None = missing
 else:
@@ -146,10 +147,9 @@ def _remote_store_checks(args: argparse.Namespace, work: Path, build_dir: Path) 
     """The remote-store backend (PARITA_STORE=http…) on a real Oxigraph server on loopback."""
     if "store" not in Settings.__dataclass_fields__:
         return [Check("faults", "remote store", False, "not run: this version has no PARITA_STORE setting")]
-    engines = faults.engines()
     try:
-        engine = engines.start_oxigraph(work / "oxigraph")
-    except engines.EngineUnavailable as exc:
+        engine = start_oxigraph(work / "oxigraph")
+    except EngineUnavailable as exc:
         return [Check("faults", "remote store", False, f"not run: Oxigraph unavailable ({exc})")]
     try:
         return _remote_store_checks_on(engine, args, work, build_dir)
@@ -239,7 +239,7 @@ def table(results: list[Check]) -> str:
 def report(results: list[Check], args: argparse.Namespace, seconds: float) -> str:
     passed = sum(c.ok for c in results)
     return (
-        f"# Reliability\n\nWritten by `parita reliability` (`scripts/reliability.py`) on "
+        f"# Reliability\n\nWritten by `parita reliability` (`tools/reliability.py`) on "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} with "
         f"{_cpus()} CPUs, Python {platform.python_version()}; the run took {seconds:.0f} s.\n\n"
         f"Server: `parita serve` on 127.0.0.1 over a release built from `data/`, with "

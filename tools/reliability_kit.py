@@ -7,10 +7,8 @@ workers); every loop is bounded by a deadline.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,8 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.processes import stop_group
-from server.config import PROJECT_ROOT
+from tools.processes import start_parita, stop_group
 
 MARGIN = 5.0  # seconds allowed on top of a configured bound (process start-up, scheduling on 2 cores)
 
@@ -42,12 +39,6 @@ class Check:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     """`parita serve` (the production path: guarded h11 protocol, limits) on a loopback port."""
@@ -63,23 +54,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> Server:
-        self.port = self.port or free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-        env.update({"PARITA_BUILD_DIR": str(self.build_dir), "PYTHONPATH": str(PROJECT_ROOT)}, **self.env)
-        cmd = [sys.executable, "-m", "scripts.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"parita serve exited with {self.process.returncode}: {self.tail()}")
-            if self.healthy():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"parita serve did not answer within {timeout:g} s: {self.tail()}")
+        settings = {"PARITA_BUILD_DIR": str(self.build_dir), **self.env}
+        started = start_parita(settings, self.log, port=self.port, limit=timeout, append=True)
+        self.port, self.process = started.port, started.process
+        return self
 
     def healthy(self, timeout: float = 2.0) -> bool:
         try:
