@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import gzip
@@ -36,10 +37,8 @@ from scripts.rdfio import (
     graph_of,
     graphs_by_subject,
     read_quads,
-    to_rdflib_graph,
-    to_rdflib_term,
 )
-from scripts.validate import Report, format_text, validate_graph
+from scripts.validate import ENGINES, Report, format_text, validate_graph
 from server.config import DEFAULT_BASE_URI, Settings
 from server.release import DUMP_MEDIA_TYPES
 
@@ -133,16 +132,16 @@ def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
     """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
     meta = meta_graphs()
     data = [q for q in quads if graph_of(q) not in meta]
-    origins = {to_rdflib_term(subject): files for subject, files in graphs_by_subject(data).items()}
-    ontology = to_rdflib_graph([q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")])
-    return validate_graph(to_rdflib_graph(data), settings, origins, ontology=ontology)
+    origins = {subject.value: files for subject, files in graphs_by_subject(data).items()}
+    ontology = [q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")]
+    return validate_graph(data, settings, origins, ontology=ontology)
 
 
 def validate_quads(
     quads: list[ox.Quad], settings: Settings, say: Progress, full_validation: bool = False
 ) -> tuple[Report, revalidate.Snapshot]:
     """`validate_release`'s findings, re-checking only what changed since the cached validation."""
-    snap = revalidate.snapshot(quads, meta_graphs())
+    snap = revalidate.snapshot(quads, meta_graphs(), settings.validation_engine)
     ontology = [q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")]
     report = revalidate.validate(
         snap,
@@ -439,8 +438,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--quiet", action="store_true", help="print only the result")
     parser.add_argument("--full-validation", action="store_true", help="validate every graph, not only what changed")
     parser.add_argument("--force", action="store_true", help="publish a release even when nothing changed")
+    parser.add_argument("--engine", choices=ENGINES, help="SHACL engine (default: the setting validation_engine)")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env(build_dir=args.build_dir)
+    if args.engine:
+        settings = dataclasses.replace(settings, validation_engine=args.engine)
     progress = None if args.quiet else (lambda message: print(f"[build] {message}", file=sys.stderr))
     try:
         release = build(settings, progress, full_validation=args.full_validation, force=args.force)

@@ -1,8 +1,8 @@
-"""Validation reuse keyed by content: after a change to some source graphs, re-check with pySHACL only
+"""Validation reuse keyed by content: after a change to some source graphs, re-check (scripts/validate.py) only
 the nodes whose results the change can reach, and keep the previous findings about every other node.
 
 The cache, `build/validation/`, holds what the last successful validation saw: `state.json` (a digest per
-data graph, one of shapes + ontology + pySHACL version + CACHE_FORMAT, and the findings) and
+data graph, one of shapes + ontology + engine + pySHACL version + CACHE_FORMAT, and the findings) and
 `graphs/<digest>.nq`, the validated statements of each graph (blank nodes named as `read_sources` names
 them, before any rebase), so the previous version of a changed graph is known.
 
@@ -43,13 +43,14 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
-from scripts.rdfio import graph_of, graphs_by_subject, to_rdflib_graph, to_rdflib_term
+from scripts.rdfio import graph_of, graphs_by_subject
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
 from server.config import Settings
 
-CACHE_FORMAT = 1  # bump when the focus rule changes: a cache written under another rule is not trusted
+CACHE_FORMAT = 2  # bump when the focus rule changes: a cache written under another rule is not trusted
 FAR = 9  # "hop" of values reached by an inverse or chain path: nothing beyond them is readable
 TYPE, SUBCLASS = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.subClassOf))
+CONTEXT = ox.NamedNode("urn:parita:validation-context")
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.target)
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Triple = tuple[ox.NamedNode | ox.BlankNode | ox.Triple, ox.NamedNode, Term]  # (subject, predicate, object)
@@ -83,12 +84,12 @@ def digest(quads: list[ox.Quad]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def snapshot(quads: list[ox.Quad], meta: set[str]) -> Snapshot:
+def snapshot(quads: list[ox.Quad], meta: set[str], engine: str = "pyshacl") -> Snapshot:
     graphs: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in quads:
         graphs[graph_of(q)].append(q)
     schema = [q for g in sorted(meta) for q in graphs.pop(g, [])]
-    key = hashlib.sha256(f"{CACHE_FORMAT} {pyshacl.__version__} {digest(schema)}".encode()).hexdigest()
+    key = hashlib.sha256(f"{CACHE_FORMAT} {engine} {pyshacl.__version__} {digest(schema)}".encode()).hexdigest()
     return Snapshot(key, dict(graphs), {g: digest(qs) for g, qs in graphs.items()})
 
 
@@ -316,13 +317,10 @@ def _incremental(
     for b in _closure(set(blank), lambda z: [t[2] for t in out[z] if isinstance(t[2], ox.BlankNode)]):
         context.update(out[b])
 
-    graph = rdflib.Graph()
-    for s, p, o in context:
-        graph.add((to_rdflib_term(s), to_rdflib_term(p), to_rdflib_term(o)))
     keys = {x.value for x in focus if not isinstance(x, ox.Triple)}
-    # nothing reachable changed (say, a triple moved between graphs): no need to start pySHACL
+    # nothing reachable changed (say, a triple moved between graphs): nothing to validate
     partial = (
-        validate_graph(graph, settings, ontology=to_rdflib_graph(ontology))
+        validate_graph([ox.Quad(s, p, o, CONTEXT) for s, p, o in context], settings, ontology=ontology)
         if focus
         else Report(True, [], rdflib.Graph())
     )

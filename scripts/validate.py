@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
 
+from scripts import shacl_engine
 from scripts.rdfio import UnreadableInput, graphs_by_subject, read_quads, to_rdflib_graph, to_rdflib_term
 from server.config import Settings
 
@@ -37,13 +38,24 @@ class Finding:
     messages: dict[str, str]
     shape: str
     files: list[str] = field(default_factory=list)
+    component: str = ""  # the sh:sourceConstraintComponent, without the SHACL namespace
 
 
-@dataclass
 class Report:
-    conforms: bool
-    findings: list[Finding]
-    report_graph: rdflib.Graph
+    """The findings, and the sh:ValidationReport graph (built when first asked for: it is large)."""
+
+    def __init__(
+        self, conforms: bool, findings: list[Finding], report_graph: rdflib.Graph | Callable[[], rdflib.Graph]
+    ):
+        self.conforms = conforms
+        self.findings = findings
+        self._report_graph = report_graph
+
+    @property
+    def report_graph(self) -> rdflib.Graph:
+        if not isinstance(self._report_graph, rdflib.Graph):
+            self._report_graph = self._report_graph()
+        return self._report_graph
 
     @property
     def violations(self) -> list[Finding]:
@@ -54,11 +66,8 @@ class Report:
         return [f for f in self.findings if f.severity != "Violation"]
 
 
-def load_directory(folder: Path) -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for path in sorted(folder.glob("*.ttl")):
-        graph += to_rdflib_graph(read_quads(path))
-    return graph
+def load_directory(folder: Path) -> list[ox.Quad]:
+    return [q for path in sorted(folder.glob("*.ttl")) for q in read_quads(path)]
 
 
 def shapes_graph(settings: Settings, with_warnings: bool = True) -> rdflib.Graph:
@@ -71,36 +80,137 @@ def shapes_graph(settings: Settings, with_warnings: bool = True) -> rdflib.Graph
 
 
 def validate_graph(
-    data: rdflib.Graph,
+    data: list[ox.Quad],
     settings: Settings,
-    origins: dict[rdflib.term.Node, list[str]] | None = None,
-    ontology: rdflib.Graph | None = None,
+    origins: dict[str, list[str]] | None = None,
+    ontology: list[ox.Quad] | None = None,
     shapes: rdflib.Graph | None = None,
+    engine: str | None = None,
 ) -> Report:
-    """Validate `data` with the ontology mixed in (so subclass targets apply) against the shapes."""
+    """THE validation of parita (validate, build, ingest, incremental validation and the submission route all
+    come here): `data` with the ontology mixed in (so subclass targets apply) against the shapes, by the engine
+    `engine` or `settings.validation_engine`: "parita" (scripts/shacl_engine.py) or "pyshacl", the reference.
+    Shapes the parita engine does not support are validated with pySHACL, saying so on stderr."""
     ontology = load_directory(settings.ontology_dir) if ontology is None else ontology
     shapes = shapes_graph(settings) if shapes is None else shapes
+    engine = engine or settings.validation_engine
+    if engine not in ENGINES:
+        raise ValueError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
+    if engine == "parita":
+        try:
+            compiled = shacl_engine.Engine(shapes)
+        except shacl_engine.UnsupportedShapes as why:
+            print(f"[validate] the parita engine cannot evaluate these shapes ({why}): using pySHACL", file=sys.stderr)
+        else:
+            triples = [(q.subject, q.predicate, q.object) for q in (*data, *ontology)]
+            results = compiled.validate(shacl_engine.Data(triples))
+            return _report_of(
+                _native_findings(results, shapes, data, origins or {}), lambda: _native_graph(results, shapes)
+            )
     conforms, report_graph, _ = pyshacl.validate(
-        data,
+        to_rdflib_graph(data),
         shacl_graph=shapes,
-        ont_graph=ontology,
+        ont_graph=to_rdflib_graph(ontology),
         inference="none",
         advanced=True,
         allow_warnings=True,
     )
-    labels = data + ontology
-    findings = [
-        _finding(report_graph, result, labels, origins or {})
-        for result in report_graph.subjects(SH.resultSeverity, None)
-    ]
-    findings.sort(key=lambda f: (f.severity != "Violation", f.files, f.focus_node, f.path or ""))
-    return Report(
-        conforms=not any(f.severity == "Violation" for f in findings), findings=findings, report_graph=report_graph
+    # the results of the report, not the sh:detail results nested in them (the parita engine gives none)
+    nodes = list(report_graph.objects(None, SH.result))
+    labels = _labels({str(report_graph.value(r, SH.focusNode)) for r in nodes}, (*data, *ontology))
+    findings = [_finding(report_graph, node, labels, origins or {}) for node in nodes]
+    return _report_of(findings, report_graph)
+
+
+ENGINES = ("parita", "pyshacl")
+
+
+def _report_of(findings: list[Finding], graph: rdflib.Graph | Callable[[], rdflib.Graph]) -> Report:
+    findings.sort(key=lambda f: (f.severity != "Violation", f.files, f.focus_node, f.path or "", f.component))
+    return Report(conforms=not any(f.severity == "Violation" for f in findings), findings=findings, report_graph=graph)
+
+
+def _labels(focus: set[str], quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    """The label statements about the focus nodes (what label_of reads)."""
+    wanted = {str(p) for p in LABEL_PROPERTIES}
+    graph = rdflib.Graph()
+    for q in quads:
+        if q.predicate.value in wanted and _iri_or_id(q.subject) in focus:
+            graph.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))
+    return graph
+
+
+def _iri_or_id(term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
+    return str(to_rdflib_term(term)) if isinstance(term, ox.Triple) else term.value
+
+
+def _native_findings(
+    results: list[shacl_engine.Result], shapes: rdflib.Graph, data: list[ox.Quad], origins: dict[str, list[str]]
+) -> list[Finding]:
+    labels = _labels({r.focus.value for r in results}, data)
+    label_cache: dict[str, str | None] = {}
+    findings = []
+    for r in results:
+        focus = r.focus.value
+        if focus not in label_cache:
+            label_cache[focus] = label_of(labels, shacl_engine.as_rdflib(r.focus))
+        messages: dict[str, str] = {}
+        for message in r.messages or _generic_messages(r.component):
+            messages.setdefault(message.language or "und", str(message))
+        findings.append(
+            Finding(
+                severity=r.severity.rsplit("#", 1)[-1],
+                focus_node=focus,
+                focus_label=label_cache[focus],
+                path=None if r.path is None else _short(labels, r.path, shapes),
+                value=None if r.value is None else r.value.value,
+                messages=messages,
+                shape=str(r.shape),
+                files=origins.get(focus, []),
+                component=r.component.removeprefix(str(SH)),
+            )
+        )
+    return findings
+
+
+def _generic_messages(component: rdflib.URIRef) -> tuple[rdflib.Literal, ...]:
+    name = component.removeprefix(str(SH)).removesuffix("ConstraintComponent")
+    return (
+        rdflib.Literal(f"Vincolo SHACL {name} non rispettato.", lang="it"),
+        rdflib.Literal(f"SHACL {name} constraint not met.", lang="en"),
     )
 
 
+def _native_graph(results: list[shacl_engine.Result], shapes: rdflib.Graph) -> rdflib.Graph:
+    """The sh:ValidationReport of the parita engine's results, as pySHACL writes it."""
+    graph = rdflib.Graph()
+    graph.bind("sh", SH)
+    root = rdflib.BNode()
+    graph.add((root, rdflib.RDF.type, SH.ValidationReport))
+    graph.add((root, SH.conforms, rdflib.Literal(not any(r.severity == SH.Violation for r in results))))
+    for r in results:
+        node = rdflib.BNode()
+        graph.add((root, SH.result, node))
+        graph.add((node, rdflib.RDF.type, SH.ValidationResult))
+        graph.add((node, SH.sourceConstraintComponent, r.component))
+        graph.add((node, SH.sourceShape, r.shape))
+        graph.add((node, SH.resultSeverity, r.severity))
+        graph.add((node, SH.focusNode, shacl_engine.as_rdflib(r.focus)))
+        if r.value is not None:
+            graph.add((node, SH.value, shacl_engine.as_rdflib(r.value)))
+        if r.path is not None:
+            graph.add((node, SH.resultPath, r.path))
+            if isinstance(r.path, rdflib.BNode):
+                graph += shapes.cbd(r.path)
+        if r.constraint is not None:
+            graph.add((node, SH.sourceConstraint, r.constraint))
+        for message in r.messages or _generic_messages(r.component):
+            graph.add((node, SH.resultMessage, message))
+    return graph
+
+
 def _finding(
-    report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Graph, origins: dict[rdflib.term.Node, list[str]]
+    report: rdflib.Graph, result: rdflib.term.Node, labels: rdflib.Graph, origins: dict[str, list[str]]
 ) -> Finding:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
@@ -117,7 +227,8 @@ def _finding(
         value=None if value is None else str(value),
         messages=messages,
         shape=str(report.value(result, SH.sourceShape)),
-        files=origins.get(focus, []) if focus is not None else [],
+        files=origins.get(str(focus), []) if focus is not None else [],
+        component=str(report.value(result, SH.sourceConstraintComponent)).removeprefix(str(SH)),
     )
 
 
@@ -156,16 +267,16 @@ def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | N
     return str(path)
 
 
-def only_about(report: Report, origins: dict[rdflib.term.Node, list[str]]) -> Report:
+def only_about(report: Report, origins: dict[str, list[str]]) -> Report:
     """The findings about nodes the checked files state, and every violation: background data is not on
     trial, but a violation anywhere makes the build refuse (a replaced graph may break a node it links)."""
-    checked = {str(node) for node in origins}
+    checked = set(origins)
     kept = [f for f in report.findings if f.severity == "Violation" or f.focus_node in checked]
     conforms = not any(f.severity == "Violation" for f in kept)
     return Report(
         conforms=conforms,
         findings=kept,
-        report_graph=subset_report(
+        report_graph=lambda: subset_report(
             report.report_graph,
             lambda result, graph: (
                 graph.value(result, SH.resultSeverity) == SH.Violation
@@ -286,6 +397,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         "--format", choices=sorted(FORMATTERS), default="text", help="report format (turtle = sh:ValidationReport)"
     )
     parser.add_argument("--no-warnings", action="store_true", help="check only the shapes that block publishing")
+    parser.add_argument(
+        "--engine", choices=ENGINES, help="SHACL engine (default: the setting validation_engine, normally parita)"
+    )
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
     try:
@@ -300,21 +414,19 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     except UnreadableInput as error:  # a published source that no longer parses: the build would refuse too
         print(format_unreadable(error, args.format))
         return EXIT_UNREADABLE
-    data = rdflib.Graph()
-    origins: dict[rdflib.term.Node, list[str]] = {}
+    origins: dict[str, list[str]] = {}
     for path, quads in checked.items():
-        for subject in {q.subject for q in quads}:
-            origins.setdefault(to_rdflib_term(subject), []).append(str(path))
-        data += to_rdflib_graph(quads)
+        for subject in {_iri_or_id(q.subject) for q in quads}:
+            origins.setdefault(subject, []).append(str(path))
     background_origins = {
-        to_rdflib_term(subject): [files_of_graph[g] for g in graphs]
-        for subject, graphs in graphs_by_subject(background).items()
+        subject.value: [files_of_graph[g] for g in graphs] for subject, graphs in graphs_by_subject(background).items()
     }
     report = validate_graph(
-        data + to_rdflib_graph(background),
+        [q for quads in checked.values() for q in quads] + background,
         settings,
         {**background_origins, **origins},
         shapes=shapes_graph(settings, with_warnings=not args.no_warnings),
+        engine=args.engine,
     )
     report = only_about(report, origins)
     print(FORMATTERS[args.format](report))

@@ -36,6 +36,12 @@ class Settings:
         default=PROJECT_ROOT / "build",
         metadata={"help": "Where releases are written; `current` points at the one being served."},
     )
+    validation_engine: str = field(
+        default="parita",
+        metadata={
+            "help": "SHACL engine of validate, build and ingest: `parita` (scripts/shacl_engine.py, fast; shapes it cannot evaluate go to pySHACL, said on stderr) or `pyshacl`, the reference it is tested against."
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `parita serve` listens on."})
     port: int = field(default=8000, metadata={"help": "Port `parita serve` listens on."})
     sparql_timeout: float = field(
