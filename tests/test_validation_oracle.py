@@ -18,10 +18,10 @@ import rdflib
 from scripts import shacl_engine
 from scripts.build import meta_graphs, read_sources, release_sources
 from scripts.rdfio import graph_of, read_quads
-from scripts.synth import synthesize
 from scripts.validate import Report, main, shapes_graph, validate_graph
 from server.config import PROJECT_ROOT, Settings
 from tests.release_helpers import settings_for
+from tools.synth import synthesize
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "shapes"
 SETTINGS = Settings()
