@@ -10,10 +10,11 @@ https://docs.italia.it/italia/daf/linee-guida-cataloghi-dati-dcat-ap-it/
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .config import Settings
+from .config import PLACEHOLDER_PUBLISHER_NAME, Settings
 from .i18n import tn
 from .rdfbuild import Builder, Node, iri, lit
 from .release import Release
@@ -33,8 +34,9 @@ from .vocab import (
     SKOS,
     VCARD,
     VOID,
+    XSD,
 )
-from .void import void_iri
+from .void import CATALOG_PATH, void_iri
 
 SPDX = "http://spdx.org/rdf/terms#"
 EU_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
@@ -49,18 +51,70 @@ FILE_TYPES = {
     "application/n-triples": "RDF_N_TRIPLES",
 }
 FREQUENCY = "IRREG"
-AVAILABILITY = "http://publications.europa.eu/resource/authority/planned-availability/STABLE"
+AVAILABILITY = "http://publications.europa.eu/resource/authority/planned-availability/"
+AVAILABILITIES = {"STABLE": ("stabile", "stable"), "TEMPORARY": ("temporanea", "temporary")}
 DCATAP = "http://data.europa.eu/r5r/"
+ADMS_LICENCE_TYPE = "http://purl.org/adms/licencetype/"
+#: Names (as OntoPiA's licences vocabulary gives them) and ADMS licence type of the licences parita knows.
+LICENCES = {
+    "https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40": (
+        "Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
+        "Creative Commons Attribution 4.0 International (CC BY 4.0)",
+        ADMS_LICENCE_TYPE + "Attribution",
+    ),
+}
 
 
 def catalog_iri(base: str) -> str:
-    return base + "catalog"
+    return base + CATALOG_PATH
+
+
+@dataclass(frozen=True)
+class HarvestBlocker:
+    """A publisher setting still at its placeholder, and why dati.gov.it's harvester refuses the catalog then."""
+
+    setting: str
+    reason: str
+
+
+def harvest_blockers(settings: Settings) -> list[HarvestBlocker]:
+    """What keeps dati.gov.it from harvesting the catalog: publisher settings left at their placeholders.
+    DCAT-AP_IT makes the agent's dct:identifier (IPA code) and the contact point's vcard:hasEmail mandatory."""
+    out = []
+    if settings.publisher_name == PLACEHOLDER_PUBLISHER_NAME:
+        out.append(HarvestBlocker("PARITA_PUBLISHER_NAME", "the publisher has no name (foaf:name is a placeholder)"))
+    if not settings.publisher_ipa:
+        out.append(HarvestBlocker("PARITA_PUBLISHER_IPA", "the publisher has no IPA code (dct:identifier, mandatory)"))
+    if not settings.contact_email:
+        out.append(
+            HarvestBlocker("PARITA_CONTACT_EMAIL", "the contact point has no e-mail (vcard:hasEmail, mandatory)")
+        )
+    return out
+
+
+def harvest_warning(settings: Settings) -> str:
+    """The loud message `parita build` and `parita up` print while the catalog cannot be harvested ("" if it can)."""
+    blockers = harvest_blockers(settings)
+    if not blockers:
+        return ""
+    lines = [f"  - {b.setting}: {b.reason}" for b in blockers]
+    return "\n".join(
+        [
+            "WARNING: the DCAT-AP_IT catalog (/catalog) is NOT HARVESTABLE by dati.gov.it:",
+            *lines,
+            "Set these in the environment (see the README's deployment section); parita never invents them.",
+        ]
+    )
 
 
 def _publisher(b: Builder, settings: Settings) -> ox.NamedNode:
     agent = iri(catalog_iri(settings.base_uri) + "#publisher")
     b.types(agent, FOAF + "Agent", DCATAPIT + "Agent")
-    b.add(agent, FOAF + "name", lit(settings.publisher_name, "it"))
+    if settings.publisher_name == PLACEHOLDER_PUBLISHER_NAME:
+        b.add(agent, FOAF + "name", lit("Editore non configurato (segnaposto)", "it"))
+        b.add(agent, FOAF + "name", lit("Publisher not configured (placeholder)", "en"))
+    else:
+        b.add(agent, FOAF + "name", lit(settings.publisher_name, "it"))
     if settings.publisher_ipa:
         b.add(agent, DCT + "identifier", lit(settings.publisher_ipa))
     else:
@@ -69,6 +123,11 @@ def _publisher(b: Builder, settings: Settings) -> ox.NamedNode:
             RDFS + "comment",
             lit("Segnaposto: codice IPA dell'editore non configurato (PARITA_PUBLISHER_IPA).", "it"),
         )
+        b.add(
+            agent,
+            RDFS + "comment",
+            lit("Placeholder: the publisher's IPA code is not set (PARITA_PUBLISHER_IPA).", "en"),
+        )
     return agent
 
 
@@ -76,6 +135,7 @@ def _contact(b: Builder, settings: Settings) -> ox.NamedNode:
     contact = iri(catalog_iri(settings.base_uri) + "#contact")
     b.types(contact, VCARD + "Kind", VCARD + "Organization", DCATAPIT + "Organization")
     b.add(contact, VCARD + "fn", lit("Ufficio per le pari opportunità", "it"))
+    b.add(contact, VCARD + "fn", lit("Equal opportunities office", "en"))
     if settings.contact_email:
         b.add(contact, VCARD + "hasEmail", iri("mailto:" + settings.contact_email))
     else:
@@ -84,13 +144,13 @@ def _contact(b: Builder, settings: Settings) -> ox.NamedNode:
             RDFS + "comment",
             lit("Segnaposto: e-mail di contatto non configurata (PARITA_CONTACT_EMAIL).", "it"),
         )
+        b.add(contact, RDFS + "comment", lit("Placeholder: no contact e-mail set (PARITA_CONTACT_EMAIL).", "en"))
     return contact
 
 
 def _shared(b: Builder, settings: Settings) -> None:
     """Type the controlled-vocabulary concepts the catalog points at."""
-    b.types(settings.license_uri, DCT + "LicenseDocument")
-    b.add(settings.license_uri, RDFS + "label", lit("Creative Commons Attribuzione 4.0", "it"))
+    _licence(b, settings)
     scheme = EU_THEME[:-1]
     b.types(scheme, SKOS + "ConceptScheme")
     b.add(scheme, DCT + "title", lit("Data theme", "en"))
@@ -99,10 +159,19 @@ def _shared(b: Builder, settings: Settings) -> None:
     _eu_concept(b, EU_FREQ + FREQUENCY, DCT + "Frequency", "irregolare", "irregular")
     _eu_concept(b, EU_LANG + "ITA", DCT + "LinguisticSystem", "italiano", "Italian")
     _eu_concept(b, EU_COUNTRY + "ITA", DCT + "Location", "Italia", "Italy")
-    _eu_concept(b, AVAILABILITY, SKOS + "Concept", "stabile", "stable")
-    for _media_type, code in FILE_TYPES.items():
-        _eu_concept(b, EU_FILETYPE + code, DCT + "MediaTypeOrExtent", code, code)
-    b.types(IANA_MEDIA + "application/gzip", DCT + "MediaType", DCT + "MediaTypeOrExtent")
+
+
+def _licence(b: Builder, settings: Settings) -> None:
+    b.types(settings.license_uri, DCT + "LicenseDocument", DCATAPIT + "LicenseDocument")
+    if settings.license_uri in LICENCES:  # a licence we do not know gets no name or type: never guessed
+        name_it, name_en, licence_type = LICENCES[settings.license_uri]
+        b.add(settings.license_uri, FOAF + "name", lit(name_it, "it"))
+        b.add(settings.license_uri, FOAF + "name", lit(name_en, "en"))
+        b.add(settings.license_uri, DCT + "type", iri(licence_type))
+        b.types(licence_type, SKOS + "Concept")
+        b.add(licence_type, SKOS + "inScheme", iri(ADMS_LICENCE_TYPE + "1.1"))
+        b.add(licence_type, SKOS + "prefLabel", lit("Attribuzione", "it"))
+        b.add(licence_type, SKOS + "prefLabel", lit("Attribution", "en"))
 
 
 def _eu_concept(b: Builder, concept: str, cls: str, it: str, en: str) -> None:
@@ -134,9 +203,18 @@ def _identifier(settings: Settings, local: str) -> str:
     return f"{settings.publisher_ipa}:{local}" if settings.publisher_ipa else local
 
 
-def _distribution(
-    b: Builder, node: Node, url: str, media_type: str, settings: Settings, title: str, title_en: str
+def add_distribution(
+    b: Builder,
+    node: Node,
+    url: str,
+    media_type: str,
+    settings: Settings,
+    title: str,
+    title_en: str,
+    availability: str = "STABLE",
 ) -> None:
+    """A DCAT-AP_IT distribution of the file at `url`, with every concept it points at typed (DCAT-AP 3.0.1
+    range shapes hold without fetching the vocabularies); `availability`: an EU planned-availability code."""
     b.types(node, DCAT + "Distribution", DCATAPIT + "Distribution")
     b.add(node, DCAT + "accessURL", iri(url))
     b.add(node, DCAT + "downloadURL", iri(url))
@@ -144,20 +222,43 @@ def _distribution(
     b.types(IANA_MEDIA + media_type, DCT + "MediaType", DCT + "MediaTypeOrExtent")
     if media_type in FILE_TYPES:
         b.add(node, DCT + "format", iri(EU_FILETYPE + FILE_TYPES[media_type]))
+        code = FILE_TYPES[media_type]
+        _eu_concept(b, EU_FILETYPE + code, DCT + "MediaTypeOrExtent", code, code)
+    if url.endswith(".gz"):
+        b.add(node, DCAT + "compressFormat", iri(IANA_MEDIA + "application/gzip"))
+        b.types(IANA_MEDIA + "application/gzip", DCT + "MediaType", DCT + "MediaTypeOrExtent")
     b.add(node, DCT + "license", iri(settings.license_uri))
+    _licence(b, settings)
     b.add(node, DCT + "title", lit(title, "it"))
     b.add(node, DCT + "description", lit(f"{title}, in formato {media_type}.", "it"))
     b.add(node, DCT + "title", lit(title_en, "en"))
     b.add(node, DCT + "description", lit(f"{title_en}, as {media_type}.", "en"))
-    b.add(node, DCATAP + "availability", iri(AVAILABILITY))
+    b.add(node, DCATAP + "availability", iri(AVAILABILITY + availability))
+    it, en = AVAILABILITIES[availability]
+    _eu_concept(b, AVAILABILITY + availability, SKOS + "Concept", it, en)
+
+
+@dataclass(frozen=True)
+class GraphFile:
+    """The bytes `/graph/<name>.ttl` serves, measured: what its distribution's size and checksum state."""
+
+    bytes: int
+    sha256: str
 
 
 def catalog_description(
-    settings: Settings, release: Release, stats: Stats, sources: list[dict[str, str]]
+    settings: Settings,
+    release: Release,
+    stats: Stats,
+    sources: list[dict[str, str]],
+    graph_files: dict[str, GraphFile] | None = None,
+    periods: dict[str, Period] | None = None,
 ) -> list[ox.Triple]:
     """Catalog → whole dataset (dumps) + one dataset per source publisher (its graphs) + the SPARQL service.
 
-    `sources` rows: graph, source, title, publisher, publisher_label."""
+    `sources` rows: graph, source, title, publisher, publisher_label, publisher_label_en, publisher_ipa;
+    `graph_files`: graph → its Turtle document measured; `periods`: graph → the dates it states."""
+    graph_files, periods = graph_files or {}, periods or {}
     base = settings.base_uri
     b = Builder()
     agent, contact = _publisher(b, settings), _contact(b, settings)
@@ -205,12 +306,13 @@ def catalog_description(
         DCT + "description",
         lit(f"All parita data: {stats.triples} triples, {stats.entities} entities, each with its source.", "en"),
     )
-    b.add(whole, RDFS + "seeAlso", iri(void_iri(base)))
+    b.add(whole, RDFS + "seeAlso", iri(void_iri(base)))  # catalog -> VoID (VoID says rdfs:seeAlso back)
+    _temporal(b, whole, [periods[row["graph"]] for row in sources if row["graph"] in periods])
     b.add(whole, VOID + "sparqlEndpoint", iri(base + "sparql"))
     for name, info in sorted(release.dumps.items()):
         dist = iri(f"{base}catalog#dump-{_slug(name)}")
         b.add(whole, DCAT + "distribution", dist)
-        _distribution(
+        add_distribution(
             b,
             dist,
             f"{base}dumps/{name}",
@@ -219,26 +321,10 @@ def catalog_description(
             f"Dump completo {name}",
             f"Full dump {name}",
         )
-        if name.endswith(".gz"):
-            b.add(dist, DCAT + "compressFormat", iri(IANA_MEDIA + "application/gzip"))
         if "bytes" in info:
-            b.add(
-                dist,
-                DCAT + "byteSize",
-                ox.Literal(str(info["bytes"]), datatype=iri("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")),
-            )
-        if "sha256" in info:
-            checksum = b.bnode()
-            b.add(dist, SPDX + "checksum", checksum)
-            b.types(checksum, SPDX + "Checksum")
-            b.add(checksum, SPDX + "algorithm", iri(SPDX + "checksumAlgorithm_sha256"))
-            b.add(
-                checksum,
-                SPDX + "checksumValue",
-                ox.Literal(info["sha256"], datatype=iri("http://www.w3.org/2001/XMLSchema#hexBinary")),
-            )
+            _size_and_checksum(b, dist, int(info["bytes"]), str(info.get("sha256", "")))
 
-    datasets = [whole] + _publisher_datasets(b, cat, settings, release, agent, contact, sources)
+    datasets = [whole] + _publisher_datasets(b, cat, settings, release, agent, contact, sources, graph_files, periods)
     svc = iri(base + "catalog#sparql")
     b.add(cat, DCAT + "service", svc)
     b.types(svc, DCAT + "DataService")
@@ -257,7 +343,104 @@ def catalog_description(
         b.add(svc, DCAT + "theme", iri(EU_THEME + code))
     b.add(svc, DCAT + "keyword", lit("SPARQL", "it"))
     _event_stream(b, whole, datasets, settings, agent, contact)
-    return b.triples
+    return list(dict.fromkeys(b.triples))  # shared nodes (media types, concepts) are typed once
+
+
+def _size_and_checksum(b: Builder, dist: Node, size: int, sha256: str) -> None:
+    b.add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=iri(XSD + "nonNegativeInteger")))
+    if sha256:
+        checksum = b.bnode()
+        b.add(dist, SPDX + "checksum", checksum)
+        b.types(checksum, SPDX + "Checksum")
+        b.add(checksum, SPDX + "algorithm", iri(SPDX + "checksumAlgorithm_sha256"))
+        b.add(checksum, SPDX + "checksumValue", ox.Literal(sha256, datatype=iri(XSD + "hexBinary")))
+
+
+#: The datatypes of the dates a graph states; dct:temporal spans the earliest to the latest of them.
+DATE_TYPES = ("date", "dateTime", "gYear", "gYearMonth")
+_LEXICAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+@dataclass(frozen=True)
+class Period:
+    """The earliest and the latest date literal a graph states (kept as written: a year stays a year)."""
+
+    start: ox.Literal
+    end: ox.Literal
+
+
+def _bounds(value: ox.Literal) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The first and last day a date literal covers, for ordering only ("1994" covers 1994-01-01..1994-12-31)."""
+    match = _LEXICAL_DATE.match(value.value)
+    if match is None:
+        raise ValueError(value.value)
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    first = (int(year), int(month or 1), int(day or 1))
+    last = (int(year), int(month or 12), int(day or 31))
+    return first, last
+
+
+def graph_periods(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> dict[str, Period]:
+    """Rows of (g, first, last) date literals, per datatype, into each graph's overall period."""
+    out: dict[str, Period] = {}
+    for row in rows:
+        graph, first, last = row["g"].value, row["first"], row["last"]
+        if not isinstance(first, ox.Literal) or not isinstance(last, ox.Literal):
+            continue
+        try:
+            first_bounds, last_bounds = _bounds(first), _bounds(last)
+        except ValueError:
+            continue  # not an ISO date (a malformed literal the shapes let through): no period from it
+        known = out.get(graph)
+        start = first if known is None or first_bounds[0] < _bounds(known.start)[0] else known.start
+        end = last if known is None or last_bounds[1] > _bounds(known.end)[1] else known.end
+        out[graph] = Period(start, end)
+    return out
+
+
+def dates_query() -> str:
+    """Per graph and date datatype, the first and last date stated (ISO lexical forms sort as dates)."""
+    types = ", ".join(f"xsd:{t}" for t in DATE_TYPES)
+    return (
+        f"PREFIX xsd: <{XSD}>\n"
+        "SELECT ?g (SAMPLE(?dt) AS ?type) (MIN(STR(?d)) AS ?firstText) (MAX(STR(?d)) AS ?lastText) WHERE {\n"
+        f"  GRAPH ?g {{ ?s ?p ?d FILTER(isLiteral(?d) && DATATYPE(?d) IN ({types})) BIND(DATATYPE(?d) AS ?dt) }}\n"
+        "} GROUP BY ?g ?dt"
+    )
+
+
+def period_rows(
+    rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]],
+) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    """`dates_query` rows with their texts typed back into literals of their datatype."""
+    out: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
+    for row in rows:
+        datatype = row.get("type")
+        if not isinstance(datatype, ox.NamedNode) or "firstText" not in row or "lastText" not in row:
+            continue
+        out.append(
+            {
+                "g": row["g"],
+                "first": ox.Literal(row["firstText"].value, datatype=datatype),
+                "last": ox.Literal(row["lastText"].value, datatype=datatype),
+            }
+        )
+    return out
+
+
+def _temporal(b: Builder, ds: Node, periods: list[Period]) -> None:
+    """dct:temporal: from the earliest to the latest date the dataset's graphs state (none: no dct:temporal).
+    dcat:startDate for DCAT-AP 3 (ckanext-dcat reads it), dcatapit:startDate for DCAT-AP_IT."""
+    if not periods:
+        return
+    start = min((p.start for p in periods), key=lambda v: _bounds(v)[0])
+    end = max((p.end for p in periods), key=lambda v: _bounds(v)[1])
+    period = iri(str(ds.value if isinstance(ds, ox.NamedNode) else ds) + "-period")
+    b.add(ds, DCT + "temporal", period)
+    b.types(period, DCT + "PeriodOfTime")
+    for prefix in (DCAT, DCATAPIT):
+        b.add(period, prefix + "startDate", start)
+        b.add(period, prefix + "endDate", end)
 
 
 def _event_stream(
@@ -306,6 +489,8 @@ def _publisher_datasets(
     agent: Node,
     contact: Node,
     sources: list[dict[str, str]],
+    graph_files: dict[str, GraphFile],
+    periods: dict[str, Period],
 ) -> list[Node]:
     by_publisher: dict[str, list[dict[str, str]]] = {}
     for row in sources:
@@ -323,23 +508,23 @@ def _publisher_datasets(
         b.add(ds, DCT + "identifier", lit(_identifier(settings, f"parita-{slug}")))
         b.add(ds, DCT + "title", lit(f"Pari opportunità: dati pubblicati da {name}", "it"))
         b.add(ds, DCT + "title", lit(f"Equal opportunities: data published by {name_en}", "en"))
-        b.add(
-            ds,
-            DCT + "description",
-            lit(f"Quanto dicono {tn('documents', len(rows), 'it')} pubblicati da {name}.", "it"),
-        )
-        b.add(
-            ds, DCT + "description", lit(f"What {tn('documents', len(rows), 'en')} published by {name_en} state.", "en")
-        )
-        b.add(ds, DCT + "creator", iri(publisher))
-        b.types(publisher, FOAF + "Agent")
-        b.add(publisher, FOAF + "name", lit(name, "it"))
+        documents_it, documents_en = tn("documents", len(rows), "it"), tn("documents", len(rows), "en")
+        published = "pubblicato" if len(rows) == 1 else "pubblicati"
+        b.add(ds, DCT + "description", lit(f"Dati tratti da {documents_it} {published} da {name}.", "it"))
+        b.add(ds, DCT + "description", lit(f"Data taken from {documents_en} published by {name_en}.", "en"))
+        ipa = rows[0].get("publisher_ipa", "")
+        if ipa:  # DCAT-AP_IT's agent needs its IPA code: a creator the data gives none is not stated
+            b.add(ds, DCT + "creator", iri(publisher))
+            b.types(publisher, FOAF + "Agent", DCATAPIT + "Agent")
+            b.add(publisher, FOAF + "name", lit(name, "it"))
+            b.add(publisher, DCT + "identifier", lit(ipa))
+        _temporal(b, ds, [periods[r["graph"]] for r in rows if r["graph"] in periods])
         b.add(ds, DCT + "isPartOf", iri(base + "catalog#dataset"))
         for row in sorted(rows, key=lambda r: r["graph"]):
             b.add(ds, PROV + "wasDerivedFrom", iri(row["source"]))
             dist = iri(f"{base}catalog#graph-{_slug(row['graph'].rsplit('/', 1)[-1])}")
             b.add(ds, DCAT + "distribution", dist)
-            _distribution(
+            add_distribution(
                 b,
                 dist,
                 row["graph"] + ".ttl",
@@ -348,6 +533,9 @@ def _publisher_datasets(
                 f"Grafo: {row.get('title') or row['graph']}",
                 f"Graph: {row.get('title') or row['graph']}",
             )
+            if row["graph"] in graph_files:
+                measured = graph_files[row["graph"]]
+                _size_and_checksum(b, dist, measured.bytes, measured.sha256)
     return out
 
 

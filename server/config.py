@@ -10,6 +10,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URI = "https://w3id.org/parita/"
 ENV_PREFIX = "PARITA_"
+PLACEHOLDER_PUBLISHER_NAME = "Editore non configurato (segnaposto) / Publisher not configured (placeholder)"
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,10 @@ class Settings:
         metadata={"help": "Licence of the data (OntoPiA licence URI; CC BY 4.0 by default)."},
     )
     publisher_name: str = field(
-        default="Editore non configurato (segnaposto) / Publisher not configured (placeholder)",
-        metadata={"help": "Official name of the publishing body, for the DCAT catalog. The default is a placeholder."},
+        default=PLACEHOLDER_PUBLISHER_NAME,
+        metadata={
+            "help": "Official name of the publishing body (as in IPA), for the DCAT-AP_IT catalog. The default is a placeholder: until this, PARITA_PUBLISHER_IPA and PARITA_CONTACT_EMAIL are set, dati.gov.it cannot harvest the catalog."
+        },
     )
     publisher_ipa: str = field(
         default="", metadata={"help": "IPA code of the publishing body. Empty by default: parita never invents one."}

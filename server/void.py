@@ -11,6 +11,7 @@ from .stats import Stats
 from .vocab import DCT, FOAF, RDFS, VOID
 
 VOID_PATH = ".well-known/void"
+CATALOG_PATH = "catalog"
 
 
 def void_iri(base: str) -> str:
@@ -40,6 +41,9 @@ def void_description(
     b.add(ds, DCT + "license", iri(settings.license_uri))
     b.add(ds, DCT + "modified", lit(release.created))
     b.add(ds, FOAF + "homepage", iri(base))
+    # VoID -> catalog (the catalog's whole dataset says rdfs:seeAlso back to this one)
+    b.add(ds, RDFS + "seeAlso", iri(base + CATALOG_PATH + "#dataset"))
+    b.add(doc, RDFS + "seeAlso", iri(base + CATALOG_PATH))
     b.add(ds, VOID + "sparqlEndpoint", iri(base + "sparql"))
     b.add(ds, RDFS + "seeAlso", iri(base + "ldes"))  # the change feed (server/ldes.py)
     b.add(ds, VOID + "rootResource", iri(base + "id/"))
@@ -77,6 +81,14 @@ def void_description(
         if graph in sources:
             b.add(sub, DCT + "source", iri(sources[graph]))
     return b.triples
+
+
+def graph_document(quads: list[ox.Quad]) -> list[ox.Triple]:
+    """What `/graph/<name>` serves as RDF: exactly the graph's triples, blank nodes labelled by RDFC-1.0 and
+    sorted, so every process (and every restart) serves the same bytes, which the catalog's checksum covers."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted((ox.Triple(q.subject, q.predicate, q.object) for q in dataset), key=str)
 
 
 def about_graph(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from ..catalog import catalog_description
+from ..catalog import GraphFile, catalog_description, dates_query, graph_periods, period_rows
 from ..catalog_page import catalog_view
 from ..documents import document_response, pick_format
 from ..errors import NotFound
@@ -23,7 +24,7 @@ from ..responses import conditional, validators
 from ..results import write_triples
 from ..runtime import Served
 from ..vocab import prefixes
-from ..void import VOID_PATH, void_description
+from ..void import VOID_PATH, graph_document, void_description
 from ..web import render, runtime
 from .pages import stats_of
 
@@ -31,10 +32,12 @@ router = APIRouter()
 SOURCES = """PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX cov: <https://w3id.org/italia/onto/COV/>
 SELECT ?source (SAMPLE(?t) AS ?title) ?publisher (SAMPLE(?pl) AS ?publisher_label)
-       (SAMPLE(?pe) AS ?publisher_label_en) WHERE {{
+       (SAMPLE(?pe) AS ?publisher_label_en) (SAMPLE(?ipa) AS ?publisher_ipa) WHERE {{
   VALUES ?source {{ {sources} }}
   ?source dct:publisher ?publisher .
+  OPTIONAL {{ ?publisher cov:IPAcode ?ipa }}
   OPTIONAL {{ ?source dct:title|rdfs:label ?t FILTER(LANG(?t) IN ("it", "")) }}
   OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pl FILTER(LANG(?pl) IN ("it", "")) }}
   OPTIONAL {{ ?publisher rdfs:label|skos:prefLabel ?pe FILTER(LANG(?pe) = "en") }}
@@ -59,6 +62,7 @@ async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
                 "publisher": row["publisher"].value,
                 "publisher_label": row["publisher_label"].value if "publisher_label" in row else "",
                 "publisher_label_en": row["publisher_label_en"].value if "publisher_label_en" in row else "",
+                "publisher_ipa": row["publisher_ipa"].value if "publisher_ipa" in row else "",
             }
         )
     return out
@@ -75,8 +79,20 @@ async def _description(request: Request, key: str) -> tuple[Served, list[ox.Trip
             sources_by_graph = await run_in_threadpool(served.data.graph_sources)
             served.cache[key] = void_description(rt.settings, served.release, stats, titles, sources_by_graph)
         else:
-            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources)
+            graph_files = await run_in_threadpool(_graph_files, served, rt.settings.base_uri, sources)
+            date_rows = await run_in_threadpool(served.data.select, dates_query())
+            periods = graph_periods(period_rows(date_rows))
+            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources, graph_files, periods)
     return served, served.cache[key]
+
+
+def _graph_files(served: Served, base: str, sources: list[dict[str, str]]) -> dict[str, GraphFile]:
+    """Each source graph's Turtle document, serialised as `/graph/<name>.ttl` serves it, measured."""
+    out = {}
+    for graph in sorted({row["graph"] for row in sources}):
+        body = write_triples(graph_document(served.data.graph_quads(graph)), BY_NAME["turtle"], prefixes(base))
+        out[graph] = GraphFile(len(body), hashlib.sha256(body).hexdigest())
+    return out
 
 
 PageRenderer = Callable[[Request, list[ox.Triple], str, str], Response]

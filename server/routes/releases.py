@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from scripts.releases import release_list
+from server.catalog import add_distribution, catalog_iri
 from server.config import Settings
 from server.errors import NotFound
 from server.formats import BY_NAME, GRAPH_FORMATS
@@ -24,10 +25,10 @@ from server.negotiation import negotiate
 from server.rdfbuild import Builder, iri, lit
 from server.release import DUMP_MEDIA_TYPES, served_media_type
 from server.results import write_triples
-from server.vocab import ADMS, DCAT, DCT, PROV
+from server.vocab import ADMS, DCAT, DCATAPIT, DCT, FOAF, PROV, SKOS
 from server.web import language, render, runtime
 
-PREFIXES = {"dcat": DCAT, "adms": ADMS, "prov": PROV, "dct": DCT}
+PREFIXES = {"dcat": DCAT, "adms": ADMS, "prov": PROV, "dct": DCT, "dcatapit": DCATAPIT, "skos": SKOS, "foaf": FOAF}
 OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
 RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
 
@@ -85,11 +86,17 @@ def release_iri(settings: Settings, release_id: str) -> str:
 
 
 def describe(settings: Settings, items: list[dict[str, Any]], site: str) -> list[ox.Triple]:
-    """Each release as a dcat:Dataset version: dcat:version, adms:versionNotes, prov:wasRevisionOf, distributions."""
+    """Each release as a DCAT-AP 3.0.1 dataset version of the catalog's whole dataset: dcat:version,
+    adms:versionNotes, prov:wasRevisionOf, its dumps as distributions (the catalog's own distribution form)."""
     b = Builder()
     for r in items:
         node, log = release_iri(settings, r["id"]), r["changelog"] or {}
         b.types(node, DCAT + "Dataset")
+        b.add(node, DCT + "title", lit(f"Dati parità, versione {r['id']}", "it"))
+        b.add(node, DCT + "title", lit(f"parita data, release {r['id']}", "en"))
+        b.add(node, DCT + "description", lit(notes(log, "it"), "it"))
+        b.add(node, DCT + "description", lit(notes(log, "en"), "en"))
+        b.add(node, DCAT + "isVersionOf", iri(catalog_iri(settings.base_uri) + "#dataset"))
         b.add(node, DCAT + "version", lit(r["id"]))  # DCAT 3
         b.add(node, DCT + "identifier", lit(r["id"]))
         if r["created"]:
@@ -101,12 +108,20 @@ def describe(settings: Settings, items: list[dict[str, Any]], site: str) -> list
         if log.get("previous"):
             b.add(node, PROV + "wasRevisionOf", iri(release_iri(settings, log["previous"])))
         for name, media_type in DUMP_MEDIA_TYPES.items():
-            dist = f"{node}/dumps/{name}"
-            b.add(node, DCAT + "distribution", iri(dist))
-            b.types(dist, DCAT + "Distribution")
-            b.add(dist, DCAT + "downloadURL", iri(f"{site}releases/{r['id']}/dumps/{name}"))
-            b.add(dist, DCAT + "mediaType", iri(f"https://www.iana.org/assignments/media-types/{media_type}"))
-    return b.triples
+            dist = iri(f"{node}/dumps/{name}")
+            b.add(node, DCAT + "distribution", dist)
+            # kept only while among the last releases (see the module docstring): a temporary availability
+            add_distribution(
+                b,
+                dist,
+                f"{site}releases/{r['id']}/dumps/{name}",
+                media_type,
+                settings,
+                f"Dump {name} della versione {r['id']}",
+                f"Dump {name} of release {r['id']}",
+                availability="TEMPORARY",
+            )
+    return list(dict.fromkeys(b.triples))
 
 
 def notes(log: dict[str, Any], lang: str) -> str:

@@ -14,7 +14,7 @@ from ..pages_model import graph_page, resource_page
 from ..runtime import Served
 from ..store import Description
 from ..urls import Urls
-from ..void import about_graph
+from ..void import graph_document
 from ..web import runtime
 
 router = APIRouter()  # /id/, /doc/, /graph/: matched first, they are most of the traffic
@@ -84,11 +84,8 @@ async def graph(request: Request, path: str) -> Response:
         raise NotFound(f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.")
     fmt = pick_format(request, fixed)
 
-    def rdf() -> list[ox.Triple]:
-        quads = served.data.graph_quads(graph_iri)
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-        source = served.data.source_of_graph(graph_iri)
-        return triples + about_graph(rt.settings.base_uri, graph_iri, graph_iri, len(quads), source)
+    def rdf() -> list[ox.Triple]:  # exactly the graph (what it is part of, its size and source: VoID)
+        return graph_document(served.data.graph_quads(graph_iri))
 
     async def html(lang: str) -> Response:
         return await graph_page(request, served, graph_iri, "/graph/" + stem, lang)
