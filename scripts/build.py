@@ -39,6 +39,7 @@ from scripts.rdfio import (
     read_quads,
 )
 from scripts.validate import ENGINES, Report, format_text, validate_graph
+from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
 from server.release import DUMP_MEDIA_TYPES
 
@@ -458,6 +459,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         print(f"COULD NOT WRITE the release: {error}\nThe current release is unchanged.", file=sys.stderr)
         return EXIT_WRITE
     print(f"published {release}")
+    if warning := harvest_warning(settings):  # loud on every build (and `parita up`), until the deployer acts
+        print(warning, file=sys.stderr)
     return EXIT_OK
 
 

@@ -56,6 +56,11 @@ def _serve(argv: list[str], build_first: bool = False) -> int:
     elif not settings.current_release.exists():
         print(f"no release at {settings.current_release}: run `parita build` first", file=sys.stderr)
         return EXIT_USAGE
+    else:
+        from server.catalog import harvest_warning
+
+        if warning := harvest_warning(settings):  # `parita up` printed it with the build
+            print(warning, file=sys.stderr)
     from server.serve import serve
 
     serve(settings)

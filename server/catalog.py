@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .config import PLACEHOLDER_PUBLISHER_NAME, Settings
+from .formats import DOCUMENT_RDF_FORMATS
 from .i18n import tn
 from .rdfbuild import Builder, Node, iri, lit
 from .release import Release
@@ -36,7 +37,7 @@ from .vocab import (
     VOID,
     XSD,
 )
-from .void import CATALOG_PATH, void_iri
+from .void import CATALOG_PATH, VOID_PATH, void_iri
 
 SPDX = "http://spdx.org/rdf/terms#"
 EU_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
@@ -75,19 +76,37 @@ class HarvestBlocker:
 
     setting: str
     reason: str
+    reason_it: str
 
 
 def harvest_blockers(settings: Settings) -> list[HarvestBlocker]:
     """What keeps dati.gov.it from harvesting the catalog: publisher settings left at their placeholders.
-    DCAT-AP_IT makes the agent's dct:identifier (IPA code) and the contact point's vcard:hasEmail mandatory."""
+    DCAT-AP_IT makes the agent's foaf:name and dct:identifier (IPA code) and the contact point's
+    vcard:hasEmail mandatory, and parita never invents them."""
     out = []
     if settings.publisher_name == PLACEHOLDER_PUBLISHER_NAME:
-        out.append(HarvestBlocker("PARITA_PUBLISHER_NAME", "the publisher has no name (foaf:name is a placeholder)"))
+        out.append(
+            HarvestBlocker(
+                "PARITA_PUBLISHER_NAME",
+                "the publisher's name (foaf:name) is a placeholder",
+                "il nome dell'editore (foaf:name) è un segnaposto",
+            )
+        )
     if not settings.publisher_ipa:
-        out.append(HarvestBlocker("PARITA_PUBLISHER_IPA", "the publisher has no IPA code (dct:identifier, mandatory)"))
+        out.append(
+            HarvestBlocker(
+                "PARITA_PUBLISHER_IPA",
+                "the publisher has no IPA code (dct:identifier, mandatory for a DCAT-AP_IT agent)",
+                "l'editore non ha un codice IPA (dct:identifier, obbligatorio per un soggetto DCAT-AP_IT)",
+            )
+        )
     if not settings.contact_email:
         out.append(
-            HarvestBlocker("PARITA_CONTACT_EMAIL", "the contact point has no e-mail (vcard:hasEmail, mandatory)")
+            HarvestBlocker(
+                "PARITA_CONTACT_EMAIL",
+                "the contact point has no e-mail (vcard:hasEmail, mandatory in DCAT-AP_IT)",
+                "il punto di contatto non ha un'e-mail (vcard:hasEmail, obbligatoria in DCAT-AP_IT)",
+            )
         )
     return out
 
@@ -97,14 +116,27 @@ def harvest_warning(settings: Settings) -> str:
     blockers = harvest_blockers(settings)
     if not blockers:
         return ""
-    lines = [f"  - {b.setting}: {b.reason}" for b in blockers]
     return "\n".join(
         [
-            "WARNING: the DCAT-AP_IT catalog (/catalog) is NOT HARVESTABLE by dati.gov.it:",
-            *lines,
-            "Set these in the environment (see the README's deployment section); parita never invents them.",
+            "WARNING: the DCAT-AP_IT catalog (/catalog) is NOT HARVESTABLE by dati.gov.it until these are set:",
+            *(f"  - {b.setting}: {b.reason}" for b in blockers),
+            "Set them in the environment (README, Deployment); parita never invents an IPA code or an e-mail.",
         ]
     )
+
+
+def announcements() -> list[dict[str, str]]:
+    """How the home page announces the catalog and VoID to machines: `<link rel="alternate">` tags and the
+    same links in its `Link` header (https://www.w3.org/TR/void/#discovery-links for VoID)."""
+    catalog = [
+        {"href": f"/{CATALOG_PATH}.{f.extension}", "rel": "alternate", "type": f.media_type, "label": "DCAT-AP_IT"}
+        for f in DOCUMENT_RDF_FORMATS
+    ]
+    return catalog + [{"href": f"/{VOID_PATH}", "rel": "describedby", "type": "text/turtle", "label": "VoID"}]
+
+
+def link_header(links: list[dict[str, str]]) -> str:
+    return ", ".join(f'<{x["href"]}>; rel="{x["rel"]}"; type="{x["type"]}"; title="{x["label"]}"' for x in links)
 
 
 def _publisher(b: Builder, settings: Settings) -> ox.NamedNode:

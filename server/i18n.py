@@ -48,6 +48,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "publisher": {"it": "Editore", "en": "Publisher"},
     "sparql_service": {"it": "Servizio SPARQL", "en": "SPARQL service"},
     "harvest_title": {"it": "Come raccogliere questo catalogo", "en": "How to harvest this catalog"},
+    "not_harvestable_title": {
+        "it": "Catalogo non ancora raccoglibile da dati.gov.it",
+        "en": "This catalog cannot be harvested by dati.gov.it yet",
+    },
+    "not_harvestable": {
+        "it": "Chi gestisce questo sito non ha ancora impostato i dati dell'editore; finché restano segnaposto, "
+        "l'harvester di dati.gov.it scarta i dataset. Impostazioni mancanti:",
+        "en": "Whoever runs this site has not set the publisher's details yet; while they are placeholders, "
+        "dati.gov.it's harvester rejects the datasets. Missing settings:",
+    },
     "harvest_ckan": {
         "it": "In CKAN con ckanext-dcat: attivare i plugin dcat e dcat_rdf_harvester e aggiungere una fonte di "
         "raccolta di tipo «DCAT RDF» con questo indirizzo:",

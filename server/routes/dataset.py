@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from ..catalog import GraphFile, catalog_description, dates_query, graph_periods, period_rows
+from ..catalog import GraphFile, catalog_description, dates_query, graph_periods, harvest_blockers, period_rows
 from ..catalog_page import catalog_view
 from ..documents import document_response, pick_format
 from ..errors import NotFound
@@ -104,7 +104,13 @@ def _catalog_page(request: Request, triples: list[ox.Triple], lang: str, doc_pat
     return render(
         request,
         "catalog.html",
-        {"title": t("catalog", lang), "view": view, "alternates": alternates(doc_path), "doc_path": doc_path},
+        {
+            "title": t("catalog", lang),
+            "view": view,
+            "alternates": alternates(doc_path),
+            "doc_path": doc_path,
+            "blockers": harvest_blockers(runtime(request).settings),
+        },
     )
 
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .. import site_index
+from ..catalog import announcements, link_header
 from ..documents import document_response, pick_format
 from ..errors import NotFound
 from ..formats import by_extension
@@ -78,7 +79,9 @@ async def home(request: Request) -> Response:
             "title": None,
             "categories": categories,
             "provinces": provinces,
+            "alternates": [x for x in announcements() if x["rel"] == "alternate"],
         },
+        headers={"Link": link_header(announcements())},
     )
 
 
