@@ -4,7 +4,9 @@ validators and 304, HEAD, CORS, and 404 for what does not exist.
 
 The policy checked by default is parita's (server/urls.py): `/id/x` names a thing and answers 303 See
 Other to `/doc/x` whatever the Accept header; documents (`/doc/…`, `/ontology`, `/shapes`, `/graph/…`)
-answer 200, `*/*` and no Accept get Turtle, browsers get HTML, an unknown media type gets 406.
+answer 200, `*/*` and no Accept get Turtle, browsers get HTML, an unknown media type gets 406. A named
+graph's document (`/graph/…`) serves exactly the graph (the catalog's checksum covers it), so it need not
+mention its own IRI; any other document must say something about its subject.
 """
 
 from __future__ import annotations
@@ -119,7 +121,11 @@ def check_resource(
             final = hops[-1]
             require(final.status_code == 200, f"{statuses(hops)}: {seen(final)}")
             require(media_type(final) == mime, f"{statuses(hops)}: Content-Type {final.headers.get('content-type')}")
-            about = len(list(response_graph(final).predicate_objects(iri)))
+            graph = response_graph(final)
+            if request_path.startswith("/graph/"):  # a named graph's document is the graph, not a description of it
+                require(len(graph), f"{statuses(hops)}: an empty named graph")
+                return f"{statuses(hops)}; the named graph, {len(graph)} triples"
+            about = len(list(graph.predicate_objects(iri)))
             require(about, f"{statuses(hops)}: no triple with subject <{iri}>")
             return f"{statuses(hops)}; {about} triples about <{iri}>"
 
