@@ -81,6 +81,10 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
         "list bodies that may duplicate published ones; confirm them as owl:sameAs",
         _run("scripts.reconcile"),
     ),
+    "harvest": (
+        "harvest other publishers' catalogs or event streams into their own graphs (exit 0 ok, 1 a source refused)",
+        _run("scripts.harvest"),
+    ),
     "rollback": ("make an earlier release current again (atomic switch)", _run("scripts.releases")),
     "synth": ("write deterministic synthetic national data for load tests", _tool("tools.synth")),
     "publish": ("load the current release into a remote SPARQL store, switching atomically", _run("scripts.publish")),

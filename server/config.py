@@ -185,6 +185,25 @@ class Settings:
         },
     )
 
+    harvest_max_bytes: int = field(
+        default=200_000_000,
+        metadata={
+            "help": "`parita harvest`: largest answer (catalog, dump, LDES page) accepted from a source, in bytes, after decompression; a larger one refuses the source."
+        },
+    )
+    harvest_timeout: float = field(
+        default=30.0,
+        metadata={
+            "help": "`parita harvest`: seconds one request to a source may take, whole answer included; a slower one refuses the source."
+        },
+    )
+    harvest_max_requests: int = field(
+        default=10000,
+        metadata={
+            "help": "`parita harvest`: most requests one source may cost in one harvest (catalog, dump, LDES pages, redirects)."
+        },
+    )
+
     @property
     def current_release(self) -> Path:
         """The release being served: `build/current`, a symlink switched atomically by `parita build`."""

@@ -1,0 +1,698 @@
+"""`parita harvest SOURCES`: publish other publishers' data, harvested from their DCAT catalog or their LDES.
+
+The sources file (TOML, documented in the README, "A network of publishers"):
+
+    shared = ["https://w3id.org/italia/"]      # namespaces any source may describe (OntoPiA vocabularies)
+    [[source]]
+    id = "asti"                                # its graph: {base}graph/publisher/asti
+    name = "Provincia di Asti"
+    ldes = "https://dati.provincia.asti.it/ldes"      # or: catalog = "https://…/catalog"
+    base_uris = ["https://dati.provincia.asti.it/"]   # where it may mint IRIs
+    allow_hosts = []                           # other hosts its redirects may lead to (default: none)
+
+Each source, in turn, is fetched (bounded: bytes, seconds, requests; only its URLs and same-host redirects),
+screened, checked (its subjects inside its base URIs or the shared namespaces; its references to its own
+things described), and published as the named graph `graph/publisher/ID` in a new release that `parita
+build` validates with the shapes: a refusal leaves that source's last good data published and the next
+source goes on. From a catalog: the RDF dump distribution, downloaded with a conditional GET, its
+`spdx:checksum` verified. From an LDES: every page the first time, then only pages not seen before, each
+version applied to the entity it is a version of (the newest wins; a tombstone removes it). A parita
+source's ontology and shapes are parita's own: their terms are read as this instance's and not copied.
+
+State (`build/harvest/state.json`, replaced atomically after each source) keeps per source the last
+attempt and success, status, error, counts, validators, the pages seen and the entities' current statements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+import tomllib
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pyoxigraph as ox
+
+from scripts.build import BuildError, build, graph_iri
+from scripts.rdfio import UnreadableInput
+from scripts.rdfscreen import HostileInput, screen
+from server.config import DEFAULT_BASE_URI, Settings
+from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
+from server.vocab import DCAT, DCT, OWL, PROV, RDF, XSD
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+SPDX = "http://spdx.org/rdf/terms#"
+DEFAULT_SHARED = ("https://w3id.org/italia/",)
+MAX_REDIRECTS = 5
+#: Distribution media types harvested, best first (the N-Quads dump keeps nothing parita needs apart, so any).
+RDF_MEDIA = {
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+ACCEPT_RDF = "text/turtle, application/n-triples;q=0.9, application/ld+json;q=0.5"
+
+
+class Refused(Exception):
+    """A source refused: `reason` (a short code), what happened, and how its publisher can fix it."""
+
+    def __init__(self, reason: str, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.fix = reason, message, fix
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    base_uris: tuple[str, ...]
+    catalog: str = ""
+    ldes: str = ""
+    name: str = ""
+    allow_hosts: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.ldes or self.catalog
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    sources: tuple[Source, ...]
+    shared: tuple[str, ...]
+
+
+def load_sources(path: Path) -> SourcesFile:
+    """Read and check the sources file; a mistake is a ValueError naming the source and the key."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    sources = []
+    for number, raw in enumerate(data.get("source", []), 1):
+        where = f"{path}: source #{number}"
+        if (
+            not isinstance(raw.get("id"), str)
+            or not raw["id"].replace("-", "").isalnum()
+            or raw["id"] != raw["id"].lower()
+        ):
+            raise ValueError(f"{where}: `id` must be lower-case letters, digits and hyphens")
+        if bool(raw.get("catalog")) == bool(raw.get("ldes")):
+            raise ValueError(f"{where} ({raw['id']}): give exactly one of `catalog` or `ldes`")
+        bases = raw.get("base_uris")
+        if not bases or not all(isinstance(b, str) and b.startswith(("http://", "https://")) for b in bases):
+            raise ValueError(f"{where} ({raw['id']}): `base_uris` must list the http(s) base URIs it mints under")
+        for key in ("catalog", "ldes"):
+            if raw.get(key) and urlsplit(raw[key]).scheme not in ("http", "https"):
+                raise ValueError(f"{where} ({raw['id']}): `{key}` must be an http(s) URL")
+        sources.append(
+            Source(
+                raw["id"],
+                tuple(bases),
+                raw.get("catalog", ""),
+                raw.get("ldes", ""),
+                raw.get("name", ""),
+                tuple(raw.get("allow_hosts", ())),
+            )
+        )
+    if len({s.id for s in sources}) != len(sources):
+        raise ValueError(f"{path}: two sources share an id")
+    return SourcesFile(tuple(sources), tuple(data.get("shared", DEFAULT_SHARED)))
+
+
+# --- Fetching: only the listed URLs, same-host redirects, bounded -----------------------------------
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@dataclass
+class Fetcher:
+    source: Source
+    max_bytes: int
+    timeout: float
+    max_requests: int
+    requests: int = 0
+    bytes: int = 0
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(follow_redirects=False, timeout=self.timeout, trust_env=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
+        allowed = {urlsplit(self.source.url).netloc, *self.source.allow_hosts}
+        for _ in range(MAX_REDIRECTS + 1):
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise Refused("scheme", f"{url} is not an http(s) URL.", "Link only http(s) URLs.")
+            if urlsplit(url).netloc not in allowed:
+                raise Refused(
+                    "redirect-host",
+                    f"{url} is on another host than the source's ({', '.join(sorted(allowed))}).",
+                    "Serve the data from the host in the sources file, or list the other host in `allow_hosts`.",
+                )
+            answer = self._get_once(url, headers or {})
+            if answer.status in (301, 302, 303, 307, 308) and "location" in answer.headers:
+                url = urljoin(url, answer.headers["location"])
+                continue
+            return answer
+        raise Refused("redirects", f"More than {MAX_REDIRECTS} redirects from {url}.", "Link the final URL.")
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> Fetched:
+        if self.requests >= self.max_requests:
+            raise Refused(
+                "too-many-requests",
+                f"More than {self.max_requests} requests for one harvest.",
+                "Use fewer, larger pages, or raise PARITA_HARVEST_MAX_REQUESTS.",
+            )
+        self.requests += 1
+        deadline = time.monotonic() + self.timeout
+        try:
+            with self.client.stream("GET", url, headers=headers) as answer:
+                body = bytearray()
+                for chunk in answer.iter_raw():
+                    body += chunk
+                    self.bytes += len(chunk)
+                    if len(body) > self.max_bytes:
+                        raise Refused(
+                            "too-large",
+                            f"{url} is larger than {self.max_bytes} bytes.",
+                            "Publish smaller pages or dumps, or raise PARITA_HARVEST_MAX_BYTES.",
+                        )
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the whole answer took too long")
+        except httpx.TimeoutException:
+            raise Refused(
+                "timeout",
+                f"{url} did not answer within {self.timeout:g} s.",
+                "Check the server's load, or raise PARITA_HARVEST_TIMEOUT.",
+            ) from None
+        except httpx.TransportError as error:
+            raise Refused(
+                "unreachable", f"{url} is unreachable ({error}).", "Check the URL and that the server runs."
+            ) from None
+        data = bytes(body)
+        if answer.headers.get("content-encoding", "identity").lower() in ("gzip", "x-gzip"):
+            data = _gunzip(data, self.max_bytes, url)
+        if answer.status_code >= 400:
+            raise Refused(
+                f"http-{answer.status_code}",
+                f"{url} answered HTTP {answer.status_code}.",
+                "Fix the server, or the URL in the sources file.",
+            )
+        return Fetched(url, answer.status_code, answer.headers, data)
+
+
+def _gunzip(data: bytes, limit: int, url: str) -> bytes:
+    """Decompress at most `limit` bytes: a small gzip that expands enormously is refused as too large."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as error:
+        raise Refused("parse", f"{url} is not valid gzip ({error}).", "Serve a valid gzip file.") from None
+    if len(out) > limit:
+        raise Refused("too-large", f"{url} expands beyond {limit} bytes.", "Publish a smaller dump.")
+    return out
+
+
+# --- Reading RDF --------------------------------------------------------------------------------------
+
+
+def parse(data: bytes, syntax: ox.RdfFormat, url: str) -> list[ox.Triple]:
+    """Screened (XXE, entity expansion, remote JSON-LD contexts), then parsed; graphs are merged."""
+    try:
+        screen(data, syntax)
+        if syntax == ox.RdfFormat.JSON_LD and b'"@context"' in data:
+            _refuse_remote_context(data, url)
+        quads = list(ox.parse(data, format=syntax, base_iri=url))
+    except HostileInput as error:
+        raise Refused("hostile", f"{url}: {error.message}", "Publish plain RDF without DTDs or entities.") from None
+    except (SyntaxError, ValueError) as error:
+        raise Refused("parse", f"{url} cannot be parsed as {syntax.name}: {error}", "Publish valid RDF.") from None
+    if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
+        raise Refused("parse", f"{url} uses RDF 1.2 triple terms.", "Publish RDF 1.1 statements.")
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+
+def _refuse_remote_context(data: bytes, url: str) -> None:
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    for ctx in value if isinstance(value, list) else [value]:
+                        if isinstance(ctx, str):
+                            raise HostileInput(f"a remote JSON-LD context ({ctx}) is not fetched")
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    try:
+        walk(json.loads(data))
+    except json.JSONDecodeError as error:
+        raise SyntaxError(str(error)) from None
+
+
+def _v(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """The lexical value of a term (triple terms are refused when a source is parsed)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def _syntax_of(media_type: str) -> ox.RdfFormat | None:
+    return RDF_MEDIA.get(media_type.split(";")[0].strip().lower())
+
+
+# --- From a catalog -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Distribution:
+    url: str
+    syntax: ox.RdfFormat
+    gzip: bool
+    sha256: str | None
+
+
+def find_distribution(triples: list[ox.Triple]) -> Distribution | None:
+    """The catalog's best RDF dump: the first media type in RDF_MEDIA order that a distribution declares."""
+    about: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for t in triples:
+        about[str(t.subject)][t.predicate.value].append(t.object)
+    candidates: list[tuple[int, Distribution]] = []
+    for props in about.values():
+        if not props.get(DCAT + "downloadURL"):
+            continue
+        media = [_v(o) for o in props.get(DCAT + "mediaType", []) + props.get(DCAT + "format", [])]
+        media = [m.rsplit("media-types/", 1)[-1] for m in media]
+        ranked = [(list(RDF_MEDIA).index(m), m) for m in media if m in RDF_MEDIA]
+        if not ranked:
+            continue
+        rank, media_type = min(ranked)
+        gz = any("gzip" in _v(o) for o in props.get(DCAT + "compressFormat", []))
+        sha = None
+        for checksum in props.get(SPDX + "checksum", []):
+            values = about[str(checksum)].get(SPDX + "checksumValue", [])
+            algorithms = [_v(a) for a in about[str(checksum)].get(SPDX + "algorithm", [])]
+            if values and any(a.endswith("sha256") for a in algorithms):
+                sha = _v(values[0]).lower()
+        candidates.append((rank, Distribution(_v(props[DCAT + "downloadURL"][0]), RDF_MEDIA[media_type], gz, sha)))
+    return min(candidates, key=lambda c: (c[0], c[1].url))[1] if candidates else None
+
+
+def harvest_catalog(
+    fetcher: Fetcher, source: Source, state: dict[str, Any]
+) -> tuple[list[ox.Triple], dict[str, Any]] | None:
+    """The source's triples and their provenance facts, or None when the dump is unchanged since last time."""
+    catalog = fetcher.get(source.catalog, {"Accept": ACCEPT_RDF})
+    syntax = _syntax_of(catalog.headers.get("content-type", "")) or ox.RdfFormat.TURTLE
+    dist = find_distribution(parse(catalog.body, syntax, catalog.url))
+    if dist is None:
+        raise Refused(
+            "no-distribution",
+            f"{source.catalog} lists no RDF distribution with a dcat:downloadURL.",
+            "Add a distribution of the dataset in N-Quads, N-Triples or Turtle, with its dcat:mediaType.",
+        )
+    headers = {}
+    if state.get("distribution") == dist.url and state.get("etag"):
+        headers["If-None-Match"] = state["etag"]
+    if state.get("distribution") == dist.url and state.get("last_modified"):
+        headers["If-Modified-Since"] = state["last_modified"]
+    answer = fetcher.get(dist.url, headers)
+    if answer.status == 304:
+        return None
+    checksum = hashlib.sha256(answer.body).hexdigest()
+    if dist.sha256 is not None and dist.sha256 != checksum:
+        raise Refused(
+            "checksum",
+            f"{dist.url} has SHA-256 {checksum}, the catalog declares {dist.sha256}.",
+            "Publish the catalog and the dump together (the checksum of the file actually served).",
+        )
+    data = _gunzip(answer.body, fetcher.max_bytes, dist.url) if dist.gzip or dist.url.endswith(".gz") else answer.body
+    triples = parse(data, dist.syntax, dist.url)
+    facts = {
+        "distribution": dist.url,
+        "etag": answer.headers.get("etag", ""),
+        "last_modified": answer.headers.get("last-modified", ""),
+        "sha256": checksum,
+    }
+    return triples, facts
+
+
+# --- From an LDES -------------------------------------------------------------------------------------
+
+
+def harvest_ldes(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> tuple[int, bool]:
+    """Apply the versions of every page not seen before to `state["entities"]`; (versions applied, changed)."""
+    headers = {"Accept": "text/turtle"}
+    if state.get("view_etag"):
+        headers["If-None-Match"] = state["view_etag"]
+    root = fetcher.get(source.ldes, headers)
+    if root.status == 304:
+        return 0, False
+    view = parse(root.body, _syntax_of(root.headers.get("content-type", "")) or ox.RdfFormat.TURTLE, root.url)
+    views = [_v(t.object) for t in view if t.predicate.value == TREE + "view" and _v(t.subject) == root.url]
+    nodes = [_v(t.object) for t in view if t.predicate.value == TREE + "node"]
+    if not nodes and views and views[0] != root.url:  # the root node lives at its own URL
+        node = fetcher.get(views[0], {"Accept": "text/turtle"})
+        view = parse(node.body, _syntax_of(node.headers.get("content-type", "")) or ox.RdfFormat.TURTLE, node.url)
+        nodes = [_v(t.object) for t in view if t.predicate.value == TREE + "node"]
+    seen = set(state.get("pages", []))
+    entities: dict[str, dict[str, Any]] = state.setdefault("entities", {})
+    applied = 0
+    visited: set[str] = set()
+    queue = [n for n in nodes if n not in seen]
+    while queue:
+        url = queue.pop(0)
+        if url in visited:
+            raise Refused("loop", f"The LDES links page {url} twice (a loop).", "Link each page once, forward in time.")
+        visited.add(url)
+        page = fetcher.get(url, {"Accept": "text/turtle"})
+        triples = parse(page.body, _syntax_of(page.headers.get("content-type", "")) or ox.RdfFormat.TURTLE, page.url)
+        for nxt in (_v(t.object) for t in triples if t.predicate.value == TREE + "node"):
+            if nxt == url or nxt in visited:
+                raise Refused(
+                    "loop",
+                    f"The LDES page {url} links back to {nxt} (a loop).",
+                    "Link each page once, forward in time.",
+                )
+            if nxt not in seen and nxt not in queue:
+                queue.append(nxt)
+        applied += _apply(triples, entities)
+        seen.add(url)
+    state["pages"] = sorted(seen)
+    state["view_etag"] = root.headers.get("etag", "")
+    return applied, True
+
+
+def _apply(triples: list[ox.Triple], entities: dict[str, dict[str, Any]]) -> int:
+    """Each version in `triples` replaces its entity's statements when it is at least as new."""
+    by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+    for t in triples:
+        by_subject[str(t.subject)].append(t)
+    applied = 0
+    for statements in by_subject.values():
+        entity = next((_v(t.object) for t in statements if t.predicate.value == VERSION_OF), None)
+        stamp = next((_v(t.object) for t in statements if t.predicate.value == TIMESTAMP), None)
+        if entity is None or stamp is None or not isinstance(statements[0].subject, ox.NamedNode):
+            continue
+        if entity in entities and entities[entity]["time"] > stamp:
+            continue
+        applied += 1
+        if any(t.predicate.value == RDF + "type" and _v(t.object) == TOMBSTONE for t in statements):
+            entities.pop(entity, None)
+            continue
+        version = statements[0].subject
+        closure = _closure(by_subject, version)
+        tag = hashlib.sha256(entity.encode()).hexdigest()[:12]
+        out = []
+        for t in closure:
+            if t.subject == version and t.predicate.value in (VERSION_OF, TIMESTAMP):
+                continue
+            s = ox.NamedNode(entity) if t.subject == version else _relabel(t.subject, tag)
+            o = ox.NamedNode(entity) if t.object == version else _relabel(t.object, tag)
+            out.append(ox.Triple(s, t.predicate, o))
+        entities[entity] = {"time": stamp, "nt": (ox.serialize(out, format=ox.RdfFormat.N_TRIPLES) or b"").decode()}
+    return applied
+
+
+def _closure(by_subject: dict[str, list[ox.Triple]], node: ox.NamedNode) -> list[ox.Triple]:
+    out, todo, seen = [], [str(node)], {str(node)}
+    while todo:
+        for t in by_subject.get(todo.pop(), []):
+            out.append(t)
+            if isinstance(t.object, ox.BlankNode) and str(t.object) not in seen:
+                seen.add(str(t.object))
+                todo.append(str(t.object))
+    return out
+
+
+def _relabel(term: Any, tag: str) -> Any:
+    return ox.BlankNode(f"h{tag}{term.value}") if isinstance(term, ox.BlankNode) else term
+
+
+# --- Checks and publishing ----------------------------------------------------------------------------
+
+
+#: What every parita instance shares, under its own base: the ontology, the shapes, the controlled vocabularies.
+SHARED_PATHS = ("ontology#", "id/scheme/", "id/concept/")
+#: What a parita instance describes only as software, not as its publisher's data: never copied.
+SOFTWARE_PATHS = ("ontology", "shapes", "graph/", "releases/", "catalog", "ldes", "id/scheme/", "id/concept/")
+
+
+def own_terms(triples: list[ox.Triple], source: Source) -> list[ox.Triple]:
+    """A parita source's ontology terms, schemes and concepts are parita's own: they become this instance's
+    (written against the default base, as every contribution is), so the shapes apply to the source's data as
+    to ours, and their descriptions (parita's, not the publisher's) are not copied."""
+    moves = [(b + p, DEFAULT_BASE_URI + p) for b in source.base_uris for p in SHARED_PATHS]
+    skip = tuple(b + p for b in source.base_uris for p in SOFTWARE_PATHS)
+
+    def move(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode):
+            for theirs, ours in moves:
+                if term.value.startswith(theirs):
+                    return ox.NamedNode(ours + term.value[len(theirs) :])
+        return term
+
+    return [
+        ox.Triple(t.subject, move(t.predicate), move(t.object))
+        for t in triples
+        if not (isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(skip))
+    ]
+
+
+def check_iris(triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings) -> None:
+    """Subjects only inside the source's base URIs or the shared namespaces; its own references described."""
+    others = {b: s.id for s in sources.sources if s.id != source.id for b in s.base_uris}
+    ours = (settings.base_uri, DEFAULT_BASE_URI)
+    allowed = source.base_uris + sources.shared
+    outside = [
+        _v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode) and not _v(t.subject).startswith(allowed)
+    ]
+    if outside:
+        first = sorted(set(outside))[:3]
+        whose = next((f"this aggregator's own namespace {o}" for o in ours if first[0].startswith(o)), None)
+        whose = whose or next((f"{others[b]}'s namespace {b}" for b in others if first[0].startswith(b)), None)
+        raise Refused(
+            "outside-base",
+            f"{len(set(outside))} subject(s) outside the base URIs {', '.join(source.base_uris)}"
+            + (f" (in {whose})" if whose else "")
+            + f": {', '.join(first)}.",
+            "Describe only things under your declared base URIs (link to others by IRI), or declare the base in the sources file.",
+        )
+    described = {_v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode)}
+    ids = tuple(b + "id/" for b in source.base_uris)
+    missing = sorted(
+        {_v(t.object) for t in triples if isinstance(t.object, ox.NamedNode) and _v(t.object).startswith(ids)}
+        - described
+    )
+    if missing:
+        raise Refused(
+            "unknown-reference",
+            f"{len(missing)} reference(s) to things the source does not describe: {', '.join(missing[:3])}.",
+            "Publish every thing you link to under your base URI, or link to its publisher's IRI.",
+        )
+
+
+def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[str, Any]) -> list[ox.Triple]:
+    """Where the graph comes from: PROV on the graph, the distribution's ETag (owl:versionInfo) and checksum."""
+    graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
+    origin = ox.NamedNode(facts.get("distribution") or source.url)
+    out = [
+        ox.Triple(graph, ox.NamedNode(PROV + "wasDerivedFrom"), origin),
+        ox.Triple(
+            graph,
+            ox.NamedNode(PROV + "generatedAtTime"),
+            ox.Literal(retrieved, datatype=ox.NamedNode(XSD + "dateTime")),
+        ),
+        ox.Triple(graph, ox.NamedNode(DCT + "source"), ox.NamedNode(source.url)),
+    ]
+    if source.name:
+        out.append(ox.Triple(graph, ox.NamedNode(DCT + "publisher"), ox.Literal(source.name, language="it")))
+    if facts.get("etag"):
+        out.append(ox.Triple(origin, ox.NamedNode(OWL + "versionInfo"), ox.Literal(facts["etag"])))
+    if facts.get("sha256"):
+        checksum = ox.BlankNode(f"checksum{source.id.replace('-', '')}")
+        out += [
+            ox.Triple(origin, ox.NamedNode(SPDX + "checksum"), checksum),
+            ox.Triple(checksum, ox.NamedNode(SPDX + "algorithm"), ox.NamedNode(SPDX + "checksumAlgorithm_sha256")),
+            ox.Triple(
+                checksum,
+                ox.NamedNode(SPDX + "checksumValue"),
+                ox.Literal(facts["sha256"], datatype=ox.NamedNode(XSD + "hexBinary")),
+            ),
+        ]
+    return out
+
+
+def publish(settings: Settings, source: Source, triples: list[ox.Triple]) -> Path:
+    """A release in which only `graph/publisher/ID` changes; BuildError (SHACL) leaves everything as it was."""
+    graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
+    work = settings.build_dir / f".tmp-harvest-{os.getpid()}-{source.id}"
+    work.mkdir(parents=True, exist_ok=True)
+    candidate = work / f"{source.id}.nq"
+    quads = sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)
+    candidate.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    try:
+        return build(settings, None, {source.id: candidate})
+    finally:
+        candidate.unlink(missing_ok=True)
+        work.rmdir()
+
+
+# --- One harvest --------------------------------------------------------------------------------------
+
+
+def state_path(settings: Settings) -> Path:
+    return settings.build_dir / "harvest" / "state.json"
+
+
+def load_state(settings: Settings) -> dict[str, Any]:
+    try:
+        return dict(json.loads(state_path(settings).read_text()))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def save_state(settings: Settings, state: dict[str, Any]) -> None:
+    path = state_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-state-{os.getpid()}.json")
+    tmp.write_text(json.dumps(state, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def harvest_source(settings: Settings, sources: SourcesFile, source: Source, state: dict[str, Any]) -> dict[str, Any]:
+    """Harvest one source; returns its summary. `state[source.id]` is updated only as far as it succeeded."""
+    previous = state.get(source.id, {})
+    record = json.loads(json.dumps(previous))  # a working copy: kept only on success
+    fetcher = Fetcher(source, settings.harvest_max_bytes, settings.harvest_timeout, settings.harvest_max_requests)
+    summary: dict[str, Any] = {"source": source.id, "url": source.url, "status": "ok", "members_applied": 0}
+    started = now()
+    try:
+        triples: list[ox.Triple] = []
+        facts: dict[str, Any] | None = None
+        if source.ldes:
+            applied, changed = harvest_ldes(fetcher, source, record)
+            summary["members_applied"] = applied
+            if changed and (applied or previous.get("status") != "ok"):
+                text = "".join(e["nt"] for e in record.get("entities", {}).values())
+                triples, facts = list(ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)), {}
+        elif (got := harvest_catalog(fetcher, source, record)) is not None:
+            triples, facts = got
+        if facts is None:
+            summary["status"] = "unchanged"
+        else:
+            triples = own_terms(triples, source)
+            check_iris(triples, source, sources, settings)
+            release = publish(settings, source, triples + provenance(source, settings, started, facts))
+            record.update(facts)
+            summary["release"] = release.name
+            record["triples"] = len(triples)
+            record["last_success"] = started
+        record.update(status=summary["status"] if summary["status"] != "unchanged" else "ok", error=None, fix=None)
+        record["members_applied"] = record.get("members_applied", 0) + summary["members_applied"]
+        record["last_attempt"] = started
+        record["url"] = source.url
+        if summary["status"] == "unchanged":
+            record.setdefault("last_success", started)
+        state[source.id] = record
+    except Refused as refusal:
+        summary.update(status="refused", reason=refusal.reason, error=refusal.message, fix=refusal.fix)
+    except BuildError as error:
+        findings = error.report.violations[:3] if error.report else []
+        detail = "; ".join(f"{f.focus_node} {f.path or ''}: {f.messages.get('en', '')}" for f in findings)
+        summary.update(
+            status="refused",
+            reason="shacl",
+            error=f"{error}" + (f" — {detail}" if detail else ""),
+            fix="Correct the data so it conforms to the shapes (run `parita validate` on it).",
+        )
+    except UnreadableInput as error:
+        summary.update(status="refused", reason="parse", error=str(error), fix="Publish valid RDF.")
+    finally:
+        fetcher.close()
+    summary["requests"], summary["bytes"] = fetcher.requests, fetcher.bytes
+    if summary["status"] == "refused":
+        kept = dict(previous)
+        kept.update(
+            last_attempt=started,
+            status="refused",
+            error=summary["error"],
+            fix=summary["fix"],
+            reason=summary["reason"],
+            url=source.url,
+        )
+        state[source.id] = kept
+    summary["triples"] = state[source.id].get("triples", 0)
+    return summary
+
+
+def harvest(settings: Settings, sources: SourcesFile) -> list[dict[str, Any]]:
+    """Every source in turn; the state is saved after each, so a harvest killed halfway loses only that source."""
+    state = load_state(settings)
+    summaries = []
+    for source in sources.sources:
+        summaries.append(harvest_source(settings, sources, source, state))
+        save_state(settings, state)
+    return summaries
+
+
+def format_text(summaries: list[dict[str, Any]]) -> str:
+    lines = []
+    for s in summaries:
+        head = f"{s['source']}: {s['status']}"
+        if s["status"] == "refused":
+            lines.append(f"{head} ({s['reason']}) — {s['error']}\n    fix: {s['fix']}")
+        else:
+            extra = f", release {s['release']}" if "release" in s else ""
+            lines.append(
+                f"{head} — {s['triples']} triples, {s['members_applied']} member(s) applied, "
+                f"{s['requests']} request(s), {s['bytes']} bytes{extra}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parita harvest", description=__doc__.splitlines()[0])
+    parser.add_argument("sources", type=Path, help="the sources file (TOML; see the README)")
+    parser.add_argument("--watch", type=float, metavar="SECONDS", help="harvest again every SECONDS, until stopped")
+    parser.add_argument("--rounds", type=int, default=0, help="with --watch: stop after this many harvests (0: never)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    settings = settings or Settings.from_env()
+    try:
+        sources = load_sources(args.sources)
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as error:
+        print(f"unusable sources file: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    rounds = 0
+    while True:
+        summaries = harvest(settings, sources)
+        print(json.dumps(summaries, indent=1) if args.format == "json" else format_text(summaries), flush=True)
+        rounds += 1
+        if args.watch is None or (args.rounds and rounds >= args.rounds):
+            break
+        time.sleep(args.watch)
+    return EXIT_REFUSED if any(s["status"] == "refused" for s in summaries) else EXIT_OK
