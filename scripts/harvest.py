@@ -48,6 +48,7 @@ from scripts.rdfio import UnreadableInput
 from scripts.rdfscreen import HostileInput, screen
 from server.config import DEFAULT_BASE_URI, Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
+from server.sources import read_state, state_path
 from server.vocab import DCAT, DCT, OWL, PROV, RDF, XSD
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -560,15 +561,8 @@ def publish(settings: Settings, source: Source, triples: list[ox.Triple]) -> Pat
 # --- One harvest --------------------------------------------------------------------------------------
 
 
-def state_path(settings: Settings) -> Path:
-    return settings.build_dir / "harvest" / "state.json"
-
-
 def load_state(settings: Settings) -> dict[str, Any]:
-    try:
-        return dict(json.loads(state_path(settings).read_text()))
-    except (FileNotFoundError, ValueError):
-        return {}
+    return read_state(settings)
 
 
 def save_state(settings: Settings, state: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""`/ldes`: the Linked Data Event Stream of the releases (model in `server/ldes.py`).
+"""`/ldes`: the Linked Data Event Stream of the releases (model in `server/ldes.py`); `/-/sources`: the harvest.
 
 `/ldes` and `/ldes/view` answer the root node (it changes with each release: short-cached, ETag of the page
 list); `/ldes/{release}/{n}` a page (written once: `immutable`, ETag of its bytes); `/ldes/context.jsonld`
@@ -24,7 +24,8 @@ from ..negotiation import choose
 from ..responses import content_type
 from ..results import write_triples
 from ..runtime import Served
-from ..web import runtime
+from ..sources import rows
+from ..web import language, render, runtime
 
 router = APIRouter()
 #: What the stream offers; Turtle first, so `*/*` gets Turtle.
@@ -87,3 +88,16 @@ async def page(request: Request, release: str, number: str) -> Response:
     base = runtime(request).settings.base_uri
     triples = await served.look(ldes.page_triples, base, served.release.path, found, heavy=True)
     return _respond(request, triples, base + found.sha256, PAGE_CACHE)
+
+
+@router.get("/-/sources", include_in_schema=False)
+async def harvested_sources(request: Request) -> Response:
+    """What `parita harvest` did per source (server/sources.py), in the site's layout; `?format=json` as data."""
+    settings = runtime(request).settings
+    found = rows(settings)
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept, Accept-Language"}
+    if request.query_params.get("format") == "json":
+        return Response(json.dumps(found, ensure_ascii=False), media_type="application/json", headers=headers)
+    lang = language(request)
+    title = "Fonti raccolte" if lang == "it" else "Harvested sources"
+    return render(request, "sources.html", {"title": title, "rows": found}, headers=headers)

@@ -1,0 +1,334 @@
+"""`parita harvest` across real instances on loopback: two provinces (Asti's and Modena's seed data, each with
+its own base URI = its own address) and an aggregator (the project's data) harvesting Asti's LDES and
+Modena's DCAT catalog; a CKAN-shaped fixture catalog; hostile and broken sources (tests/harvest_fixtures.py).
+
+Each province serves its seed file, the identifiers and the concepts its own source pages support (the
+vocabulary file names every province's pages; a province publishes only its own). Tests run in order and
+share the network: the incremental test starts from the first harvest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from scripts.build import build
+from scripts.harvest import harvest, load_sources
+from server.config import PROJECT_ROOT, Settings
+from tests.conftest import LiveServer, free_port, start_server, stop_server
+from tests.harvest_fixtures import Publishers, wait_for
+
+DERIVED = ("http://www.w3.org/ns/prov#wasDerivedFrom", "http://purl.org/dc/terms/source")
+NETWORKS_AND_MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
+SELECT DISTINCT ?network ?member WHERE {{ {pattern} }}"""
+MEMBERSHIP = (
+    "?network a org:OrganizationalCollaboration . OPTIONAL { ?m org:organization ?network ; org:member ?member }"
+)
+#: A membership made up for the incremental test (FICTITIOUS: no source says ASL AT joined the network).
+NEW_MEMBERSHIP = """@prefix org: <http://www.w3.org/ns/org#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+<https://w3id.org/parita/id/membership/rete-antiviolenza-asti--asl-at> a org:Membership ;
+    org:organization <https://w3id.org/parita/id/network/rete-antiviolenza-asti> ;
+    org:member <https://w3id.org/parita/id/organization/asl-at> ;
+    org:role <https://w3id.org/parita/id/concept/network-role/membro> ;
+    prov:wasDerivedFrom <https://w3id.org/parita/id/source/asti-pari-opportunita> .
+"""
+
+
+def province_data(folder: Path, seed: str) -> None:
+    """The seed file, the identifiers, and the vocabulary without concepts (or provenance links) that rest
+    only on other provinces' source pages."""
+    folder.mkdir(parents=True)
+    for name in ("identifiers.ttl", seed):
+        shutil.copy(PROJECT_ROOT / "data" / name, folder / name)
+    seed_triples = ox.parse((PROJECT_ROOT / "data" / seed).read_bytes(), format=ox.RdfFormat.TURTLE)
+    pages = {t.subject.value for t in seed_triples if t.object.value.endswith("#SourcePage")}
+    vocabulary = list(ox.parse((PROJECT_ROOT / "data" / "vocabularies.ttl").read_bytes(), format=ox.RdfFormat.TURTLE))
+    sources: dict[str, set[str]] = {}
+    for t in vocabulary:
+        if t.predicate.value in DERIVED:
+            sources.setdefault(t.subject.value, set()).add(t.object.value)
+    foreign = {s for s, found in sources.items() if not found & pages}
+    kept = [
+        t
+        for t in vocabulary
+        if t.subject.value not in foreign
+        and t.object.value not in foreign
+        and not (t.predicate.value in DERIVED and t.object.value not in pages)
+    ]
+    (folder / "vocabularies.ttl").write_bytes(ox.serialize(kept, format=ox.RdfFormat.TURTLE) or b"")
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    server: LiveServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def rebuild(self) -> None:
+        release = build(self.settings)
+        wait_for(lambda: httpx.get(self.url + "/health").json()["release"] == release.name)
+
+    def select(self, query: str) -> set[tuple[str, ...]]:
+        answer = httpx.post(
+            self.url + "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        names = body["head"]["vars"]
+        return {tuple(row.get(n, {}).get("value", "") for n in names) for row in body["results"]["bindings"]}
+
+    def release(self) -> str:
+        return str(httpx.get(self.url + "/health").json()["release"])
+
+
+@dataclass
+class Network:
+    asti: Instance
+    modena: Instance
+    aggregator: Instance
+    publishers: Publishers
+    tmp: Path
+
+    def sources(self, *extra: str) -> Path:
+        """A sources file: the two provinces, then the named fixture sources."""
+        text = f"""
+[[source]]
+id = "asti"
+name = "Provincia di Asti"
+ldes = "{self.asti.url}/ldes"
+base_uris = ["{self.asti.settings.base_uri}"]
+
+[[source]]
+id = "modena"
+name = "Provincia di Modena"
+catalog = "{self.modena.url}/catalog"
+base_uris = ["{self.modena.settings.base_uri}"]
+"""
+        for name in extra:
+            url = (
+                f"http://127.0.0.1:{free_port()}/catalog" if name == "down" else f"{self.publishers.url}/{name}/catalog"
+            )
+            key = "ldes" if name == "loop" else "catalog"
+            url = f"{self.publishers.url}/loop/ldes" if name == "loop" else url
+            text += f'\n[[source]]\nid = "{name}"\n{key} = "{url}"\nbase_uris = ["{self.publishers.base(name)}"]\n'
+        path = self.tmp / f"sources-{'-'.join(extra) or 'provinces'}.toml"
+        path.write_text(text)
+        return path
+
+    def harvest(self, *extra: str) -> dict[str, dict[str, object]]:
+        summaries = harvest(self.aggregator.settings, load_sources(self.sources(*extra)))
+        published = [s["release"] for s in summaries if "release" in s]
+        if published:
+            wait_for(lambda: self.aggregator.release() == published[-1])
+        return {str(s["source"]): s for s in summaries}
+
+
+def start_instance(tmp: Path, name: str, data: Path | None, **overrides: object) -> Instance:
+    port = free_port()
+    settings = Settings(
+        build_dir=tmp / name / "build",
+        data_dir=data or PROJECT_ROOT / "data",
+        base_uri=f"http://127.0.0.1:{port}/",
+        sparql_timeout=10.0,
+        **overrides,  # type: ignore[arg-type]
+    )
+    build(settings)
+    return Instance(settings, start_server(settings, tmp / f"{name}.log", port=port))
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    tmp = tmp_path_factory.mktemp("network")
+    province_data(tmp / "asti-data", "asti-pari-opportunita.ttl")
+    province_data(tmp / "modena-data", "modena-pari-opportunita.ttl")
+    asti = start_instance(tmp, "asti", tmp / "asti-data")
+    modena = start_instance(tmp, "modena", tmp / "modena-data")
+    aggregator = start_instance(tmp, "aggregator", None, harvest_timeout=3.0, harvest_max_bytes=500_000)
+    publishers = Publishers(aggregator.settings.base_uri, big_bytes=5_000_000, slow_seconds=10.0)
+    yield Network(asti, modena, aggregator, publishers, tmp)
+    publishers.stop()
+    for instance in (asti, modena, aggregator):
+        stop_server(instance.server)
+
+
+def harvested(network: Network) -> set[tuple[str, ...]]:
+    graphs = network.aggregator.settings.base_uri + "graph/publisher/"
+    pattern = f'GRAPH ?g {{ {MEMBERSHIP} }} FILTER(STRSTARTS(STR(?g), "{graphs}"))'
+    return network.aggregator.select(NETWORKS_AND_MEMBERS.format(pattern=pattern))
+
+
+def union_of_provinces(network: Network) -> set[tuple[str, ...]]:
+    query = NETWORKS_AND_MEMBERS.format(pattern=MEMBERSHIP)
+    return network.asti.select(query) | network.modena.select(query)
+
+
+def test_one_harvest_answers_as_the_union_of_the_provinces(network: Network) -> None:
+    summaries = network.harvest()
+    assert summaries["asti"]["status"] == "ok", summaries
+    assert summaries["modena"]["status"] == "ok", summaries
+    expected = union_of_provinces(network)
+    assert {row[0].split("/id/")[0] for row in expected} == {
+        network.asti.url,
+        network.modena.url,
+    }
+    assert harvested(network) == expected
+    # provenance of the graph: where it came from, when, and the dump's checksum
+    graph = network.aggregator.settings.base_uri + "graph/publisher/modena"
+    facts = network.aggregator.select(f"SELECT ?p ?o WHERE {{ GRAPH <{graph}> {{ <{graph}> ?p ?o }} }}")
+    assert ("http://www.w3.org/ns/prov#wasDerivedFrom", f"{network.modena.url}/dumps/parita.nq.gz") in facts
+
+
+def test_a_second_harvest_with_nothing_new_fetches_one_root_and_publishes_nothing(network: Network) -> None:
+    before = network.aggregator.release()
+    summaries = network.harvest()
+    assert summaries["asti"]["status"] == "unchanged" and summaries["asti"]["requests"] == 1
+    assert summaries["modena"]["status"] == "unchanged"  # the dump answered 304 to its ETag
+    assert network.aggregator.release() == before
+
+
+def test_a_new_member_arrives_in_one_incremental_harvest_and_a_removed_one_leaves(network: Network) -> None:
+    first = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())["asti"]
+    extra = network.asti.settings.data_dir / "test-new-member.ttl"
+    extra.write_text(NEW_MEMBERSHIP)
+    network.asti.rebuild()
+    summaries = network.harvest()
+    asti = summaries["asti"]
+    new_member = (network.asti.url + "/id/network/rete-antiviolenza-asti", network.asti.url + "/id/organization/asl-at")
+    assert asti["status"] == "ok" and asti["members_applied"] == 1
+    assert asti["requests"] == 2  # the root node and the one new page, nothing else
+    state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())["asti"]
+    assert len(state["pages"]) == len(first["pages"]) + 1
+    print(f"\nincremental harvest: {asti['requests']} requests, {asti['bytes']} bytes")
+    assert new_member in harvested(network)
+    assert harvested(network) == union_of_provinces(network)
+
+    extra.unlink()
+    network.asti.rebuild()
+    summaries = network.harvest()
+    assert summaries["asti"]["members_applied"] == 1 and summaries["asti"]["requests"] == 2
+    assert new_member not in harvested(network)
+    assert harvested(network) == union_of_provinces(network)
+
+
+def test_a_ckan_catalog_with_one_turtle_distribution_is_harvested(network: Network) -> None:
+    summaries = network.harvest("ckan")
+    assert summaries["ckan"]["status"] == "ok", summaries["ckan"]
+    rows = network.aggregator.select(
+        f"SELECT ?label WHERE {{ <{network.publishers.base('ckan')}ente/ufficio-fittizio> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    )
+    assert rows == {("Ufficio fittizio per i test (dati inventati)",)}
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("down", "unreachable"),
+        ("status500", "http-500"),
+        ("slow", "timeout"),
+        ("checksum", "checksum"),
+        ("big", "too-large"),
+        ("xxe", "hostile"),
+        ("jsonld", "hostile"),
+        ("squat", "outside-base"),
+        ("redirect", "redirect-host"),
+        ("loop", "loop"),
+    ],
+)
+def test_a_faulty_source_is_refused_and_the_others_go_on(network: Network, fault: str, reason: str) -> None:
+    network.harvest("ckan")  # the good sources are current
+    before = network.aggregator.release()
+    summaries = network.harvest(fault, "ckan")
+    refused = summaries[fault]
+    assert refused["status"] == "refused" and refused["reason"] == reason, refused
+    assert refused["error"] and refused["fix"]
+    assert all(summaries[s]["status"] == "unchanged" for s in ("asti", "modena", "ckan"))
+    assert network.aggregator.release() == before  # nothing published, the last good data stays
+    state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())
+    assert state[fault]["status"] == "refused" and state[fault]["error"] == refused["error"]
+
+
+def test_kill_9_halfway_leaves_the_release_served_and_the_next_harvest_completes(network: Network) -> None:
+    before = network.aggregator.release()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
+    env.update(
+        PARITA_BUILD_DIR=str(network.aggregator.settings.build_dir),
+        PARITA_BASE_URI=network.aggregator.settings.base_uri,
+        PARITA_HARVEST_TIMEOUT="60",
+    )
+    sources = network.sources("trickle")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "harvest", str(sources)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert network.publishers.trickle_started.wait(60), "the harvest never reached the slow dump"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert network.aggregator.release() == before
+    assert httpx.get(network.aggregator.url + "/health").status_code == 200
+    network.publishers.release_trickle.set()
+    summaries = network.harvest("trickle")
+    assert summaries["trickle"]["status"] == "ok", summaries["trickle"]
+    assert network.aggregator.release() != before
+
+
+def test_sources_page_lists_every_source_in_italian_first(network: Network) -> None:
+    page = httpx.get(network.aggregator.url + "/-/sources", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    for name in ("asti", "modena", "ckan", "loop"):
+        assert name in page.text
+    assert "Fonti raccolte" in page.text
+    assert "rifiutata" in page.text  # the refused sources say so
+
+
+def test_watch_with_json_output(network: Network) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.cli",
+            "harvest",
+            str(network.sources()),
+            "--watch",
+            "0.1",
+            "--rounds",
+            "2",
+            "--format",
+            "json",
+        ],
+        cwd=PROJECT_ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PARITA_")},
+            "PARITA_BUILD_DIR": str(network.aggregator.settings.build_dir),
+            "PARITA_BASE_URI": network.aggregator.settings.base_uri,
+        },
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    decoder, text, rounds = json.JSONDecoder(), done.stdout.decode().strip(), []
+    while text:
+        value, end = decoder.raw_decode(text)
+        rounds.append(value)
+        text = text[end:].strip()
+    assert len(rounds) == 2 and all({s["source"] for s in r} == {"asti", "modena"} for r in rounds)
