@@ -26,8 +26,9 @@ import pytest
 from scripts.build import build
 from scripts.harvest import harvest, load_sources
 from server.config import PROJECT_ROOT, Settings
-from tests.conftest import LiveServer, free_port, start_server, stop_server
+from tests.conftest import LiveServer, start_server, stop_server
 from tests.harvest_fixtures import Publishers, wait_for
+from tools.processes import clean_env, free_port, launch
 
 DERIVED = ("http://www.w3.org/ns/prov#wasDerivedFrom", "http://purl.org/dc/terms/source")
 NETWORKS_AND_MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
@@ -265,24 +266,19 @@ def test_a_faulty_source_is_refused_and_the_others_go_on(network: Network, fault
 
 def test_kill_9_halfway_leaves_the_release_served_and_the_next_harvest_completes(network: Network) -> None:
     before = network.aggregator.release()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARITA_")}
-    env.update(
-        PARITA_BUILD_DIR=str(network.aggregator.settings.build_dir),
-        PARITA_BASE_URI=network.aggregator.settings.base_uri,
-        PARITA_HARVEST_TIMEOUT="60",
+    env = clean_env(
+        {
+            "PARITA_BUILD_DIR": str(network.aggregator.settings.build_dir),
+            "PARITA_BASE_URI": network.aggregator.settings.base_uri,
+            "PARITA_HARVEST_TIMEOUT": "60",
+        }
     )
     sources = network.sources("trickle")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "harvest", str(sources)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = launch([sys.executable, "-m", "scripts.cli", "harvest", str(sources)], network.tmp / "killed.log", env)
     try:
         assert network.publishers.trickle_started.wait(60), "the harvest never reached the slow dump"
     finally:
-        os.kill(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)  # its own process group (launch), ours alone
         process.wait(timeout=10)
     assert network.aggregator.release() == before
     assert httpx.get(network.aggregator.url + "/health").status_code == 200
@@ -317,11 +313,12 @@ def test_watch_with_json_output(network: Network) -> None:
             "json",
         ],
         cwd=PROJECT_ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("PARITA_")},
-            "PARITA_BUILD_DIR": str(network.aggregator.settings.build_dir),
-            "PARITA_BASE_URI": network.aggregator.settings.base_uri,
-        },
+        env=clean_env(
+            {
+                "PARITA_BUILD_DIR": str(network.aggregator.settings.build_dir),
+                "PARITA_BASE_URI": network.aggregator.settings.base_uri,
+            }
+        ),
         capture_output=True,
         timeout=300,
     )
