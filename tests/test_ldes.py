@@ -111,6 +111,17 @@ def test_pages_are_immutable_with_strong_etags_and_304(stream: Stream) -> None:
         assert client.get(url, headers={"Accept": "application/n-triples"}).headers["etag"] != etag
 
 
+def test_a_browser_gets_the_stream_as_a_page(stream: Stream) -> None:
+    """The home page links /ldes: a browser's Accept gets a page showing the Turtle, varied by language."""
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    with httpx.Client(base_url=stream.server.url) as client:
+        answer = client.get("/ldes", headers={"Accept": browser})
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+        assert "ldes:EventStream" in answer.text
+        assert "Accept-Language" in answer.headers["vary"]
+        assert client.get("/ldes", headers={"Accept": "*/*"}).headers["content-type"].startswith("text/turtle")
+
+
 @pytest.mark.parametrize(
     ("accept", "syntax"),
     [

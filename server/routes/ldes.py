@@ -30,6 +30,8 @@ from ..web import language, render, runtime
 router = APIRouter()
 #: What the stream offers; Turtle first, so `*/*` gets Turtle.
 STREAM_FORMATS: tuple[Format, ...] = tuple(BY_NAME[n] for n in ("turtle", "ntriples", "jsonld", "trig", "nquads"))
+#: A browser following the home page's link gets the Turtle shown in a page (HTML's qs is below Turtle's).
+OFFERED: tuple[Format, ...] = (*STREAM_FORMATS, BY_NAME["html"])
 VIEW_CACHE = "public, max-age=60"
 PAGE_CACHE = "public, max-age=31536000, immutable"
 _PAGE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z(-[0-9]+)?/[0-9]+")
@@ -47,13 +49,17 @@ def _index(served: Served) -> ldes.StreamIndex:
 
 
 def _respond(request: Request, triples: list[ox.Triple], digest: str, cache: str) -> Response:
-    fmt = choose(request.headers.get("accept"), request.query_params.get("format"), STREAM_FORMATS)
-    etag = '"' + hashlib.sha256(f"{digest}\0{fmt.name}".encode()).hexdigest()[:32] + '"'
-    headers = {"Vary": "Accept", "Cache-Control": cache, "ETag": etag}
+    fmt = choose(request.headers.get("accept"), request.query_params.get("format"), OFFERED)
+    lang = language(request) if fmt.name == "html" else ""
+    etag = '"' + hashlib.sha256(f"{digest}\0{fmt.name}\0{lang}".encode()).hexdigest()[:32] + '"'
+    headers = {"Vary": "Accept, Accept-Language" if lang else "Accept", "Cache-Control": cache, "ETag": etag}
     inm = request.headers.get("if-none-match")
     if inm is not None and etag in {t.strip().removeprefix("W/") for t in inm.split(",")}:
         return Response(status_code=304, headers=headers)
     base = runtime(request).settings.base_uri
+    if fmt.name == "html":
+        turtle = write_triples(triples, BY_NAME["turtle"], ldes.CONTEXT_PREFIXES).decode()
+        return render(request, "rdfdoc.html", {"title": "LDES", "turtle": turtle}, headers=headers)
     body = write_triples(triples, fmt, ldes.CONTEXT_PREFIXES)
     if fmt.name == "jsonld":
         body = ldes.compact_jsonld(body, ldes.context_iri(base))
