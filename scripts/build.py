@@ -9,9 +9,7 @@ violation nothing under `build/` changes except the removal of abandoned tempora
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import fcntl
 import functools
 import gzip
 import hashlib
@@ -21,7 +19,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,23 +27,27 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts import ldes_build, revalidate
-from scripts import releases as releases_module
 from scripts.rdfio import (
-    SYNTAX_BY_SUFFIX,
     SourceFile,
     UnreadableInput,
     graph_of,
     graphs_by_subject,
-    read_quads,
+)
+from scripts.sources import (
+    contributions_dir,
+    graph_iri,
+    meta_graphs,
+    read_sources,
+    rebase_iri,
+    release_sources,
 )
 from scripts.validate import ENGINES, Report, format_text, validate_graph
+from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
-from server.release import DUMP_MEDIA_TYPES
+from server.release import DUMP_MEDIA_TYPES, TMP_PREFIX
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
-TMP_PREFIX = ".tmp-"
-KEEP_RELEASES = 5
 Progress = Callable[[str], None]
 
 
@@ -57,76 +59,9 @@ class BuildError(Exception):
         self.report = report
 
 
-def graph_iri(base_uri: str, name: str) -> str:
-    return f"{base_uri}graph/{name}"
-
-
-def release_sources(settings: Settings, contributions: dict[str, Path] | None = None) -> list[SourceFile]:
-    """Every file of a release and its named graph: one graph per data file (per source document),
-    plus one per publisher whose submission was accepted (`contributions` replaces or adds some)."""
-    base = DEFAULT_BASE_URI  # files are written against the default base; rebased on output
-    sources = [SourceFile(p, graph_iri(base, "ontology")) for p in sorted(settings.ontology_dir.glob("*.ttl"))]
-    sources += [SourceFile(p, graph_iri(base, "shapes")) for p in sorted(settings.shapes_dir.glob("*.ttl"))]
-    sources += [
-        SourceFile(p, graph_iri(base, p.stem))
-        for p in sorted(settings.data_dir.iterdir())
-        if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
-    ]
-    files = {**published_contributions(settings), **(contributions or {})}
-    sources += [SourceFile(files[name], graph_iri(base, f"publisher/{name}")) for name in sorted(files)]
-    return sources
-
-
-def contributions_dir(settings: Settings) -> Path:
-    return settings.build_dir / "contributions"
-
-
-def published_contributions(settings: Settings) -> dict[str, Path]:
-    """publisher ID -> the accepted statements of that publisher (`build/contributions/<ID>.nq`)."""
-    folder = contributions_dir(settings)
-    if not folder.exists():
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.nq")) if not p.name.startswith(".")}
-
-
-@contextlib.contextmanager
-def build_lock(build_dir: Path) -> Iterator[None]:
-    """One writer at a time (build, ingest, rollback); readers never wait."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _stable(term: Any, names: dict[str, ox.BlankNode], number: int) -> Any:
-    """A blank node renamed `f<source number>b<order of first use>`; any other term as it is."""
-    if isinstance(term, ox.BlankNode):
-        return names.setdefault(term.value, ox.BlankNode(f"f{number}b{len(names)}"))
-    return term
-
-
-def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
-    """Every statement of every source, blank nodes renamed in reading order so builds are reproducible."""
-    quads: list[ox.Quad] = []
-    for number, source in enumerate(sources):
-        names: dict[str, ox.BlankNode] = {}
-        quads += [
-            ox.Quad(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), q.graph_name)
-            for q in read_quads(source.path, ox.NamedNode(source.graph))
-        ]
-    return quads
-
-
 def validation_dir(settings: Settings) -> Path:
     """What the last successful validation saw (scripts/revalidate.py); never part of a release."""
     return settings.build_dir / "validation"
-
-
-def meta_graphs() -> set[str]:
-    return {graph_iri(DEFAULT_BASE_URI, "ontology"), graph_iri(DEFAULT_BASE_URI, "shapes")}
 
 
 def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
@@ -167,15 +102,6 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
         return term
 
     return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
-
-
-def new_release_id(releases: Path) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    candidate, n = stamp, 1
-    while (releases / candidate).exists():
-        n += 1
-        candidate = f"{stamp}-{n}"
-    return candidate
 
 
 def write_store(folder: Path, quads: list[ox.Quad]) -> None:
@@ -284,9 +210,9 @@ def build(
     Validation re-checks only what changed since the last successful one (scripts/revalidate.py)
     unless `full_validation`; the findings are the same either way.
     """
-    with build_lock(settings.build_dir):
+    with lifecycle.writer_lock(settings.build_dir):
         say = progress or (lambda message: None)
-        if not force and not contributions and (same := _unchanged_release(settings)) is not None:
+        if not force and (same := _unchanged_release(settings, contributions)) is not None:
             say(f"nothing changed since release {same.name}: nothing published (--force publishes anyway)")
             return same
         return _build(settings, say, contributions or {}, full_validation)
@@ -300,20 +226,21 @@ def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def _unchanged_release(settings: Settings) -> Path | None:
-    """The current release when it was built from exactly today's inputs, else None."""
+def _unchanged_release(settings: Settings, contributions: dict[str, Path] | None = None) -> Path | None:
+    """The current release when it was built from exactly today's inputs (with `contributions` in place of
+    the published ones: an identical resubmission changes nothing), else None."""
     current = settings.current_release
     try:
         recorded = json.loads((current / "release.json").read_text()).get("inputs")
     except (OSError, ValueError):
         return None
-    return current.resolve() if recorded == inputs_digest(settings, release_sources(settings)) else None
+    return current.resolve() if recorded == inputs_digest(settings, release_sources(settings, contributions)) else None
 
 
 def _build(settings: Settings, say: Progress, contributions: dict[str, Path], full_validation: bool = False) -> Path:
     releases = settings.build_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(releases)
+    lifecycle.remove_abandoned(releases)
     started = time.monotonic()
 
     sources = release_sources(settings, contributions)
@@ -326,7 +253,7 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     say(f"valid ({len(report.warnings)} warning(s)); writing the release")
 
     quads = rebase(quads, settings.base_uri)
-    release_id = new_release_id(releases)
+    release_id = lifecycle.new_release_id(releases)
     work = releases / f"{TMP_PREFIX}{release_id}"
     work.mkdir()
     try:
@@ -338,8 +265,9 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     os.rename(work, final)
     revalidate.save(validation_dir(settings), snap, report)  # before the switch: it only describes content
     _install_contributions(settings, contributions)
-    switch_current(settings.build_dir, final)
-    _prune(releases, keep=KEEP_RELEASES)
+    lifecycle.switch_current(settings.build_dir, final)
+    if pruned := lifecycle.prune(settings.build_dir, settings.keep_releases):
+        say(f"removed {len(pruned)} old release(s), keeping {settings.keep_releases}: {', '.join(pruned)}")
     say(
         f"release {release_id}: {manifest['triples']} triples in {manifest['graph_count']} graphs ({time.monotonic() - started:.1f} s)"
     )
@@ -374,11 +302,11 @@ def _write_candidate(
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats["graphs"])
-    log = releases_module.changelog(releases_module.previous_release(settings), quads)
+    log = lifecycle.changelog(lifecycle.previous_release(settings), quads)
     (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
     ldes_build.write_stream(
         work,
-        releases_module.previous_release(settings),
+        lifecycle.previous_release(settings),
         quads,
         manifest["created"],
         settings.base_uri,
@@ -401,36 +329,6 @@ def _install_contributions(settings: Settings, contributions: dict[str, Path]) -
     for publisher, path in contributions.items():
         folder.mkdir(exist_ok=True)
         os.replace(path, folder / f"{publisher}.nq")
-
-
-def rebase_iri(iri: str, base_uri: str) -> str:
-    return base_uri + iri[len(DEFAULT_BASE_URI) :] if iri.startswith(DEFAULT_BASE_URI) else iri
-
-
-def switch_current(build_dir: Path, release: Path) -> None:
-    """Point `build/current` at `release` with one atomic rename."""
-    link = build_dir / "current"
-    tmp = build_dir / f"{TMP_PREFIX}current-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(os.path.relpath(release, build_dir), tmp)
-    os.replace(tmp, link)
-
-
-def _remove_abandoned(releases: Path) -> None:
-    """Folders and half-made `current` links left by a build killed half-way are never served; remove them."""
-    for leftover in releases.glob(f"{TMP_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for link in releases.parent.glob(f"{TMP_PREFIX}current-*"):
-        link.unlink(missing_ok=True)
-
-
-def _prune(releases: Path, keep: int) -> None:
-    current = (releases.parent / "current").resolve()
-    finished = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX))
-    for old in finished[:-keep]:
-        if old.resolve() != current:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:

@@ -79,7 +79,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     ),
     "reconcile": (
         "list bodies that may duplicate published ones; confirm them as owl:sameAs",
-        _run("scripts.reconcile"),
+        _run("scripts.reconcile_command"),
     ),
     "harvest": (
         "harvest other publishers' catalogs or event streams into their own graphs (exit 0 ok, 1 a source refused)",

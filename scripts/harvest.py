@@ -43,9 +43,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pyoxigraph as ox
 
-from scripts.build import BuildError, build, graph_iri
+from scripts.build import BuildError, build
 from scripts.rdfio import UnreadableInput
 from scripts.rdfscreen import HostileInput, screen
+from scripts.sources import graph_iri
 from server.config import DEFAULT_BASE_URI, Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
 from server.sources import read_state, state_path

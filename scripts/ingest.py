@@ -24,13 +24,15 @@ import pyoxigraph as ox
 import rdflib
 
 from scripts import csv2rdf, reconcile
-from scripts.build import BuildError, Progress, build, contributions_dir, graph_iri, read_sources, release_sources
+from scripts.build import BuildError, Progress, build
 from scripts.csv2rdf import Cell, Converted, Problem
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
 from scripts.rdfscreen import screen
+from scripts.sources import contributions_dir, graph_iri, read_sources, release_sources
 from scripts.submission_report import FORMATS, SubmissionReport
 from scripts.validate import Finding
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
+from server.release import previous_release
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 PUBLISHER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: `$` would let a final newline in
@@ -306,6 +308,7 @@ def _publish(
     (work / "contributions").mkdir(parents=True)
     candidate = work / "contributions" / f"{publisher}.nq"
     candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS) or b"")
+    before = previous_release(settings)
     try:
         release = build(settings, progress, {publisher: candidate})
     except BuildError as error:
@@ -326,7 +329,10 @@ def _publish(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report.release = release.name
-    report.changelog = json.loads((release / "changelog.json").read_text())
+    if release == before:  # an identical resubmission: nothing changed, nothing was published
+        report.changelog = {"unchanged": True, "previous": release.name, "triples": {"added": 0, "removed": 0}}
+    else:
+        report.changelog = json.loads((release / "changelog.json").read_text())
 
 
 def _remove_abandoned(build_dir: Path) -> None:

@@ -9,10 +9,8 @@ where one side has no territory, or labels at least 85% alike. Decisions are kep
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
@@ -183,46 +181,3 @@ def same_as_quads(decisions: dict[str, Any], graph: str) -> list[ox.Quad]:
 
 def as_dict(m: Match) -> dict[str, Any]:
     return asdict(m)
-
-
-def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="parita reconcile", description=__doc__.splitlines()[0])
-    parser.add_argument("--publisher", required=True, help="publisher ID")
-    parser.add_argument(
-        "--confirm",
-        type=int,
-        metavar="N",
-        action="append",
-        default=[],
-        help="confirm candidate N (owl:sameAs, new release)",
-    )
-    parser.add_argument("--reject", type=int, metavar="N", action="append", default=[], help="reject candidate N")
-    args = parser.parse_args(argv)
-    settings = settings or Settings.from_env()
-    decisions = load_decisions(settings, args.publisher)
-    todo = pending(decisions)
-    if not args.confirm and not args.reject:
-        for n, c in enumerate(todo, start=1):
-            print(
-                f"{n}. <{c['submitted']}> ({c['label']})\n   = <{c['existing']}> ({c['existing_label']})?\n   {c['reason']}"
-            )
-        print(f"{len(todo)} candidato/i da confermare / candidate(s) to confirm")
-        return EXIT_OK
-    try:
-        chosen = [todo[n - 1] for n in args.confirm]
-        rejected = [todo[n - 1] for n in args.reject]
-    except IndexError:
-        print(f"no such candidate: there are {len(todo)}", file=sys.stderr)
-        return EXIT_ERROR
-    decisions["confirmed"] += [[c["submitted"], c["existing"]] for c in chosen]
-    decisions["rejected"] += [[c["submitted"], c["existing"]] for c in rejected]
-    if chosen:
-        from scripts.ingest import republish
-
-        report = republish(settings, args.publisher, decisions)
-        if not report.ok:
-            print(report.text())
-            return EXIT_INVALID
-        print(f"published {report.release}")
-    save_decisions(settings, args.publisher, decisions)
-    return EXIT_OK

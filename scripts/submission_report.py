@@ -64,7 +64,12 @@ class SubmissionReport:
             lines.append(
                 f"DA CONFERMARE / TO CONFIRM <{c['submitted']}> = <{c['existing']}>? {c['reason']} (parita reconcile)"
             )
-        if self.ok:
+        if self.ok and (self.changelog or {}).get("unchanged"):
+            lines.append(
+                f"accettato / accepted: identico alla release {self.release}, nulla da pubblicare / "
+                "identical to the current release, nothing published"
+            )
+        elif self.ok:
             log = self.changelog or {}
             lines.append(
                 f"accettato / accepted: release {self.release} "

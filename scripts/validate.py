@@ -20,6 +20,7 @@ from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
 
 from scripts import shacl_engine
 from scripts.rdfio import UnreadableInput, graphs_by_subject, read_quads, to_rdflib_graph, to_rdflib_term
+from scripts.sources import meta_graphs, read_sources, rebase_iri, release_sources
 from server.config import Settings
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
@@ -371,7 +372,6 @@ def release_background(
     replace. A file replaces the source of the same name (data/asti.ttl, contributions/ID.nq) and every graph
     it declares (a TriG or N-Quads file naming `{base}graph/...`), so it is checked as the build would check
     it, never on top of its own published version. Returns the background and, per graph, its file."""
-    from scripts.build import meta_graphs, read_sources, rebase_iri, release_sources  # build imports this module
 
     names = {path.name for path in files}
     declared = {graph_of_any(q) for q in data} - {None}

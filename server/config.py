@@ -43,6 +43,12 @@ class Settings:
             "help": "SHACL engine of validate, build and ingest: `parita` (scripts/shacl_engine.py, fast; shapes it cannot evaluate go to pySHACL, said on stderr) or `pyshacl`, the reference it is tested against."
         },
     )
+    keep_releases: int = field(
+        default=5,
+        metadata={
+            "help": "Releases kept in the build folder (and at /releases); older ones are removed, except the current one and the ones it was rolled back from and onto."
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `parita serve` listens on."})
     port: int = field(default=8000, metadata={"help": "Port `parita serve` listens on."})
     sparql_timeout: float = field(

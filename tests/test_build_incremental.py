@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from scripts import build as build_module
-from scripts.build import BuildError, build, read_sources, release_sources, validate_quads, validate_release
+from scripts.build import BuildError, build, validate_quads, validate_release
+from scripts.sources import read_sources, release_sources
 from tests.release_helpers import copy_data, settings_for, tree_digest
 
 ID = "https://w3id.org/parita/id/"

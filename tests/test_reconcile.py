@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from scripts import reconcile
+from scripts import reconcile, reconcile_command
 from scripts.reconcile import Entity, match, normalise
 from tests.ingest_helpers import GRAPH, PUBLISHER, cuneo_files, ingested_release, uploads
 from tests.release_helpers import select
@@ -43,9 +43,9 @@ def test_confirming_a_candidate_records_owl_same_as(tmp_path: Path, capsys) -> N
     assert [(c["submitted"], c["existing"]) for c in report.candidates] == [
         (ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")
     ]
-    assert reconcile.main(["--publisher", PUBLISHER], settings=settings) == 0
+    assert reconcile_command.main(["--publisher", PUBLISHER], settings=settings) == 0
     assert "1 candidato/i" in capsys.readouterr().out
-    assert reconcile.main(["--publisher", PUBLISHER, "--confirm", "1"], settings=settings) == 0
+    assert reconcile_command.main(["--publisher", PUBLISHER, "--confirm", "1"], settings=settings) == 0
     store = ox.Store.read_only(str(settings.current_release.resolve() / "store"))
     same = select(store, f"SELECT ?a ?b WHERE {{ GRAPH <{GRAPH}> {{ ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }} }}")
     assert same == [(ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")]

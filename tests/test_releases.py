@@ -15,9 +15,11 @@ from starlette.responses import JSONResponse
 
 from scripts import releases
 from scripts.build import build
+from scripts.ingest import ingest
+from server import release as server_release
 from server.app import create_app
 from server.errors import PublisherError
-from tests.ingest_helpers import GRAPH, ingested_release
+from tests.ingest_helpers import GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
 
 
 def app_for(routes) -> TestClient:  # type: ignore[no-untyped-def]
@@ -60,6 +62,15 @@ def check_releases_routes(client: TestClient, settings, release) -> None:  # typ
     assert page.text.lstrip().startswith("<!DOCTYPE html>") and 'action="/-/search"' in page.text  # the site layout
     ttl = client.get("/releases", headers={"Accept": "text/turtle"})
     assert "Accept" in ttl.headers["vary"]
+    # the same validators and links as every other document (issue 13): ETag, 304, Cache-Control, alternates
+    assert ttl.headers["etag"] and ttl.headers["last-modified"] and "max-age" in ttl.headers["cache-control"]
+    assert '</releases.ttl>; rel="alternate"; type="text/turtle"' in ttl.headers["link"]
+    again = client.get("/releases", headers={"Accept": "text/turtle", "If-None-Match": ttl.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == ttl.headers["etag"]
+    assert client.get("/releases.ttl").text == ttl.text
+    assert client.get("/releases", headers={"Accept": "text/html"}).headers["etag"] != ttl.headers["etag"]
+    one = client.get(f"/releases/{release.name}.ttl")
+    assert one.status_code == 200 and one.headers["etag"] and release.name in one.text
     graph = rdflib.Graph().parse(data=ttl.text, format="turtle")
     node = rdflib.URIRef(f"{settings.base_uri}releases/{release.name}")
     assert (node, rdflib.URIRef("http://www.w3.org/ns/dcat#version"), rdflib.Literal(release.name)) in graph
@@ -76,19 +87,74 @@ def check_releases_routes(client: TestClient, settings, release) -> None:  # typ
     )  # 400: refused before routing
 
 
-def test_rollback_switches_back_and_restores_contributions(tmp_path: Path) -> None:
+def test_rollback_is_a_recorded_release_and_restores_contributions(tmp_path: Path) -> None:
     settings, release, report = ingested_release(tmp_path)
     previous = settings.build_dir / "releases" / report.changelog["previous"]
     assert releases.main([], settings=settings) == 0
-    assert settings.current_release.resolve() == previous.resolve()
+    rolled = settings.current_release.resolve()
+    assert rolled.name not in (previous.name, release.name)  # a new release records the event
+    assert server_release.read_dump(rolled) == server_release.read_dump(previous)  # with the data it restored
+    assert json.loads((rolled / "release.json").read_text())["rollback"] == {
+        "from": release.name,
+        "onto": previous.name,
+    }
     assert not (settings.build_dir / "contributions" / "cuneo.nq").exists()
-    store = ox.Store.read_only(str(settings.current_release.resolve() / "store"))
+    store = ox.Store.read_only(str(rolled / "store"))
     assert not list(store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)))
     assert releases.main([release.name], settings=settings) == 0
     assert (settings.build_dir / "contributions" / "cuneo.nq").exists()
     assert releases.main(["19990101T000000Z"], settings=settings) == 2
     rebuilt = build(settings)
     assert json.loads((rebuilt / "release.json").read_text())["graphs"][GRAPH]["triples"] > 0
+
+
+def test_a_rollback_changelog_lists_what_it_removed_and_restored(tmp_path: Path) -> None:
+    settings, release, report = ingested_release(tmp_path)
+    added = report.changelog["entity_counts"]["added"]
+    assert added > 0 and report.changelog["triples"]["added"] > 0
+    assert releases.main([], settings=settings) == 0
+    log = json.loads((settings.current_release / "changelog.json").read_text())
+    assert log["event"] == "rollback" and log["previous"] == release.name
+    assert log["triples"] == {"added": 0, "removed": report.changelog["triples"]["added"]}  # Cuneo only added
+    assert log["entity_counts"]["removed"] == added and log["graphs"][GRAPH]["removed"] > 0
+    removed = {e["iri"]: e["label"] for e in log["entities"]["removed"]}
+    assert removed[PROVINCIA] == "Provincia di Cuneo"  # named with their labels, as a build's changelog does
+    undo = releases.main([release.name], settings=settings)  # rolling forward again restores them
+    assert undo == 0
+    forward = json.loads((settings.current_release / "changelog.json").read_text())
+    assert forward["entity_counts"]["added"] == added and forward["triples"]["removed"] == 0
+
+
+def test_pruning_keeps_the_releases_a_rollback_left_and_restored(tmp_path: Path) -> None:
+    settings, release, report = ingested_release(tmp_path, keep_releases=2)
+    first = report.changelog["previous"]
+    assert releases.main([], settings=settings) == 0  # from `release` onto `first`: three releases, two kept
+    rolled = settings.current_release.resolve().name
+    assert {p.name for p in (settings.build_dir / "releases").iterdir()} == {first, release.name, rolled}
+    said: list[str] = []
+    newest = build(settings, progress=said.append, force=True)  # no rollback to protect any more
+    assert {p.name for p in (settings.build_dir / "releases").iterdir()} == {rolled, newest.name}
+    assert any(first in line and release.name in line for line in said if line.startswith("removed 2 old release"))
+
+
+def test_an_identical_resubmission_publishes_nothing(tmp_path: Path) -> None:
+    settings, release, _ = ingested_release(tmp_path)
+    before = sorted((settings.build_dir / "releases").iterdir())
+    again = ingest(settings, PUBLISHER, uploads(cuneo_files()))
+    assert (
+        again.ok
+        and again.release == release.name
+        and again.changelog
+        == {
+            "unchanged": True,
+            "previous": release.name,
+            "triples": {"added": 0, "removed": 0},
+        }
+    )
+    assert "nothing published" in again.text()
+    assert sorted((settings.build_dir / "releases").iterdir()) == before
+    assert settings.current_release.resolve() == release
+    assert not list(settings.build_dir.glob(".tmp-ingest-*"))
 
 
 def test_a_rebuild_without_changes_publishes_nothing(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """`/releases`: every kept release as a version (DCAT, ADMS, PROV) with its changelog, in HTML and RDF.
 
 `/releases` lists the kept releases, `/releases/{id}` describes one with its changelog, and
-`/releases/{id}/dumps/{file}` downloads that release's dumps (the last KEEP_RELEASES are kept).
+`/releases/{id}/dumps/{file}` downloads that release's dumps (the last PARITA_KEEP_RELEASES are kept).
 """
 
 from __future__ import annotations
@@ -12,23 +12,21 @@ from typing import Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from scripts.releases import release_list
 from server.catalog import add_distribution, catalog_iri
 from server.config import Settings
+from server.documents import document_response, pick_format
 from server.errors import NotFound
-from server.formats import BY_NAME, GRAPH_FORMATS
+from server.formats import BY_NAME, GRAPH_FORMATS, by_extension
 from server.i18n import t
-from server.negotiation import negotiate
 from server.rdfbuild import Builder, iri, lit
-from server.release import DUMP_MEDIA_TYPES, served_media_type
-from server.results import write_triples
-from server.vocab import ADMS, DCAT, DCATAPIT, DCT, FOAF, PROV, SKOS
+from server.release import DUMP_MEDIA_TYPES, release_list, served_media_type
+from server.vocab import ADMS, DCAT, DCT, PROV
 from server.web import language, render, runtime
 
-PREFIXES = {"dcat": DCAT, "adms": ADMS, "prov": PROV, "dct": DCT, "dcatapit": DCATAPIT, "skos": SKOS, "foaf": FOAF}
 OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
 RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
 
@@ -38,18 +36,21 @@ def router(settings: Settings) -> APIRouter:
     api = APIRouter()
 
     @api.get("/releases")
-    def releases(request: Request) -> Response:
-        return _respond(request, settings, release_list(settings), t("releases", language(request)))
+    async def releases(request: Request) -> Response:
+        items = await run_in_threadpool(release_list, settings)
+        return await _respond(request, settings, "/releases", None, items, t("releases", language(request)))
+
+    @api.get("/releases.{ext}")
+    async def releases_as(request: Request, ext: str) -> Response:
+        items = await run_in_threadpool(release_list, settings)
+        return await _respond(request, settings, "/releases", ext, items, t("releases", language(request)))
 
     @api.get("/releases/{release_id}")
-    def one_release(request: Request, release_id: str) -> Response:
-        return _respond(
-            request,
-            settings,
-            [_find(settings, release_id)],
-            f"{t('release', language(request))} {release_id}",
-            detail=True,
-        )
+    async def one_release(request: Request, release_id: str) -> Response:
+        release_id, dot, ext = release_id.partition(".")
+        items = [await run_in_threadpool(_find, settings, release_id)]
+        title = f"{t('release', language(request))} {release_id}"
+        return await _respond(request, settings, f"/releases/{release_id}", ext if dot else None, items, title, True)
 
     @api.get("/releases/{release_id}/dumps/{name}")
     def dump(release_id: str, name: str) -> FileResponse:
@@ -70,15 +71,31 @@ def _find(settings: Settings, release_id: str) -> dict[str, Any]:
     return found[0]
 
 
-def _respond(
-    request: Request, settings: Settings, items: list[dict[str, Any]], title: str, detail: bool = False
+async def _respond(
+    request: Request,
+    settings: Settings,
+    doc_path: str,
+    ext: str | None,
+    items: list[dict[str, Any]],
+    title: str,
+    detail: bool = False,
 ) -> Response:
-    fmt = negotiate(request.headers.get("accept"), OFFERED)
-    headers = {"Vary": "Accept"}
-    if fmt.name == "html":
-        return _page(request, items, title, detail, headers)
-    triples = describe(settings, items, str(request.base_url))
-    return Response(write_triples(triples, fmt, PREFIXES), media_type=fmt.media_type, headers=headers)
+    """Through the document response every other document uses: ETag, Last-Modified, Cache-Control, Link."""
+    fixed = by_extension(ext, OFFERED) if ext else None
+    if ext and fixed is None:
+        raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
+    fmt = pick_format(request, fixed, OFFERED)
+    served = await runtime(request).served()
+    # the list changes when a release is built, pruned or rolled back onto: part of every validator
+    variant = " ".join(f"{r['id']}{'*' if r['current'] else ''}" for r in release_list(settings))
+
+    async def html(lang: str) -> Response:
+        return _page(request, items, title, detail, {})
+
+    def triples() -> list[ox.Triple]:
+        return describe(settings, items, str(request.base_url))
+
+    return await document_response(request, served, doc_path, fmt, fixed is not None, triples, html, variant)
 
 
 def release_iri(settings: Settings, release_id: str) -> str:

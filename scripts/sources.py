@@ -1,0 +1,75 @@
+"""What a release is built from: which files, the named graph of each, and reading them.
+
+One data file per source document (its graph `{base}graph/<file stem>`), the ontology and the shapes, and
+one graph per publisher whose contribution was accepted (`build/contributions/<ID>.nq`). Files are written
+against the default base URI and rebased when a release is written. Used by `build`, `validate` and `ingest`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, read_quads
+from server.config import DEFAULT_BASE_URI, Settings
+
+
+def graph_iri(base_uri: str, name: str) -> str:
+    return f"{base_uri}graph/{name}"
+
+
+def release_sources(settings: Settings, contributions: dict[str, Path] | None = None) -> list[SourceFile]:
+    """Every file of a release and its named graph: one graph per data file (per source document),
+    plus one per publisher whose submission was accepted (`contributions` replaces or adds some)."""
+    base = DEFAULT_BASE_URI  # files are written against the default base; rebased on output
+    sources = [SourceFile(p, graph_iri(base, "ontology")) for p in sorted(settings.ontology_dir.glob("*.ttl"))]
+    sources += [SourceFile(p, graph_iri(base, "shapes")) for p in sorted(settings.shapes_dir.glob("*.ttl"))]
+    sources += [
+        SourceFile(p, graph_iri(base, p.stem))
+        for p in sorted(settings.data_dir.iterdir())
+        if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
+    ]
+    files = {**published_contributions(settings), **(contributions or {})}
+    sources += [SourceFile(files[name], graph_iri(base, f"publisher/{name}")) for name in sorted(files)]
+    return sources
+
+
+def contributions_dir(settings: Settings) -> Path:
+    return settings.build_dir / "contributions"
+
+
+def published_contributions(settings: Settings) -> dict[str, Path]:
+    """publisher ID -> the accepted statements of that publisher (`build/contributions/<ID>.nq`)."""
+    folder = contributions_dir(settings)
+    if not folder.exists():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.nq")) if not p.name.startswith(".")}
+
+
+def _stable(term: Any, names: dict[str, ox.BlankNode], number: int) -> Any:
+    """A blank node renamed `f<source number>b<order of first use>`; any other term as it is."""
+    if isinstance(term, ox.BlankNode):
+        return names.setdefault(term.value, ox.BlankNode(f"f{number}b{len(names)}"))
+    return term
+
+
+def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
+    """Every statement of every source, blank nodes renamed in reading order so builds are reproducible."""
+    quads: list[ox.Quad] = []
+    for number, source in enumerate(sources):
+        names: dict[str, ox.BlankNode] = {}
+        quads += [
+            ox.Quad(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), q.graph_name)
+            for q in read_quads(source.path, ox.NamedNode(source.graph))
+        ]
+    return quads
+
+
+def meta_graphs() -> set[str]:
+    return {graph_iri(DEFAULT_BASE_URI, "ontology"), graph_iri(DEFAULT_BASE_URI, "shapes")}
+
+
+def rebase_iri(iri: str, base_uri: str) -> str:
+    return base_uri + iri[len(DEFAULT_BASE_URI) :] if iri.startswith(DEFAULT_BASE_URI) else iri
