@@ -16,15 +16,16 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 import rdflib.collection
-from rdflib.namespace import DCTERMS, RDFS, SH, SKOS
+from rdflib.namespace import SH
 
 from scripts import shacl_engine
 from scripts.rdfio import UnreadableInput, graphs_by_subject, read_quads, to_rdflib_graph, to_rdflib_term
 from scripts.sources import meta_graphs, read_sources, rebase_iri, release_sources
+from server import labels
 from server.config import Settings
+from server.labels import LABEL_PROPERTIES
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
-LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 
 @dataclass(frozen=True)
@@ -234,15 +235,14 @@ def _finding(
 
 
 def label_of(graph: rdflib.Graph, node: rdflib.term.Node | None, lang: str = "it") -> str | None:
-    """The preferred label of `node`: skos:prefLabel, rdfs:label, dct:title; `lang` first."""
-    for prop in LABEL_PROPERTIES:
-        values = list(graph.objects(node, prop))
-        for value in values:
-            if getattr(value, "language", None) == lang:
-                return str(value)
-        if values:
-            return str(values[0])
-    return None
+    """The label of `node` by the site's rule (server/labels.py): the chain, then `lang` first."""
+    pairs = [
+        (prop, str(value), value.language or "")
+        for prop in LABEL_PROPERTIES
+        for value in sorted(graph.objects(node, rdflib.URIRef(prop)), key=str)
+        if isinstance(value, rdflib.Literal)
+    ]
+    return labels.best(pairs, lang)
 
 
 def _short(graph: rdflib.Graph, path: rdflib.term.Node, report: rdflib.Graph | None = None) -> str:

@@ -3,27 +3,19 @@ Pure functions: no HTTP, no store access."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from .known_labels import known_label
+from .labels import LABEL_PROPERTIES
+from .labels import best as best_label
 from .store import Description
 from .urls import Urls
-from .vocab import LABEL_PROPERTIES, TYPE, curie
+from .vocab import TYPE, curie
 
 LabelPairs = Mapping[str, Sequence[tuple[ox.NamedNode, ox.Literal]]]
-
-
-def pick_label(literals: Iterable[ox.Literal], lang: str) -> ox.Literal | None:
-    """The literal in `lang`, else Italian, else English, else untagged, else any (first in chain order)."""
-    lits = list(literals)
-    for want in (lang, "it", "en", None):
-        for lit in lits:
-            if (lit.language or None) == want:
-                return lit
-    return lits[0] if lits else None
 
 
 def local_name(iri: str) -> str:
@@ -38,13 +30,8 @@ def label(iri: str, labels: LabelPairs, lang: str) -> str:
 
 
 def stored_label(iri: str, labels: LabelPairs, lang: str) -> str | None:
-    """The best label the data holds for `iri`, in chain order, or None."""
-    pairs = labels.get(iri, ())
-    for prop in dict.fromkeys(p.value for p, _ in pairs):
-        lit = pick_label([lit for p, lit in pairs if p.value == prop], lang)
-        if lit is not None:
-            return lit.value
-    return None
+    """The best label the data holds for `iri` (server/labels.py), or None."""
+    return best_label(((p.value, lit.value, lit.language or "") for p, lit in labels.get(iri, ())), lang)
 
 
 @dataclass

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from . import labels
+from .labels import LABEL_PROPERTIES
 from .rendering import local_name
 from .store import DataStore
-from .vocab import DCT, LABEL_PROPERTIES, ORG, PROV, SKOS, TYPE
+from .vocab import DCT, ORG, PROV, SKOS, TYPE
 
 __all__ = ["DCT", "ORG", "Entity", "Index"]  # DCT and ORG re-exported for the explorer and the timeline
 
@@ -41,10 +43,7 @@ class Entity:
     dates: dict[str, str] = field(default_factory=dict)  # date property → lexical value
 
     def label(self, lang: str) -> str:
-        for want in (lang, "it", "en", ""):
-            if self.labels.get(want):
-                return self.labels[want]
-        return next(iter(self.labels.values()), local_name(self.iri))
+        return labels.pick(self.labels, lang) or local_name(self.iri)
 
 
 @dataclass
@@ -69,11 +68,7 @@ class Index:
     def label(self, iri: str, lang: str) -> str:
         if iri in self.entities:
             return self.entities[iri].label(lang)
-        names = self.names.get(iri, {})
-        for want in (lang, "it", "en", ""):
-            if names.get(want):
-                return names[want]
-        return local_name(iri)
+        return labels.pick(self.names.get(iri, {}), lang) or local_name(iri)
 
     def category(self, name: str) -> list[Entity]:
         return [e for e in self.entities.values() if e.category == name]
@@ -118,13 +113,11 @@ def build(data: DataStore, base: str) -> Index:
 
 def _labels(props: dict[str, list[ox.Literal]]) -> dict[str, str]:
     """Language ("" untagged) → label, from the first label property of the fallback chain that has some."""
-    for prop in LABEL_PROPERTIES:
-        if lits := props.get(prop):
-            found: dict[str, str] = {}
-            for lit in sorted(lits, key=str):
-                found.setdefault(lit.language or "", lit.value)
-            return found
-    return {}
+    return labels.by_language(
+        (prop, lit.value, lit.language or "")
+        for prop in LABEL_PROPERTIES
+        for lit in sorted(props.get(prop, ()), key=str)
+    )
 
 
 def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Literal]]) -> Entity:

@@ -15,8 +15,9 @@ from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
+from .labels import LABEL_PROPERTIES
 from .query import Job, Outcome
-from .vocab import LABEL_PROPERTIES, OWL
+from .vocab import OWL
 
 Quad = ox.Quad
 T = TypeVar("T")

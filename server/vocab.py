@@ -28,8 +28,6 @@ EU_LANG = "http://publications.europa.eu/resource/authority/language/"
 IANA_MEDIA = "http://www.iana.org/assignments/media-types/"
 
 TYPE = RDF + "type"
-#: The label fallback chain, best first (one chain for every page).
-LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SH + "name")
 COMMENT_PROPERTIES = (SKOS + "definition", RDFS + "comment", DCT + "description")
 
 COMMON_PREFIXES = {

@@ -31,10 +31,11 @@ import pyoxigraph as ox
 from ..errors import PublisherError, QueryTimeout
 from ..formats import BY_NAME
 from ..guard import inspect_query
+from ..labels import LABEL_PROPERTIES
 from ..query import Job, Outcome
 from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term, sorted_incoming
-from ..vocab import LABEL_PROPERTIES, OWL
+from ..vocab import OWL
 from ..workers import PoolStats
 from .switching import CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read, state_of
 
