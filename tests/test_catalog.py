@@ -4,6 +4,8 @@ catalog conforms to the official DCAT-AP 3.0.1 shapes, dumps match their checksu
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from server.formats import BY_NAME
 from server.release import Release
 from server.results import write_triples
 from server.stats import Stats
+from tests.pip_tools import client_python
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
@@ -361,3 +364,44 @@ def test_build_warns_while_the_catalog_is_not_harvestable(
         monkeypatch.setenv(name, value)
     assert build_main(["--build-dir", str(tmp_path / "configured"), "--quiet"]) == 0
     assert "NOT HARVESTABLE" not in capsys.readouterr().err
+
+
+CKANEXT_DCAT = Path(__file__).parent / "data" / "ckanext-dcat"  # pinned requirements and the parse script
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("path", ["/catalog", "/catalog.rdf"])
+def test_ckanext_dcat_parses_the_catalog(harvestable: LiveServer, path: str) -> None:
+    """CKAN's own DCAT parser (ckanext-dcat, the base of dati.gov.it's ckanext-dcatapit), run as a client in
+    its own venv without a CKAN site: every dataset, its identifiers, contact, period and files come through."""
+    python = client_python("ckanext-dcat", CKANEXT_DCAT / "requirements.txt")
+    done = subprocess.run(
+        [str(python), str(CKANEXT_DCAT / "parse_catalog.py"), harvestable.url + path],
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    packages = json.loads(done.stdout)
+    catalog = _get_graph(harvestable.url + "/catalog", "text/turtle", "turtle")
+    by_uri = {}
+    for package in packages:
+        extras = {e["key"]: e["value"] for e in package["extras"]}
+        by_uri[extras["uri"]] = (package, extras)
+    assert set(by_uri) == {str(d) for d in catalog.subjects(rdflib.RDF.type, DCATAPIT.Dataset)}
+    for uri, (package, extras) in by_uri.items():
+        node = rdflib.URIRef(uri)
+        assert extras["identifier"] == str(catalog.value(node, DCT.identifier))
+        assert extras["publisher_identifier"] == "c_x000" and extras["publisher_name"] == "Comune di Esempio"
+        assert extras["contact_email"] == "pariopportunita@example.org"
+        period = catalog.value(node, DCT.temporal)
+        assert extras.get("temporal_start") == (str(catalog.value(period, DCAT.startDate)) if period else None)
+        files = {
+            str(catalog.value(d, DCAT.downloadURL)): (
+                int(catalog.value(d, DCAT.byteSize)),
+                str(catalog.value(catalog.value(d, SPDX.checksum), SPDX.checksumValue)),
+            )
+            for d in catalog.objects(node, DCAT.distribution)
+            if catalog.value(d, DCAT.downloadURL) is not None
+        }
+        parsed = {r["url"]: (r["size"], r["hash"]) for r in package["resources"] if r["url"] in files}
+        assert parsed == files, uri
