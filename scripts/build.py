@@ -282,7 +282,9 @@ def _write_candidate(
     write_store(work / "store", quads)
     say("store written; writing dumps")
     dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
+    say("dumps written; counting the VoID statistics")
     stats = statistics(work / "store")
+    say("statistics counted; writing the changelog and the LDES stream")
     (work / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     manifest = {
         "id": release_id,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,9 +106,11 @@ class Result:
 class Data:
     """The data graph as dictionaries: predicate -> subject -> objects (a set, in reading order)."""
 
-    def __init__(self, triples: Iterable[Triple]):
+    def __init__(self, quads: list[ox.Quad]):
         out: dict[Term, dict[Term, list[Term]]] = defaultdict(dict)
-        for s, p, o in triples:
+        self._quads = quads
+        for q in quads:
+            s, p, o = q.subject, q.predicate, q.object
             by_subject = out[p]
             values = by_subject.get(s)
             if values is None:
@@ -169,13 +171,13 @@ class Data:
         """The same triples in a pyoxigraph store, for SPARQL targets and constraints (built once)."""
         if self._store is None:
             self._store = ox.Store()
-            self._store.bulk_extend(
-                ox.Quad(s, p, o, ox.DefaultGraph())
-                for p, by_s in self.out.items()
-                for s, vs in by_s.items()
-                for o in vs
-            )
+            self._store.bulk_extend(self._quads)  # queried with the union of the graphs as default graph
         return self._store
+
+    def select(self, query: str) -> ox.QuerySolutions:
+        solutions = self.store().query(query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions), "a SELECT query"
+        return solutions
 
 
 # --- literals as rdflib sees them (pySHACL decides datatypes and patterns on rdflib terms) -------------
@@ -548,8 +550,7 @@ class Engine:
             nonlocal rows
             if rows is None:
                 rows = defaultdict(list)
-                solutions = self._data.store().query(query)
-                assert isinstance(solutions, ox.QuerySolutions)
+                solutions = self._data.select(query)
                 for row in solutions:
                     rows[row["this"]].append((row["path"] if "path" in _variables(solutions) else None, row["value"]))
             seen = set()
@@ -614,8 +615,7 @@ class Engine:
             elif kind == "objects":
                 found.update(dict.fromkeys(data.into(arg)))
             else:
-                solutions = data.store().query(arg)
-                assert isinstance(solutions, ox.QuerySolutions)
+                solutions = data.select(arg)
                 found.update(dict.fromkeys(row["this"] for row in solutions if row["this"] is not None))
         return list(found)
 
@@ -696,6 +696,6 @@ def _qualified(
     return check
 
 
-def validate(triples: Iterable[Triple], shapes: rdflib.Graph) -> list[Result]:
-    """Every SHACL result of `triples` (data and ontology, as one graph) against `shapes`."""
-    return Engine(shapes).validate(Data(triples))
+def validate(quads: list[ox.Quad], shapes: rdflib.Graph) -> list[Result]:
+    """Every SHACL result of `quads` (data and ontology, their graphs as one) against `shapes`."""
+    return Engine(shapes).validate(Data(quads))

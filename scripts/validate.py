@@ -104,8 +104,7 @@ def validate_graph(
         except shacl_engine.UnsupportedShapes as why:
             print(f"[validate] the parita engine cannot evaluate these shapes ({why}): using pySHACL", file=sys.stderr)
         else:
-            triples = [(q.subject, q.predicate, q.object) for q in (*data, *ontology)]
-            results = compiled.validate(shacl_engine.Data(triples))
+            results = compiled.validate(shacl_engine.Data([*data, *ontology]))
             return _report_of(
                 _native_findings(results, shapes, data, origins or {}), lambda: _native_graph(results, shapes)
             )
@@ -134,10 +133,10 @@ def _report_of(findings: list[Finding], graph: rdflib.Graph | Callable[[], rdfli
 
 def _labels(focus: set[str], quads: Iterable[ox.Quad]) -> rdflib.Graph:
     """The label statements about the focus nodes (what label_of reads)."""
-    wanted = {str(p) for p in LABEL_PROPERTIES}
+    wanted = {ox.NamedNode(str(p)) for p in LABEL_PROPERTIES}
     graph = rdflib.Graph()
     for q in quads:
-        if q.predicate.value in wanted and _iri_or_id(q.subject) in focus:
+        if q.predicate in wanted and _iri_or_id(q.subject) in focus:
             graph.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))
     return graph
 
@@ -151,11 +150,14 @@ def _native_findings(
 ) -> list[Finding]:
     labels = _labels({r.focus.value for r in results}, data)
     label_cache: dict[str, str | None] = {}
+    path_cache: dict[rdflib.term.Node, str] = {}  # a handful of paths, spelled once each
     findings = []
     for r in results:
         focus = r.focus.value
         if focus not in label_cache:
             label_cache[focus] = label_of(labels, shacl_engine.as_rdflib(r.focus))
+        if r.path is not None and r.path not in path_cache:
+            path_cache[r.path] = _short(labels, r.path, shapes)
         messages: dict[str, str] = {}
         for message in r.messages or _generic_messages(r.component):
             messages.setdefault(message.language or "und", str(message))
@@ -164,7 +166,7 @@ def _native_findings(
                 severity=r.severity.rsplit("#", 1)[-1],
                 focus_node=focus,
                 focus_label=label_cache[focus],
-                path=None if r.path is None else _short(labels, r.path, shapes),
+                path=None if r.path is None else path_cache[r.path],
                 value=None if r.value is None else r.value.value,
                 messages=messages,
                 shape=str(r.shape),
