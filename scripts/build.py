@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import gzip
 import hashlib
 import json
@@ -46,6 +45,8 @@ from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
 from server.release import DUMP_MEDIA_TYPES, TMP_PREFIX
+from server.stats import STATS_FILE, Stats, compute
+from server.store import DataStore
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
 Progress = Callable[[str], None]
@@ -155,41 +156,13 @@ def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
     return prefixes
 
 
-def statistics(store_dir: Path) -> dict[str, Any]:
-    """Counts for VoID, computed with SPARQL on the written store (so they equal what SPARQL says)."""
+def statistics(store_dir: Path, base_uri: str) -> Stats:
+    """The release's counts (server/stats.py), computed on the written store: what SPARQL will say."""
     store = ox.Store.read_only(str(store_dir))
-    count = functools.partial(_count, store)
-    partition = functools.partial(_partition, store)
-    stats = {
-        "triples": count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
-        "entities": count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER isIRI(?s) }"),
-        "distinct_subjects": count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
-        "distinct_objects": count("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
-        "properties": partition("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"),
-        "classes": partition("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"),
-        "graphs": {
-            row[0].value: int(row[1].value)
-            for row in _select(
-                store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", union=False
-            )
-        },
-    }
-    del store, count, partition  # the read-only store is released once counted
-    return stats
-
-
-def _count(store: ox.Store, query: str) -> int:
-    return int(next(iter(_select(store, query)))[0].value)
-
-
-def _partition(store: ox.Store, query: str) -> dict[str, int]:
-    return {row[0].value: int(row[1].value) for row in _select(store, query)}
-
-
-def _select(store: ox.Store, query: str, union: bool = True) -> ox.QuerySolutions:
-    solutions = store.query(query, use_default_graph_as_union=union)
-    assert isinstance(solutions, ox.QuerySolutions), "a SELECT query has solutions"
-    return solutions
+    try:
+        return compute(DataStore(store), base_uri)
+    finally:
+        del store  # the read-only store is released once counted
 
 
 def build(
@@ -283,18 +256,21 @@ def _write_candidate(
     say("store written; writing dumps")
     dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
     say("dumps written; counting the VoID statistics")
-    stats = statistics(work / "store")
+    stats = statistics(work / "store", settings.base_uri)
     say("statistics counted; writing the changelog and the LDES stream")
-    (work / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
-    manifest = {
+    (work / STATS_FILE).write_text(stats.to_json())
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest: dict[str, Any] = {
         "id": release_id,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": created,
         "base_uri": settings.base_uri,
-        "triples": stats["triples"],
+        "triples": stats.triples,
+        "quads": stats.quads,
+        "entities": stats.entities,
         "warnings": len(report.warnings),
         "graphs": {
             rebase_iri(s.graph, settings.base_uri): {
-                "triples": stats["graphs"].get(rebase_iri(s.graph, settings.base_uri), 0),
+                "triples": stats.graphs.get(rebase_iri(s.graph, settings.base_uri), 0),
                 "file": s.path.relative_to(s.path.parents[1]).as_posix(),
             }
             for s in sources
@@ -303,14 +279,14 @@ def _write_candidate(
         "inputs": inputs_digest(settings, sources),
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    manifest["graph_count"] = len(stats["graphs"])
+    manifest["graph_count"] = len(stats.graphs)
     log = lifecycle.changelog(lifecycle.previous_release(settings), quads)
     (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
     ldes_build.write_stream(
         work,
         lifecycle.previous_release(settings),
         quads,
-        manifest["created"],
+        created,
         settings.base_uri,
         settings.ldes_retention_days,
     )

@@ -253,7 +253,7 @@ def _count(server: Server) -> int:
 
 
 def _release_triples(build_dir: Path, release_id: str) -> int:
-    return int(json.loads((build_dir / "releases" / release_id / "release.json").read_text())["triples"])
+    return int(json.loads((build_dir / "releases" / release_id / "release.json").read_text())["quads"])
 
 
 def kill_during_publish(

@@ -18,6 +18,7 @@ from ..rendering import label
 from ..runtime import Served
 from ..site_index import CATEGORIES
 from ..stats import Stats, compute
+from ..stats import read as read_stats
 from ..void import about_graph
 from ..web import language, render, runtime
 
@@ -47,9 +48,13 @@ LIST_PAGE = 100
 
 
 async def stats_of(request: Request, served: Served) -> Stats:
-    """The release's counts, computed once (releases never change)."""
+    """The release's counts as its build wrote them (server/stats.py); computed the same way, once, for a
+    release written without them."""
     if "stats" not in served.cache:
-        served.cache["stats"] = await run_in_threadpool(compute, served.data, runtime(request).settings.base_uri)
+        written = await run_in_threadpool(read_stats, served.release.path)
+        served.cache["stats"] = written or await run_in_threadpool(
+            compute, served.data, runtime(request).settings.base_uri
+        )
     return served.cache["stats"]  # type: ignore[no-any-return]
 
 
@@ -158,7 +163,14 @@ async def shapes_as(request: Request, ext: str) -> Response:
 async def health(request: Request) -> Response:
     rt = runtime(request)
     served = await rt.served()
-    body: dict[str, object] = {"ok": rt.broken is None, "release": served.release.id, "quads": len(served.data)}
+    stats = await stats_of(request, served)
+    body: dict[str, object] = {
+        "ok": rt.broken is None,
+        "release": served.release.id,
+        "quads": len(served.data),
+        "triples": stats.triples,
+        "entities": stats.entities,
+    }
     if rt.broken is not None:  # still answering from the last good release, but the operator must know
         body["problem"] = rt.broken
     return JSONResponse(body, status_code=200 if rt.broken is None else 503, headers={"Cache-Control": "no-store"})
