@@ -13,6 +13,7 @@ from .negotiation import choose
 from .responses import DOC_CACHE, alternate_links, conditional, content_type, validators
 from .results import write_triples
 from .runtime import Served
+from .urls import Urls
 from .vocab import prefixes
 from .web import language
 
@@ -45,7 +46,7 @@ async def document_response(
         "Link": alternate_links(doc_path, DOCUMENT_FORMATS),
     }
     if not fixed:
-        headers["Content-Location"] = f"{doc_path}.{fmt.extension}"
+        headers["Content-Location"] = Urls.with_format(doc_path, fmt)
     etag = served.release.etag(doc_path, fmt.name, lang, variant)
     if (not_modified := conditional(request, served.release, etag, headers)) is not None:
         return not_modified

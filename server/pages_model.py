@@ -13,12 +13,15 @@ from .formats import DOCUMENT_RDF_FORMATS
 from .rendering import Renderer, label
 from .runtime import Served
 from .store import Description
+from .urls import Urls
 from .vocab import OWL, RDFS, SH, SKOS, TYPE, prefixes
 from .web import render, runtime
 
 
 def alternates(doc_path: str) -> list[dict[str, str]]:
-    return [{"href": f"{doc_path}.{f.extension}", "type": f.media_type, "label": f.label} for f in DOCUMENT_RDF_FORMATS]
+    return [
+        {"href": Urls.with_format(doc_path, f), "type": f.media_type, "label": f.label} for f in DOCUMENT_RDF_FORMATS
+    ]
 
 
 def sparql_link(query: str) -> str:
@@ -32,7 +35,9 @@ def describe_query(iri: str) -> str:
     )
 
 
-def resource_page(request: Request, desc: Description, doc_path: str, lang: str, page: int) -> Response:
+def resource_page(
+    request: Request, desc: Description, doc_path: str, lang: str, page: int, published_by: dict[str, str] | None = None
+) -> Response:
     rt = runtime(request)
     assert rt.served_ is not None, "runtime not started"
     renderer = Renderer(rt.urls, desc.labels, lang, prefixes(rt.settings.base_uri), rt.served_.data.graph_sources())
@@ -52,6 +57,7 @@ def resource_page(request: Request, desc: Description, doc_path: str, lang: str,
             "pages": pages,
             "incoming_total": desc.incoming_total,
             "explore_href": explore_href(rt.urls.base, desc.iri),
+            "published_by": published_by,
         },
     )
 

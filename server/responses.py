@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from .formats import Format
 from .release import Release
+from .urls import Urls
 
 TEXT_TYPES = ("text/", "application/sparql-results+xml", "application/rdf+xml")
 DOC_CACHE = "public, max-age=3600"
@@ -21,7 +22,7 @@ def content_type(fmt: Format) -> str:
 
 def alternate_links(doc_path: str, offered: Sequence[Format]) -> str:
     """`Link: <…ttl>; rel="alternate"; type="text/turtle", …` for every format of a document."""
-    return ", ".join(f'<{doc_path}.{f.extension}>; rel="alternate"; type="{f.media_type}"' for f in offered)
+    return ", ".join(f'<{Urls.with_format(doc_path, f)}>; rel="alternate"; type="{f.media_type}"' for f in offered)
 
 
 def not_modified(request: Request, etag: str, release: Release) -> bool:

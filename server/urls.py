@@ -56,6 +56,8 @@ class Urls:
     @staticmethod
     def with_format(doc_path: str, fmt: Format) -> str:
         """Suffix URL of a document in one format: `/doc/x` → `/doc/x.ttl`."""
+        if "?" in doc_path:  # a document named by a query (`/doc/?uri=…`, an IRI outside the base)
+            return f"{doc_path}&format={fmt.name}"
         return f"{doc_path}.{fmt.extension}"
 
     @staticmethod

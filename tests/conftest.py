@@ -19,6 +19,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from scripts.ldes_build import write_stream
 from server.config import Settings
 from tools.processes import start_parita, stop_group
 
@@ -129,6 +130,7 @@ def write_release(build_dir: Path, trig: str = FIXTURE_TRIG, release_id: str = R
         "dumps": dumps,
     }
     (rel / "release.json").write_text(json.dumps(meta, indent=1))
+    write_stream(rel, None, quads, meta["created"], BASE)  # its event stream, as every build writes one
     link = build_dir / "current.next"
     link.symlink_to(rel.relative_to(build_dir))
     os.replace(link, build_dir / "current")  # atomic switch, as `parita build` does

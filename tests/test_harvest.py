@@ -329,3 +329,26 @@ def test_watch_with_json_output(network: Network) -> None:
         rounds.append(value)
         text = text[end:].strip()
     assert len(rounds) == 2 and all({s["source"] for s in r} == {"asti", "modena"} for r in rounds)
+
+
+def test_a_harvested_thing_is_described_on_the_aggregator_with_its_publisher_and_home(network: Network) -> None:
+    iri = network.asti.url + "/id/network/rete-antiviolenza-asti"
+    with httpx.Client(base_url=network.aggregator.url) as client:
+        page = client.get("/doc/", params={"uri": iri}, headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "Pubblicato da Provincia di Asti" in page.text and f'href="{iri}"' in page.text
+        turtle = client.get("/doc/", params={"uri": iri, "format": "ttl"})
+        assert turtle.status_code == 200
+        triples = list(ox.parse(turtle.content, format=ox.RdfFormat.TURTLE))
+        about = {(t.predicate.value, t.object.value) for t in triples if t.subject.value == iri}
+        assert ("http://xmlns.com/foaf/0.1/isPrimaryTopicOf", iri) in about
+        assert (
+            "http://purl.org/dc/terms/source",
+            network.aggregator.settings.base_uri + "graph/publisher/asti",
+        ) in about
+        assert any(p == "http://www.w3.org/ns/org#hasMember" or p.endswith("label") for p, _ in about)
+        assert turtle.headers["content-location"].endswith("&format=turtle")
+        own = network.aggregator.settings.base_uri + "id/network/rete-antiviolenza-asti"
+        redirect = client.get("/doc/", params={"uri": own})
+        assert redirect.status_code == 303 and redirect.headers["location"] == "/doc/network/rete-antiviolenza-asti"
+        assert client.get("/doc/", params={"uri": "http://example.org/unknown"}).status_code == 404

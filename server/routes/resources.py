@@ -3,8 +3,11 @@ The policy is described in `server/urls.py`."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pyoxigraph as ox
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -19,6 +22,8 @@ from ..web import runtime
 
 router = APIRouter()  # /id/, /doc/, /graph/: matched first, they are most of the traffic
 fallback = APIRouter()  # any other path under the base: matched last
+PRIMARY_TOPIC_OF = "http://xmlns.com/foaf/0.1/isPrimaryTopicOf"
+DCT_SOURCE = "http://purl.org/dc/terms/source"
 HTML_PAGE_SIZE = 50
 RDF_INCOMING_LIMIT = 1000
 
@@ -40,6 +45,37 @@ async def thing(request: Request, path: str) -> Response:
     )
 
 
+PUBLISHED_IN = """SELECT DISTINCT ?g ?publisher ?source WHERE {{
+  GRAPH ?g {{ <{iri}> ?p ?o }}
+  OPTIONAL {{ GRAPH ?g {{ ?g <http://purl.org/dc/terms/publisher> ?publisher }} }}
+  OPTIONAL {{ GRAPH ?g {{ ?g <http://purl.org/dc/terms/source> ?source }} }}
+}} ORDER BY ?g"""
+
+
+@router.api_route("/doc/", methods=["GET", "HEAD"])
+async def foreign_document(request: Request) -> Response:
+    """`/doc/?uri=IRI`: the description of an IRI outside this instance's base (a harvested publisher's thing),
+    with the graph it came from and its home, the IRI itself; an IRI under the base goes (303) to its document."""
+    rt = runtime(request)
+    served = await rt.served()
+    iri = request.query_params.get("uri", "")
+    if not iri:
+        raise NotFound("Give the IRI to describe: /doc/?uri=IRI.")
+    if (own := rt.urls.document_path(iri)) is not None:
+        return RedirectResponse(own, status_code=303, headers={"Vary": "Accept"})
+    if not await served.look(served.data.exists, iri):
+        raise _not_found(iri)
+    rows = await run_in_threadpool(served.data.select, PUBLISHED_IN.format(iri=iri.replace(">", "%3E")))
+    graphs = [r for r in rows if r["g"].value.startswith(rt.urls.base + "graph/publisher/")]
+    published_by = None
+    if graphs:
+        first = graphs[0]
+        name = first["publisher"].value if "publisher" in first else first["g"].value.rsplit("/", 1)[-1]
+        published_by = {"publisher": name, "home": iri, "graph": first["g"].value}
+    doc_path = "/doc/?" + urlencode({"uri": iri})
+    return await describe_response(request, served, iri, doc_path, None, published_by)
+
+
 @router.api_route("/doc/{path:path}", methods=["GET", "HEAD"])
 async def document(request: Request, path: str) -> Response:
     """The document about `B id/{path}`, in the negotiated or suffix format."""
@@ -52,13 +88,27 @@ async def document(request: Request, path: str) -> Response:
     return await describe_response(request, served, iri, "/doc/" + stem, fixed)
 
 
-async def describe_response(request: Request, served: Served, iri: str, doc_path: str, fixed: object) -> Response:
-    """Negotiate and answer the description of `iri` published at `doc_path`."""
+async def describe_response(
+    request: Request,
+    served: Served,
+    iri: str,
+    doc_path: str,
+    fixed: object,
+    published_by: dict[str, str] | None = None,
+) -> Response:
+    """Negotiate and answer the description of `iri` published at `doc_path` (`published_by`: the harvested
+    publisher's name, the graph and the home of a thing outside the base, said on the page and in the RDF)."""
     fmt = pick_format(request, fixed)  # type: ignore[arg-type]
     page = max(1, _int(request.query_params.get("incoming"), 1))
 
     def rdf() -> list:  # type: ignore[type-arg]
-        return served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
+        triples = served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
+        if published_by is not None:  # where this description comes from: the publisher's graph, its home
+            triples.append(
+                ox.Triple(ox.NamedNode(iri), ox.NamedNode(PRIMARY_TOPIC_OF), ox.NamedNode(published_by["home"]))
+            )
+            triples.append(ox.Triple(ox.NamedNode(iri), ox.NamedNode(DCT_SOURCE), ox.NamedNode(published_by["graph"])))
+        return triples
 
     heavy = served.heavy(iri)
     order = served.data.page_order(iri)  # "sorted" but for a hub on the embedded store
@@ -67,7 +117,7 @@ async def describe_response(request: Request, served: Served, iri: str, doc_path
         desc: Description = await served.look(
             served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE, heavy=heavy
         )
-        return resource_page(request, desc, doc_path, lang, page)
+        return resource_page(request, desc, doc_path, lang, page, published_by)
 
     variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")
     return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, variant, heavy=heavy)
