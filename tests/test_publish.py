@@ -167,7 +167,20 @@ def test_direct_readers_never_see_a_mix_on_oxigraph(oxigraph_engine: Any, releas
     assert_never_mixed(publish_while_reading(oxigraph_engine, releases, direct_counts))
 
 
-def test_reads_wait_for_a_switch_and_ignore_a_dead_publishers_mark(engine: Any, releases: dict[str, Release]) -> None:
+STALE = 3.0  # the staleness window in these tests: shorter than the default, still above the store clock's precision
+
+
+@pytest.fixture()
+def short_staleness(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Readers and publishers treat a mark as stale after STALE seconds (instead of sleeping through the default)."""
+    monkeypatch.setattr(switching, "STALE_AFTER", STALE)
+    monkeypatch.setattr(publish_module, "STALE_AFTER", STALE)
+    return STALE
+
+
+def test_reads_wait_for_a_switch_and_ignore_a_dead_publishers_mark(
+    engine: Any, releases: dict[str, Release], short_staleness: float
+) -> None:
     publish(releases["A"], target(engine))
     publisher = publish_module.Publisher(target(engine), lambda message: None)
     try:
@@ -188,7 +201,7 @@ def test_reads_wait_for_a_switch_and_ignore_a_dead_publishers_mark(engine: Any, 
 
 
 def test_publisher_renews_the_mark_while_the_switch_runs(
-    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch
+    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch, short_staleness: float
 ) -> None:
     # A switch that lasts longer than STALE_AFTER (slowed here): readers keep waiting because the mark is renewed.
     publish(releases["A"], target(engine))
@@ -220,13 +233,11 @@ def test_publisher_renews_the_mark_while_the_switch_runs(
 
 
 def test_a_publish_waits_for_marks_that_are_still_renewed_then_gives_up(
-    engine: Any, releases: dict[str, Release], monkeypatch: pytest.MonkeyPatch
+    engine: Any, releases: dict[str, Release], short_staleness: float
 ) -> None:
     # Marks still fresh after 2 × STALE_AFTER are another publish's, switching: stay out of its way.
     publish(releases["A"], target(engine))
     publisher = publish_module.Publisher(target(engine), lambda message: None)
-    monkeypatch.setattr(switching, "STALE_AFTER", 3.0)  # shorter, still above the store clock's precision
-    monkeypatch.setattr(publish_module, "STALE_AFTER", 3.0)
     stop = threading.Event()
 
     def other_publish() -> None:
