@@ -21,7 +21,6 @@ class Metrics:
     latency_sum: float = 0.0
     latency_count: int = 0
     cache_hits: int = 0
-    query_errors: Counter[str] = field(default_factory=Counter)
 
     def observe(self, method: str, group: str, status: int, seconds: float) -> None:
         self.requests[(method, group, status)] += 1

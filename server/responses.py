@@ -50,7 +50,3 @@ def conditional(request: Request, release: Release, etag: str, headers: dict[str
         keep = {k: v for k, v in headers.items() if k in ("Vary", "Cache-Control", "Content-Location", "Link")}
         return Response(status_code=304, headers={**keep, **validators(release, etag)})
     return None
-
-
-def vary(*names: str) -> str:
-    return ", ".join(names)

@@ -136,9 +136,6 @@ class DataStore:
         """Whether `n` incoming links reach `iri` (counted no further than that)."""
         return sum(1 for _ in itertools.islice(self._named_incoming(iri), n)) >= n
 
-    def has_subject(self, iri: str) -> bool:
-        return next(self.store.quads_for_pattern(ox.NamedNode(iri), None, None), None) is not None
-
     def version_of(self, iri: str) -> str | None:
         """The ontology whose `owl:versionIRI` is `iri` (a version IRI resolves to that ontology)."""
         quad = next(self.store.quads_for_pattern(None, ox.NamedNode(OWL + "versionIRI"), ox.NamedNode(iri)), None)

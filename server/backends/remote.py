@@ -275,9 +275,6 @@ class RemoteDataStore(DataStore):
     def exists(self, iri: str) -> bool:
         return self.client.ask(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}")
 
-    def has_subject(self, iri: str) -> bool:
-        return self.client.ask(f"ASK {{ <{iri}> ?p ?o }}")
-
     def version_of(self, iri: str) -> str | None:
         rows = self.select(f"SELECT ?o {{ ?o <{OWL}versionIRI> <{iri}> FILTER(isIRI(?o)) }} LIMIT 1")
         return str(rows[0]["o"].value) if rows else None
