@@ -44,7 +44,8 @@ from scripts.validate import ENGINES, Report, format_text, validate_graph
 from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
-from server.release import DUMP_MEDIA_TYPES, TMP_PREFIX
+from server.formats import DUMP_MEDIA_TYPES
+from server.release import TMP_PREFIX
 from server.stats import STATS_FILE, Stats, compute
 from server.store import DataStore
 

@@ -53,7 +53,8 @@ from server.backends.switching import (
 )
 from server.config import Settings
 from server.errors import PublisherError
-from server.release import NQ_DUMP, Release
+from server.formats import NQ_DUMP
+from server.release import Release
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STAGING = "urn:parita:staging:"

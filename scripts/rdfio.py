@@ -15,17 +15,11 @@ import pyoxigraph as ox
 import rdflib
 
 from scripts.rdfscreen import HostileInput, screen
+from server.formats import READ_SUFFIXES
 
+#: The RDF syntaxes files are read in, by suffix (the registry: server/formats.py READ_SUFFIXES).
 SYNTAX_BY_SUFFIX: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".jsonld": ox.RdfFormat.JSON_LD,
-    ".json": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
+    suffix: getattr(ox.RdfFormat, fmt.oxigraph) for suffix, fmt in READ_SUFFIXES.items()
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .config import PLACEHOLDER_PUBLISHER_NAME, Settings
-from .formats import DOCUMENT_RDF_FORMATS
+from .formats import DOCUMENT_RDF_FORMATS, EU_FILE_TYPES
 from .i18n import tn
 from .rdfbuild import Builder, Node, iri, lit
 from .release import Release
@@ -46,11 +46,7 @@ THEMES = {
     "JUST": ("Giustizia, sistema giuridico e sicurezza pubblica", "Justice, legal system and public safety"),
     "GOVE": ("Governo e settore pubblico", "Government and public sector"),
 }
-FILE_TYPES = {
-    "application/n-quads": "RDF_N_QUADS",
-    "text/turtle": "RDF_TURTLE",
-    "application/n-triples": "RDF_N_TRIPLES",
-}
+FILE_TYPES = EU_FILE_TYPES  # media type → EU file-type code (the registry: server/formats.py)
 FREQUENCY = "IRREG"
 AVAILABILITY = "http://publications.europa.eu/resource/authority/planned-availability/"
 AVAILABILITIES = {"STABLE": ("stabile", "stable"), "TEMPORARY": ("temporanea", "temporary")}

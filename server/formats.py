@@ -21,6 +21,8 @@ class Format:
     oxigraph: str = ""  # attribute name on pyoxigraph.RdfFormat / QueryResultsFormat
     sd_iri: str = ""  # W3C formats IRI, for the SPARQL Service Description
     qs: float = 1.0  # server-side quality: breaks ties between equally acceptable types
+    eu_file_type: str = ""  # code in the EU file-type authority table (DCAT-AP dct:format), where one is used
+    read_suffixes: tuple[str, ...] = ()  # further file suffixes read as this syntax (`parita validate`, build, ingest)
 
 
 _W3 = "http://www.w3.org/ns/formats/"
@@ -49,12 +51,32 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format("csv", "text/csv", "results", "csv", "CSV", (), "CSV", _W3 + "SPARQL_Results_CSV", 0.8),
     Format("tsv", "text/tab-separated-values", "results", "tsv", "TSV", (), "TSV", _W3 + "SPARQL_Results_TSV", 0.8),
-    Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), "TURTLE", _W3 + "Turtle"),
     Format(
-        "jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld",), "JSON_LD", _W3 + "JSON-LD", 0.9
+        "turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), "TURTLE", _W3 + "Turtle", eu_file_type="RDF_TURTLE"
     ),
     Format(
-        "rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml-rdf"), "RDF_XML", _W3 + "RDF_XML", 0.8
+        "jsonld",
+        "application/ld+json",
+        "graph",
+        "jsonld",
+        "JSON-LD",
+        ("json-ld",),
+        "JSON_LD",
+        _W3 + "JSON-LD",
+        0.9,
+        read_suffixes=("json",),
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        "graph",
+        "rdf",
+        "RDF/XML",
+        ("rdf", "xml-rdf"),
+        "RDF_XML",
+        _W3 + "RDF_XML",
+        0.8,
+        read_suffixes=("owl", "xml"),
     ),
     Format(
         "ntriples",
@@ -66,9 +88,21 @@ FORMATS: tuple[Format, ...] = (
         "N_TRIPLES",
         _W3 + "N-Triples",
         0.8,
+        eu_file_type="RDF_N_TRIPLES",
     ),
     Format("trig", "application/trig", "dataset", "trig", "TriG", (), "TRIG", _W3 + "TriG", 0.7),
-    Format("nquads", "application/n-quads", "dataset", "nq", "N-Quads", ("nq",), "N_QUADS", _W3 + "N-Quads", 0.7),
+    Format(
+        "nquads",
+        "application/n-quads",
+        "dataset",
+        "nq",
+        "N-Quads",
+        ("nq",),
+        "N_QUADS",
+        _W3 + "N-Quads",
+        0.7,
+        eu_file_type="RDF_N_QUADS",
+    ),
     Format("html", "text/html", "html", "html", "HTML", ("application/xhtml+xml",), "", "", 0.95),
 )
 
@@ -95,3 +129,39 @@ def by_name(name: str, offered: tuple[Format, ...]) -> Format | None:
         if key in (f.name, f.media_type, f.extension, *f.aliases):
             return f
     return None
+
+
+#: Suffix (".ttl") → the RDF syntax files with it are read as.
+READ_SUFFIXES = {
+    "." + suffix: f for f in FORMATS if f.kind in ("graph", "dataset") for suffix in (f.extension, *f.read_suffixes)
+}
+#: Media type → EU file-type code, for the catalog's dct:format.
+EU_FILE_TYPES = {f.media_type: f.eu_file_type for f in FORMATS if f.eu_file_type}
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file of every release: its syntax, and its encoding on disk (gzip) or none."""
+
+    name: str
+    format: Format
+    gzip: bool
+
+
+NQ_DUMP = "parita.nq.gz"
+DUMPS = (
+    Dump(NQ_DUMP, BY_NAME["nquads"], True),
+    Dump("parita.nt.gz", BY_NAME["ntriples"], True),
+    Dump("parita.ttl", BY_NAME["turtle"], False),
+)
+#: Dump file → the media type of the syntax inside (what the catalog and release.json state).
+DUMP_MEDIA_TYPES = {d.name: d.format.media_type for d in DUMPS}
+
+
+def served_media_type(name: str) -> str:
+    """The Content-Type a dump file is served with: a gzip file as what it is (application/gzip, which
+    clients save as is), the others as their RDF syntax. The catalog names the syntax inside
+    (`DUMP_MEDIA_TYPES`) with dcat:compressFormat gzip."""
+    if name.endswith(".gz"):
+        return "application/gzip"
+    return "text/plain" if name == "SHA256SUMS" else DUMP_MEDIA_TYPES.get(name, "application/octet-stream")

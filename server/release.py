@@ -24,24 +24,8 @@ import pyoxigraph as ox
 from . import labels
 from .config import Settings
 from .errors import StoreError
+from .formats import NQ_DUMP
 from .ldes import STREAM_DIR
-
-NQ_DUMP = "parita.nq.gz"
-#: The dumps every release has (written by `scripts/build.py`), with their media types.
-DUMP_MEDIA_TYPES = {
-    NQ_DUMP: "application/n-quads",
-    "parita.nt.gz": "application/n-triples",
-    "parita.ttl": "text/turtle",
-}
-
-
-def served_media_type(name: str) -> str:
-    """The Content-Type a dump file is served with: a gzip file as what it is (application/gzip, which
-    clients save as is), the others as their RDF syntax. The catalog names the syntax inside
-    (`DUMP_MEDIA_TYPES`) with dcat:compressFormat gzip."""
-    if name.endswith(".gz"):
-        return "application/gzip"
-    return "text/plain" if name == "SHA256SUMS" else DUMP_MEDIA_TYPES.get(name, "application/octet-stream")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,17 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from server.formats import CONSTRUCT_FORMATS, RESULT_FORMATS, Format
+from server.formats import (
+    BY_NAME,
+    CONSTRUCT_FORMATS,
+    DUMP_MEDIA_TYPES,
+    DUMPS,
+    EU_FILE_TYPES,
+    READ_SUFFIXES,
+    RESULT_FORMATS,
+    Format,
+    served_media_type,
+)
 from server.results import write_boolean, write_rows, write_triples
 
 ROWS = [
@@ -64,3 +74,54 @@ def test_triples_round_trip(fmt: Format) -> None:
     got = rdflib.Graph().parse(data=body, format="turtle" if fmt.kind == "dataset" else RDFLIB[fmt.name])
     expected = rdflib.Graph().parse(data=write_triples(triples, CONSTRUCT_FORMATS[0]), format="turtle")
     assert isomorphic(got, expected)
+
+
+# --- the registry's other facts: file suffixes read, EU file types, dumps (one owner: server/formats.py) ---------
+
+
+@pytest.mark.parametrize(
+    ("suffix", "syntax"),
+    [
+        (".ttl", "turtle"),
+        (".trig", "trig"),
+        (".nt", "ntriples"),
+        (".nq", "nquads"),
+        (".jsonld", "jsonld"),
+        (".json", "jsonld"),
+        (".rdf", "rdfxml"),
+        (".owl", "rdfxml"),
+        (".xml", "rdfxml"),
+    ],
+)
+def test_file_suffixes_read_as(suffix: str, syntax: str) -> None:
+    from scripts.rdfio import SYNTAX_BY_SUFFIX
+
+    assert READ_SUFFIXES[suffix].name == syntax
+    assert SYNTAX_BY_SUFFIX[suffix] == getattr(ox.RdfFormat, BY_NAME[syntax].oxigraph)
+
+
+def test_no_other_suffix_is_read() -> None:
+    assert sorted(READ_SUFFIXES) == [".json", ".jsonld", ".nq", ".nt", ".owl", ".rdf", ".trig", ".ttl", ".xml"]
+
+
+@pytest.mark.parametrize(
+    ("media_type", "code"),
+    [("application/n-quads", "RDF_N_QUADS"), ("text/turtle", "RDF_TURTLE"), ("application/n-triples", "RDF_N_TRIPLES")],
+)
+def test_eu_file_types(media_type: str, code: str) -> None:
+    assert EU_FILE_TYPES[media_type] == code
+
+
+@pytest.mark.parametrize(
+    ("name", "inside", "served"),
+    [
+        ("parita.nq.gz", "application/n-quads", "application/gzip"),
+        ("parita.nt.gz", "application/n-triples", "application/gzip"),
+        ("parita.ttl", "text/turtle", "text/turtle"),
+        ("SHA256SUMS", None, "text/plain"),
+    ],
+)
+def test_dumps(name: str, inside: str | None, served: str) -> None:
+    assert DUMP_MEDIA_TYPES.get(name) == inside
+    assert served_media_type(name) == served
+    assert all(d.gzip == d.name.endswith(".gz") for d in DUMPS)

@@ -16,10 +16,9 @@ from ..catalog import GraphFile, catalog_description, dates_query, graph_periods
 from ..catalog_page import catalog_view
 from ..documents import document_response, pick_format
 from ..errors import NotFound
-from ..formats import BY_NAME, by_extension
+from ..formats import BY_NAME, by_extension, served_media_type
 from ..i18n import t
 from ..pages_model import alternates
-from ..release import served_media_type
 from ..responses import conditional, validators
 from ..results import write_triples
 from ..runtime import Served

@@ -20,10 +20,10 @@ from server.catalog import add_distribution, catalog_iri
 from server.config import Settings
 from server.documents import document_response, pick_format
 from server.errors import NotFound
-from server.formats import BY_NAME, GRAPH_FORMATS, by_extension
+from server.formats import BY_NAME, DUMP_MEDIA_TYPES, GRAPH_FORMATS, by_extension, served_media_type
 from server.i18n import t
 from server.rdfbuild import Builder, iri, lit
-from server.release import DUMP_MEDIA_TYPES, release_list, served_media_type
+from server.release import release_list
 from server.vocab import ADMS, DCAT, DCT, PROV
 from server.web import language, render, runtime
 
