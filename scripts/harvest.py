@@ -34,7 +34,7 @@ import time
 import tomllib
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,12 +43,14 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pyoxigraph as ox
 
+from scripts import reconcile
 from scripts.build import BuildError, build
 from scripts.rdfio import UnreadableInput
 from scripts.rdfscreen import HostileInput, screen
 from scripts.sources import graph_iri
 from server.config import DEFAULT_BASE_URI, Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
+from server.release import read_dump
 from server.sources import read_state, state_path
 from server.vocab import DCAT, DCT, OWL, PROV, RDF, XSD
 
@@ -513,6 +515,59 @@ def check_iris(triples: list[ox.Triple], source: Source, sources: SourcesFile, s
         )
 
 
+def _to_default(triples: list[ox.Triple], bases: tuple[str, ...]) -> tuple[list[ox.Quad], dict[str, str]]:
+    """The statements with IRIs under `bases` moved to the default base (where the reconcile rules read kinds
+    and properties), and a map back to the original IRIs."""
+    back: dict[str, str] = {}
+
+    def move(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode):
+            for base in bases:
+                if term.value.startswith(base):
+                    moved = DEFAULT_BASE_URI + term.value[len(base) :]
+                    back[moved] = term.value
+                    return ox.NamedNode(moved)
+        return term
+
+    return [ox.Quad(move(t.subject), move(t.predicate), move(t.object)) for t in triples], back
+
+
+def _entities(triples: list[ox.Triple], bases: tuple[str, ...]) -> dict[str, reconcile.Entity]:
+    quads, back = _to_default(triples, bases)
+    return {back.get(e.iri, e.iri): replace(e, iri=back.get(e.iri, e.iri)) for e in reconcile.entities(quads).values()}
+
+
+def same_as(triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings) -> list[ox.Triple]:
+    """`owl:sameAs` from each of the source's bodies to the published body the reconcile rules match with
+    certainty (same IPA code; same territory and legal status; same label, kind and territory), or that a
+    person confirmed (`parita reconcile --publisher ID`, which lists the uncertain ones): published bodies are
+    this instance's own data and the other publishers' graphs, as in the current release. A derived
+    statement, kept in the source's graph with the rest of what its harvest published."""
+    current = settings.current_release
+    if not current.exists():
+        return []
+    theirs = graph_iri(settings.base_uri, f"publisher/{source.id}")
+    published = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in read_dump(current.resolve())
+        if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != theirs
+    ]
+    bases = tuple(b for s in sources.sources if s.id != source.id for b in s.base_uris) + (settings.base_uri,)
+    known = _entities(published, bases)
+    decisions = reconcile.load_decisions(settings, source.id)
+    rejected = {tuple(p) for p in decisions["rejected"]}
+    pairs, candidates = [tuple(p) for p in decisions["confirmed"]], []
+    for entity in _entities(triples, source.base_uris).values():
+        matches = [m for m in reconcile.match(entity, known) if m.existing != entity.iri]
+        if matches and matches[0].certain and (entity.iri, matches[0].existing) not in rejected:
+            pairs.append((entity.iri, matches[0].existing))
+        else:  # uncertain: `parita reconcile --publisher ID` lists them; a confirmed one is linked next time
+            candidates += [reconcile.as_dict(m) for m in matches]
+    decisions["candidates"] = candidates
+    reconcile.save_decisions(settings, source.id, decisions)
+    return [ox.Triple(ox.NamedNode(a), ox.NamedNode(OWL + "sameAs"), ox.NamedNode(b)) for a, b in sorted(set(pairs))]
+
+
 def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[str, Any]) -> list[ox.Triple]:
     """Where the graph comes from: PROV on the graph, the distribution's ETag (owl:versionInfo) and checksum."""
     graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
@@ -601,7 +656,9 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
         else:
             triples = own_terms(triples, source)
             check_iris(triples, source, sources, settings)
-            release = publish(settings, source, triples + provenance(source, settings, started, facts))
+            links = same_as(triples, source, sources, settings)
+            summary["same_as"] = len(links)
+            release = publish(settings, source, triples + links + provenance(source, settings, started, facts))
             record.update(facts)
             summary["release"] = release.name
             record["triples"] = len(triples)

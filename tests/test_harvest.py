@@ -188,6 +188,25 @@ def test_one_harvest_answers_as_the_union_of_the_provinces(network: Network) -> 
         network.modena.url,
     }
     assert harvested(network) == expected
+    # a body the aggregator already publishes is one entity: an owl:sameAs pair, never two unrelated copies
+    agg = network.aggregator.settings.base_uri
+    linked = network.aggregator.select(
+        f"SELECT ?a ?b WHERE {{ GRAPH <{agg}graph/publisher/asti> {{ ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }} }}"
+    )
+    bodies = network.aggregator.select(
+        f"""SELECT DISTINCT ?a ?b WHERE {{ GRAPH <{agg}graph/publisher/asti> {{ ?a a ?type }}
+        FILTER(REGEX(STR(?a), "/id/(organization|post|network)/"))
+        BIND(IRI(REPLACE(STR(?a), "^{network.asti.settings.base_uri}", "{agg}")) AS ?b)
+        FILTER EXISTS {{ GRAPH ?g {{ ?b ?p ?o }} FILTER(!STRSTARTS(STR(?g), "{agg}graph/publisher/")) }} }}"""
+    )
+    decisions = json.loads((network.aggregator.settings.build_dir / "reconciliation" / "asti.json").read_text())
+    listed = {(c["submitted"], c["existing"]) for c in decisions["candidates"]}
+    assert bodies
+    assert (
+        f"{network.asti.url}/id/organization/provincia-di-asti",
+        f"{agg}id/organization/provincia-di-asti",
+    ) in linked  # certain: same IPA code
+    assert bodies <= linked | listed, sorted(bodies - linked - listed)  # the rest wait for a person
     # provenance of the graph: where it came from, when, and the dump's checksum
     graph = network.aggregator.settings.base_uri + "graph/publisher/modena"
     facts = network.aggregator.select(f"SELECT ?p ?o WHERE {{ GRAPH <{graph}> {{ <{graph}> ?p ?o }} }}")
