@@ -25,7 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from scripts import ldes_build, revalidate
+from scripts import derive, ldes_build, revalidate
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -224,7 +224,8 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     report, snap = validate_quads(quads, settings, say, full_validation)
     if not report.conforms:
         raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
-    say(f"valid ({len(report.warnings)} warning(s)); writing the release")
+    say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
+    quads += derive.derive(quads, meta_graphs())  # after validation: the rules, not the sources, answer for them
 
     quads = rebase(quads, settings.base_uri)
     release_id = lifecycle.new_release_id(releases)

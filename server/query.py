@@ -88,16 +88,50 @@ class FormMismatch(Exception):
     """The requested format does not fit the query form the engine ran."""
 
 
-def _dataset_kwargs(job: Job) -> dict[str, object]:
+def _dataset_kwargs(job: Job, store: ox.Store) -> dict[str, object]:
     if job.default_graphs is None and job.named_graphs is None:
         return {"use_default_graph_as_union": job.union_default}
-    kwargs: dict[str, object] = {"default_graph": [ox.NamedNode(g) for g in job.default_graphs or ()]}
-    kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+    kwargs: dict[str, object] = {"default_graph": _graphs(job.default_graphs or (), store, job.base_iri)}
+    kwargs["named_graphs"] = _graphs(job.named_graphs or (), store, job.base_iri)
     return kwargs
 
 
+def _graphs(names: tuple[str, ...], store: ox.Store, base: str | None) -> list[ox.NamedNode]:
+    """The named graphs a dataset IRI list means: `{base}graph/asserted` stands for every graph but the derived
+    ones (`graph/entailed`, `graph/derived`; ontology/README.md), any other IRI for itself."""
+    graphs: list[ox.NamedNode] = []
+    for name in names:
+        if base and name == f"{base}graph/asserted":
+            derived = {f"{base}graph/entailed", f"{base}graph/derived"}
+            graphs += sorted(
+                (g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in derived), key=str
+            )
+        else:
+            graphs.append(ox.NamedNode(name))
+    return graphs
+
+
+#: `SELECT *` (possibly DISTINCT/REDUCED): its columns follow the order the variables first appear in the query.
+_SELECT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.I)
+
+
+def _column_order(query: str, variables: list[str]) -> list[int]:
+    """Indexes of `variables` in the order a person reads them in `query` (SELECT * has no order of its own,
+    and the engine's is unrelated to the query); an explicit projection keeps the engine's order, which is it."""
+    star = _SELECT_STAR.search(query)
+    if star is None:
+        return list(range(len(variables)))
+    text = query[star.end() :]
+
+    def first_use(i: int) -> int:
+        found = re.search(r"[?$]" + re.escape(variables[i]) + r"\b", text)
+        return found.start() if found else len(text)
+
+    return sorted(range(len(variables)), key=first_use)
+
+
 def _run(store: ox.Store, job: Job) -> Outcome:
-    result = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job))  # type: ignore[arg-type]
+    result = store.query(job.query, base_iri=job.base_iri, **_dataset_kwargs(job, store))  # type: ignore[arg-type]
     form = (
         "ASK"
         if isinstance(result, ox.QueryBoolean)
@@ -112,8 +146,9 @@ def _run(store: ox.Store, job: Job) -> Outcome:
     if isinstance(result, ox.QueryBoolean):
         return Outcome(body=write_boolean(bool(result), fmt), rows=1, format=fmt.name)
     if isinstance(result, ox.QuerySolutions):
-        variables = [v.value for v in result.variables]
-        rows = [tuple(s[i] for i in range(len(variables))) for s in itertools.islice(result, job.row_limit + 1)]
+        order = _column_order(job.query, [v.value for v in result.variables])
+        variables = [result.variables[i].value for i in order]
+        rows = [tuple(s[i] for i in order) for s in itertools.islice(result, job.row_limit + 1)]
         cut = len(rows) > job.row_limit
         rows = rows[: job.row_limit]
         return Outcome(body=write_rows(variables, rows, fmt), rows=len(rows), truncated=cut, format=fmt.name)

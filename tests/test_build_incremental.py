@@ -142,7 +142,9 @@ def test_changed_shapes_are_never_validated_from_the_cache(baseline: Path, tmp_p
     recommended = shapes / "parita-recommended.ttl"
     recommended.write_text(
         recommended.read_text().replace(
-            "sh:targetClass parita:Protocol ;", "sh:targetClass parita:Protocol , parita:Plan ;"
+            # every plan has an approval date now; the Modena plans name no approving act (the seed cites none)
+            "sh:targetClass parita:Protocol ;\n    sh:path dct:dateAccepted ;",
+            "sh:targetClass parita:Protocol , parita:Plan ;\n    sh:path parita:approvedBy ;",
         )
     )
     MUTATIONS["add a valid comment"](settings.data_dir)

@@ -103,18 +103,25 @@ def test_regional_plan_approved_by_dgr_2_9099(store: ox.Store) -> None:
     assert rows == [("2-9099", "2008-07-07", "https://w3id.org/parita/id/organization/regione-piemonte")]
 
 
-def test_2016_transfer_of_functions_from_faenza_to_the_unione(store: ox.Store) -> None:
+def test_2016_conferral_of_functions_from_faenza_to_the_unione(store: ox.Store) -> None:
+    """ "con decorrenza 01.01.2016 è stato approvato il conferimento all'Unione ... di diverse funzioni":
+    a conferral, not a merger: the Comune di Faenza goes on existing, so no change event replaces it."""
     rows = select(
         store,
         """
-        SELECT ?date ?from ?to WHERE { ?e a org:ChangeEvent ; dct:date ?date ;
-          org:originalOrganization ?from ; org:resultingOrganization ?to }""",
+        SELECT ?date ?from ?to ?function WHERE { ?e a parita:FunctionConferral ; dct:date ?date ;
+          parita:conferredBy ?from ; parita:conferredOn ?to ; parita:function ?function FILTER(lang(?function) = "it") }""",
     )
-    assert (
-        "2016-01-01",
-        "https://w3id.org/parita/id/organization/comune-di-faenza",
-        "https://w3id.org/parita/id/organization/unione-della-romagna-faentina",
-    ) in rows
+    assert rows == [
+        (
+            "2016-01-01",
+            "https://w3id.org/parita/id/organization/comune-di-faenza",
+            "https://w3id.org/parita/id/organization/unione-della-romagna-faentina",
+            "Funzione fondamentale dei Servizi Sociali",
+        )
+    ]
+    replaced = select(store, "SELECT ?e WHERE { ?e org:originalOrganization id:organization\\/comune-di-faenza }")
+    assert replaced == []
 
 
 def test_pisa_table_merged_into_the_provincial_table_without_a_date(store: ox.Store) -> None:
@@ -166,7 +173,7 @@ def test_secret_facilities_have_no_location_at_all(store: ox.Store) -> None:
         """
         SELECT ?f ?p ?o WHERE { ?f a parita:SecretFacility . { ?f ?p ?o } UNION { ?o ?p ?f }
           FILTER(?p NOT IN (<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>, rdfs:label, dct:description,
-                            parita:operatedBy, prov:wasDerivedFrom)) }""",
+                            parita:operatedBy, prov:wasAttributedTo, prov:wasDerivedFrom)) }""",  # wasAttributedTo: operatedBy entailed
     )
     assert leaks == []
 
@@ -203,7 +210,8 @@ def test_every_entity_has_a_source(store: ox.Store) -> None:
         store,
         """
         SELECT DISTINCT ?s ?g WHERE { GRAPH ?g { ?s a ?type }
-          FILTER(?g NOT IN (<https://w3id.org/parita/graph/ontology>, <https://w3id.org/parita/graph/shapes>))
+          FILTER(?g NOT IN (<https://w3id.org/parita/graph/ontology>, <https://w3id.org/parita/graph/shapes>,
+                            <https://w3id.org/parita/graph/entailed>, <https://w3id.org/parita/graph/derived>))
           FILTER(?type NOT IN (parita:SourcePage, skos:ConceptScheme))
           FILTER NOT EXISTS { ?s prov:wasDerivedFrom|dct:source ?src . ?src a parita:SourcePage } }""",
     )
