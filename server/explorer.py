@@ -123,7 +123,7 @@ def group_of(index: Index, iri: str) -> str:
     }
     if entity.category in by_category:
         return by_category[entity.category]
-    return "event" if entity.kind in ("event", "change-event") else "other"
+    return "event" if entity.kind in ("event", "change-event", "conferral") else "other"
 
 
 def href_of(index: Index, urls: Urls, iri: str) -> str:

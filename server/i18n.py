@@ -188,6 +188,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "province": {"it": "Provincia", "en": "Province"},
     "provinces": {"it": "Province", "en": "Provinces"},
+    "no_territory": {"it": "Territorio non indicato dalla fonte", "en": "No territory stated by the source"},
     "province_note": {
         "it": "Provincia: il territorio dell'ente (o dell'ente da cui dipende) oppure, se non indicato, la provincia della fonte che lo descrive.",
         "en": "Province: the territory of the body (or of the body it belongs to), or else the province of the source describing it.",

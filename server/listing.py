@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .i18n import t
 from .site_index import Entity, Index
 from .urls import Urls
 
@@ -22,7 +23,8 @@ def browse(index: Index, urls: Urls, category: str, params: Mapping[str, str], l
     """One list: the facets with their counts over the whole list, and the things the filters keep."""
     everything = index.category(category)
     facets = {
-        "province": options(index, (e.province for e in everything if e.province), lang, index.notation),
+        "province": options(index, (e.province for e in everything if e.province), lang, index.notation)
+        + _unplaced(everything, lang),
         "kind": options(index, (f for e in everything for f in e.facets if _shown_facet(index, f)), lang),
         "theme": options(index, (t for e in everything for t in e.themes), lang),
     }
@@ -32,7 +34,7 @@ def browse(index: Index, urls: Urls, category: str, params: Mapping[str, str], l
             "href": urls.document_path(e.iri) or e.iri,
             "label": e.label(lang),
             "alt": e.alt,
-            "province": index.label(e.province, lang) if e.province else "",
+            "province": index.label(e.province, lang) if e.province else t("no_territory", lang),
             "kinds": sorted(index.label(f, lang) for f in e.facets if _shown_facet(index, f)),
             "explore": f"/-/explorer/{e.iri.rsplit('/', 1)[-1]}" if category == "networks" else None,
         }
@@ -53,8 +55,19 @@ def _shown_facet(index: Index, iri: str) -> bool:
     return iri != index.ns + "Act"
 
 
+UNPLACED = "none"  # the province filter's value for things whose data states no province
+
+
+def _unplaced(everything: list[Entity], lang: str) -> list[dict[str, Any]]:
+    count = sum(1 for e in everything if e.province is None)
+    return [{"value": UNPLACED, "label": t("no_territory", lang), "count": count}] if count else []
+
+
 def _keep(index: Index, entity: Entity, params: Mapping[str, str]) -> bool:
-    if params.get("province") and (entity.province is None or index.notation(entity.province) != params["province"]):
+    wanted = params.get("province")
+    if wanted == UNPLACED and entity.province is not None:
+        return False
+    if wanted and wanted != UNPLACED and (entity.province is None or index.notation(entity.province) != wanted):
         return False
     if params.get("kind") and params["kind"] not in entity.facets:
         return False

@@ -1,5 +1,5 @@
-"""Search by name: labels and alternative labels of bodies, offices, equality bodies, networks, protocols,
-acts, plans, help desks, themes, initiatives and events, accent- and case-insensitive.
+"""Search by name: the labels and alternative labels of every labelled thing under `B id/` (bodies, offices,
+networks, acts, help desks, sites, memberships, concepts …), accent- and case-insensitive.
 
 The search index is built from the release's site index (`site_index.py`) once per release, in memory,
 the first time someone searches; releases are immutable, so it never needs updating while served."""
@@ -12,20 +12,6 @@ from dataclasses import dataclass
 
 from .site_index import Index
 
-SEARCHED_KINDS = (
-    "organization",
-    "post",
-    "network",
-    "protocol",
-    "act",
-    "plan",
-    "help-desk",
-    "concept",
-    "initiative",
-    "event",
-    "change-event",
-    "facility",
-)
 MAX_RESULTS = 50
 
 
@@ -56,7 +42,7 @@ class SearchIndex:
         self.entries: list[Entry] = []
         self.alts: dict[str, list[str]] = {}
         for entity in index.entities.values():
-            if entity.kind not in SEARCHED_KINDS or (entity.kind == "concept" and entity.category != "themes"):
+            if not entity.labels and not entity.alt:  # every labelled thing is findable (issue 14), the hospital too
                 continue
             names = tuple(dict.fromkeys(fold(n) for n in [*entity.labels.values(), *entity.alt] if n))
             self.entries.append(Entry(entity.iri, names, tuple(n.replace(" ", "") for n in names)))

@@ -23,7 +23,22 @@ CLV = "https://w3id.org/italia/onto/CLV/"
 SCHEMA = "https://schema.org/"
 TERRITORY_ROOT = "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/"
 DATE_PROPERTIES = (DCT + "date", DCT + "dateAccepted", DCT + "issued", COV + "foundationDate")
-PARENT_PROPERTIES = ("unitOf", "subOrganizationOf", "postIn", "operatedBy", "hostedBy")
+#: "Its organisation": the body a thing belongs to, is run, hosted, issued, published or carried by, in this
+#: order; a thing without a stated territory takes the first such body's (`ns:` stands for the ontology).
+PARENT_PROPERTIES = (
+    ORG + "unitOf",
+    ORG + "subOrganizationOf",
+    ORG + "postIn",
+    "ns:operatedBy",
+    "ns:hostedBy",
+    "ns:regulates",
+    ORG + "resultingOrganization",
+    ORG + "originalOrganization",
+    "ns:conferredBy",
+    DCT + "creator",
+    DCT + "publisher",
+    PROV + "wasAssociatedWith",
+)
 CATEGORIES = ("bodies", "offices", "equality-bodies", "networks", "acts", "help-desks", "themes")
 
 
@@ -94,7 +109,7 @@ def build(data: DataStore, base: str) -> Index:
         out[s][p].append(o)
         inc[o][p].append(s)
     literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
-    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES)
+    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES, base + "ontology#startDate")
     for row in data.select(
         "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
         f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"
@@ -128,7 +143,7 @@ def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Liter
         sorted({lit.value for lit in literals.get(SKOS + "altLabel", [])}),
         index.classes_of.get(iri, set()),
     )
-    entity.dates = {p: lits[0].value for p in DATE_PROPERTIES if (lits := literals.get(p))}
+    entity.dates = {p: lits[0].value for p in (*DATE_PROPERTIES, index.ns + "startDate") if (lits := literals.get(p))}
     entity.category = categorize(index, entity)
     entity.facets = set(
         index.objects(iri, ORG + "classification")
@@ -178,23 +193,20 @@ def territory_province(index: Index, territory: str) -> str | None:
 
 
 def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
-    """The thing's own territory, else its parent body's (unit of, post in, run by …), else the province
-    of the body that published the source page describing it."""
+    """The thing's own stated territory, else that of the body it belongs to (unit of, post in, run by,
+    hosted by …). Never the province of the page that mentions it: a regional forum or a national body is
+    in no province unless the data says so (issue 14); such things are listed as having no stated territory."""
     if iri in seen:
         return None
     seen.add(iri)
     for territory in index.objects(iri, index.ns + "territory"):
         if (found := territory_province(index, territory)) is not None:
             return found
+    if index.objects(iri, index.ns + "territory"):
+        return None  # a stated territory above the province level (a region): not in any one province
     for prop in PARENT_PROPERTIES:
-        for parent in index.objects(
-            iri, (ORG if prop in ("unitOf", "subOrganizationOf", "postIn") else index.ns) + prop
-        ):
+        for parent in index.objects(iri, prop.replace("ns:", index.ns, 1)):
             if (found := province_of(index, parent, seen)) is not None:
-                return found
-    for source in index.objects(iri, PROV + "wasDerivedFrom"):
-        for publisher in index.objects(source, DCT + "publisher"):
-            if (found := province_of(index, publisher, seen)) is not None:
                 return found
     return None
 

@@ -44,6 +44,8 @@ KIND_LABELS = {
     "plan": ("Piano", "Plan"),
     "event": ("Evento", "Event"),
     "change-event": ("Cambiamento organizzativo", "Organisational change"),
+    "conferral": ("Conferimento di funzioni", "Conferral of functions"),
+    "since": ("Attività in corso dal", "Ongoing since"),
     "foundation": ("Istituzione", "Foundation"),
 }
 
@@ -89,11 +91,14 @@ def _item(index: Index, entity: Entity) -> Item | None:
         ns + "Plan": "plan",
         ns + "Event": "event",
         ORG + "ChangeEvent": "change-event",
+        ns + "FunctionConferral": "conferral",
     }
     for cls, name in kind.items():
         if cls in entity.classes:
             date, note = _date(index, entity)
             return Item(entity.iri, name, date, note, entity.province)
+    if ns + "startDate" in entity.dates:
+        return Item(entity.iri, "since", entity.dates[ns + "startDate"], "", entity.province)
     if COV + "foundationDate" in entity.dates:
         return Item(entity.iri, "foundation", entity.dates[COV + "foundationDate"], "", entity.province)
     return None

@@ -37,6 +37,7 @@ KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home pa
     "initiative": ("Iniziative", "Initiatives"),
     "event": ("Eventi", "Events"),
     "change-event": ("Cambiamenti organizzativi", "Organizational changes"),
+    "conferral": ("Conferimenti di funzioni", "Conferrals of functions"),
     "post": ("Incarichi", "Posts"),
     "site": ("Sedi", "Sites"),
     "address": ("Indirizzi", "Addresses"),
