@@ -75,6 +75,17 @@ def test_partial_dates_are_kept_as_stated_and_bounds_live_in_the_derived_graph(s
     assert bounds == [("2008-05-01", "2008-05-31")]
 
 
+def test_an_approval_date_is_the_approving_acts_date(store: ox.Store) -> None:
+    """Guide, rule Approval: dct:dateAccepted of what an act approves is the act's dct:date."""
+    rows = select(
+        store,
+        """SELECT ?doc ?accepted ?date WHERE { ?doc parita:approvedBy ?act . ?act dct:date ?date
+             OPTIONAL { ?doc dct:dateAccepted ?accepted } }""",
+    )
+    assert len(rows) == 2  # the Asti protocol (DGP 231) and the Piemonte plan (D.G.R. 2-9099)
+    assert all(accepted == date for _, accepted, date in rows), rows
+
+
 def test_since_year_statements_are_structured_starts(store: ox.Store) -> None:
     """Pisa: "sin dal 2003 sulla violenza intrafamiliare"; Modena: "dal 2003 ... rendicontazione sociale"."""
     rows = select(
