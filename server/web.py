@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
@@ -14,7 +15,9 @@ from . import __version__
 from .explorer import GROUPS, RELATIONS, shape_path
 from .formats import DOCUMENT_RDF_FORMATS
 from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
-from .runtime import Runtime
+from .runtime import Runtime, Served
+from .stats import Stats, compute
+from .stats import read as read_stats
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -82,3 +85,14 @@ def _cache_safe_language(request: Request, response: Response) -> None:
     if from_cookie:
         directives = [d.strip() for d in response.headers.get("cache-control", "").split(",")]
         response.headers["Cache-Control"] = ", ".join(["private", *(d for d in directives if d and d != "public")])
+
+
+async def stats_of(request: Request, served: Served) -> Stats:
+    """The release's counts as its build wrote them (server/stats.py); computed the same way, once, for a
+    release written without them."""
+    if "stats" not in served.cache:
+        written = await run_in_threadpool(read_stats, served.release.path)
+        served.cache["stats"] = written or await run_in_threadpool(
+            compute, served.data, runtime(request).settings.base_uri
+        )
+    return served.cache["stats"]  # type: ignore[no-any-return]

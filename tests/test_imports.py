@@ -130,3 +130,14 @@ def test_the_commands_never_import_the_tooling() -> None:
         if a.startswith("scripts") and b.startswith("tools")
     )
     assert wrong == []
+
+
+def test_no_route_imports_another_route() -> None:
+    """Routes share helpers through the request layer (server/web.py, documents.py), never through each other."""
+    wrong = sorted(
+        f"{a} -> {b}"
+        for a, targets in graph().items()
+        for b in targets
+        if a.startswith("server.routes.") and b.startswith("server.routes.")
+    )
+    assert wrong == []

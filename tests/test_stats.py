@@ -70,6 +70,11 @@ def test_every_place_says_the_same_counts(built: tuple[Settings, Path]) -> None:
         shown = re.search(r"([\d.,]+) [^<·]*triple[^<·]*·\s*([\d.,]+) ", home)
         assert shown, "the home page states the counts"
         assert [int(re.sub(r"\D", "", n)) for n in shown.groups()] == [written.triples, written.entities]
+        sd = rdflib.Graph().parse(data=client.get("/sparql", headers={"Accept": "text/turtle"}).text)
+        default_graphs = set(
+            sd.objects(None, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#defaultGraph"))
+        )
+        assert [int(sd.value(g, VOID.triples)) for g in default_graphs] == [written.triples]  # type: ignore[arg-type]
         listed = client.get("/releases", headers={"Accept": "text/html"}).text
         assert str(written.triples) in listed
         sparql = client.get(

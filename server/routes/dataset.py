@@ -24,8 +24,7 @@ from ..results import write_triples
 from ..runtime import Served
 from ..vocab import prefixes
 from ..void import VOID_PATH, graph_document, void_description
-from ..web import render, runtime
-from .pages import stats_of
+from ..web import render, runtime, stats_of
 
 router = APIRouter()
 SOURCES = """PREFIX dct: <http://purl.org/dc/terms/>

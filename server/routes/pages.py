@@ -15,12 +15,9 @@ from ..errors import NotFound
 from ..formats import by_extension
 from ..pages_model import vocabulary_page
 from ..rendering import label
-from ..runtime import Served
 from ..site_index import CATEGORIES
-from ..stats import Stats, compute
-from ..stats import read as read_stats
 from ..void import about_graph
-from ..web import language, render, runtime
+from ..web import language, render, runtime, stats_of
 
 router = APIRouter()
 KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
@@ -46,17 +43,6 @@ KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home pa
     "territory": ("Territori", "Territories"),
 }
 LIST_PAGE = 100
-
-
-async def stats_of(request: Request, served: Served) -> Stats:
-    """The release's counts as its build wrote them (server/stats.py); computed the same way, once, for a
-    release written without them."""
-    if "stats" not in served.cache:
-        written = await run_in_threadpool(read_stats, served.release.path)
-        served.cache["stats"] = written or await run_in_threadpool(
-            compute, served.data, runtime(request).settings.base_uri
-        )
-    return served.cache["stats"]  # type: ignore[no-any-return]
 
 
 def kind_label(kind: str, lang: str) -> str:

@@ -27,7 +27,7 @@ from ..results import write_triples
 from ..service_description import service_description
 from ..sparql_request import SparqlRequest, read_request
 from ..vocab import prefixes
-from ..web import language, render, runtime
+from ..web import language, render, runtime, stats_of
 
 router = APIRouter()
 HTML = BY_NAME["html"]
@@ -83,7 +83,7 @@ async def _no_query(request: Request, req: SparqlRequest) -> Response:
     served = await rt.served()
     endpoint = str(request.url.replace(query="", fragment=""))
     body = write_triples(
-        service_description(endpoint, rt.settings, served.release, served.cache.get("stats")),
+        service_description(endpoint, rt.settings, served.release, await stats_of(request, served)),
         fmt,
         prefixes(rt.settings.base_uri),
     )
