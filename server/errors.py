@@ -11,9 +11,12 @@ class PublisherError(Exception):
     status = 500
     title = "Internal error"
 
-    def __init__(self, message: str, *, link: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, link: str | None = None, headers: dict[str, str] | None = None, it: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.message_it = it  # the same message in Italian, for pages in Italian (the API bodies stay English)
         self.link = link
         self.headers = headers or {}
 

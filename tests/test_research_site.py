@@ -128,3 +128,19 @@ def test_the_derived_graphs_are_in_the_union_and_can_be_left_out(site: httpx.Cli
     assert union > asserted > 0  # the bodies typed only org:FormalOrganization etc. need graph/entailed
     only_entailed = sparql(site, count, **{"default-graph-uri": BASE + "graph/entailed"})["results"]["bindings"][0]
     assert int(only_entailed["n"]["value"]) > 0
+
+
+@pytest.mark.parametrize(
+    "path, italian, english",
+    [
+        ("/-/province/999", "Nessuna provincia con codice", "No province with code"),
+        ("/id/organization/nessuno", "non è descritta in questi dati", "is not described in this dataset"),
+        ("/-/browse/nothing", "Non esiste l&#39;elenco", "There is no list"),
+        ("/nothing-here", "Non è pubblicato nulla", "Nothing is published at"),
+    ],
+)
+def test_not_found_pages_follow_the_page_language(site: httpx.Client, path: str, italian: str, english: str) -> None:
+    r = site.get(path, params={"lang": "it"}, follow_redirects=True)
+    assert r.status_code == 404 and italian in r.text and english not in r.text
+    r = site.get(path, params={"lang": "en"}, follow_redirects=True)
+    assert r.status_code == 404 and english in r.text and italian not in r.text

@@ -84,7 +84,7 @@ async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
     prefix = f"{rt.urls.base}id/{kind}/"
     iris = await run_in_threadpool(served.data.subjects_with_prefix, prefix)
     if not iris:
-        raise NotFound(f"No resources of kind {kind!r}.")
+        raise NotFound(f"No resources of kind {kind!r}.", it=f"Nessuna risorsa di tipo {kind!r}.")
     labels = await run_in_threadpool(served.data.labels, iris)
     lang = language(request)
     items = sorted(

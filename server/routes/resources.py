@@ -29,7 +29,10 @@ RDF_INCOMING_LIMIT = 1000
 
 
 def _not_found(iri: str) -> NotFound:
-    return NotFound(f"<{iri}> is not described in this dataset. Browse from the home page or ask /sparql.")
+    return NotFound(
+        f"<{iri}> is not described in this dataset. Browse from the home page or ask /sparql.",
+        it=f"<{iri}> non è descritta in questi dati. Esplora dalla pagina iniziale o interroga /sparql.",
+    )
 
 
 @router.api_route("/id/{path:path}", methods=["GET", "HEAD"])
@@ -131,7 +134,10 @@ async def graph(request: Request, path: str) -> Response:
     stem, fixed = Urls.split_suffix(path)
     graph_iri = rt.urls.iri("/graph/" + stem)
     if not await served.look(served.data.graph_exists, graph_iri):
-        raise NotFound(f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.")
+        raise NotFound(
+            f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.",
+            it=f"Non esiste il grafo <{graph_iri}>. L'elenco è in /.well-known/void.",
+        )
     fmt = pick_format(request, fixed)
 
     def rdf() -> list[ox.Triple]:  # exactly the graph (what it is part of, its size and source: VoID)
@@ -158,7 +164,10 @@ async def other(request: Request, path: str) -> Response:
     stem, fixed = Urls.split_suffix("/" + path)
     iri = rt.urls.iri(stem)
     if not path or not await served.look(served.data.exists, iri):
-        raise NotFound(f"Nothing is published at {request.url.path}.")
+        raise NotFound(
+            f"Nothing is published at {request.url.path}.",
+            it=f"Non è pubblicato nulla all'indirizzo {request.url.path}.",
+        )
     versioned = await served.look(served.data.version_of, iri)
     if versioned and (target := rt.urls.document_path(versioned)):
         return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})

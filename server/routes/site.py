@@ -28,7 +28,10 @@ async def index_of(request: Request) -> Index:
 @router.get("/-/browse/{category}", include_in_schema=False)
 async def browse_page(request: Request, category: str) -> Response:
     if category not in CATEGORIES:
-        raise NotFound(f"There is no list {category!r}: the lists are {', '.join(CATEGORIES)}.")
+        raise NotFound(
+            f"There is no list {category!r}: the lists are {', '.join(CATEGORIES)}.",
+            it=f"Non esiste l'elenco {category!r}: gli elenchi sono {', '.join(CATEGORIES)}.",
+        )
     index, lang = await index_of(request), language(request)
     params = {k: request.query_params.get(k, "") for k in ("province", "kind", "theme")}
     return render(
@@ -69,7 +72,10 @@ async def timeline_page(request: Request, province: str = "") -> Response:
     index = await index_of(request)  # render() picks the language
     chosen = index.province_by_notation(province) if province else None
     if province and chosen is None:
-        raise NotFound(f"No province with code {province!r} in this release.")
+        raise NotFound(
+            f"No province with code {province!r} in this release.",
+            it=f"Nessuna provincia con codice {province!r} in questa versione dei dati.",
+        )
     items = timeline.items(index, chosen)
     return render(
         request,
@@ -101,7 +107,10 @@ async def province_page(request: Request, code: str) -> Response:
     index, lang = await index_of(request), language(request)
     province = index.province_by_notation(code)
     if province is None:
-        raise NotFound(f"No province with code {code!r} in this release.")
+        raise NotFound(
+            f"No province with code {code!r} in this release.",
+            it=f"Nessuna provincia con codice {code!r} in questa versione dei dati.",
+        )
     urls = runtime(request).urls
     desks = next(p for p in desks_by_province(index, urls, lang) if p["iri"] == province)
     counts = {c: sum(1 for e in index.category(c) if e.province == province) for c in CATEGORIES}
@@ -144,7 +153,10 @@ async def explorer_network(request: Request, slug: str) -> Response:
     index, lang = await index_of(request), language(request)
     iri = f"{index.base}id/network/{slug}"
     if index.entities.get(iri) is None or index.entities[iri].category != "networks":
-        raise NotFound(f"No network or table {slug!r} in this release: see /-/explorer.")
+        raise NotFound(
+            f"No network or table {slug!r} in this release: see /-/explorer.",
+            it=f"Nessuna rete o tavolo {slug!r} in questa versione dei dati: vedi /-/explorer.",
+        )
     graph = explorer.network_graph(index, runtime(request).urls, iri, lang)
     return render(
         request,
