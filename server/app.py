@@ -21,9 +21,9 @@ from .accesslog import AccessLog, configure_logging
 from .backends.cache import ResponseCache
 from .config import Settings
 from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, public
-from .formats import BY_NAME, Format
+from .formats import ERROR_FORMATS
 from .head import HeadAsGet
-from .negotiation import negotiate
+from .negotiation import negotiate_or_first
 from .routes import dataset, ldes, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
 from .security import SecurityMiddleware
@@ -32,13 +32,6 @@ from .web import make_templates, render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("parita.errors")
-_ERROR_FORMATS: tuple[Format, ...] = (
-    Format("text", "text/plain", "html", "txt", "text"),
-    Format(
-        "json", "application/json", "html", "json", "JSON", ("application/sparql-results+json", "application/ld+json")
-    ),
-    BY_NAME["html"],
-)
 EXPOSED = [
     "ETag",
     "Last-Modified",
@@ -137,10 +130,7 @@ async def handle_error(request: Request, exc: PublisherError) -> Response:
             )
         exc = public(exc)  # no file paths, hosts or internal state in a response
     headers = {"Vary": "Accept", "Cache-Control": "no-store", **exc.headers}
-    try:
-        fmt = negotiate(request.headers.get("accept"), _ERROR_FORMATS)
-    except PublisherError:
-        fmt = _ERROR_FORMATS[0]
+    fmt = negotiate_or_first(request.headers.get("accept"), ERROR_FORMATS)
     if fmt.name == "html" and request.app.state.runtime.served_ is not None:
         return render(request, "error.html", {"error": exc, "title": exc.title}, status=exc.status, headers=headers)
     if fmt.name == "json":

@@ -131,6 +131,17 @@ def by_name(name: str, offered: tuple[Format, ...]) -> Format | None:
     return None
 
 
+#: Error bodies: plain text (the default), JSON, or the site's error page. Kind "html": never RDF or results.
+ERROR_FORMATS = (
+    Format("text", "text/plain", "html", "txt", "text"),
+    Format(
+        "json", "application/json", "html", "json", "JSON", ("application/sparql-results+json", "application/ld+json")
+    ),
+    BY_NAME["html"],
+)
+#: A submission's report (scripts/submission_report.py): JSON (the default), HTML, or an sh:ValidationReport.
+REPORT_FORMATS = (Format("json", "application/json", "html", "json", "JSON"), BY_NAME["html"], BY_NAME["turtle"])
+
 #: Suffix (".ttl") → the RDF syntax files with it are read as.
 READ_SUFFIXES = {
     "." + suffix: f for f in FORMATS if f.kind in ("graph", "dataset") for suffix in (f.extension, *f.read_suffixes)

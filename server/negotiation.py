@@ -90,6 +90,15 @@ def negotiate(accept: str | None, offered: Sequence[Format]) -> Format:
     return best
 
 
+def negotiate_or_first(accept: str | None, offered: Sequence[Format]) -> Format:
+    """`negotiate`, for answers that go out whatever the client accepts (errors, reports): a malformed or
+    unsatisfiable Accept gets the first offered."""
+    try:
+        return negotiate(accept, offered)
+    except (BadRequest, NotAcceptable):
+        return offered[0]
+
+
 def choose(accept: str | None, format_param: str | None, offered: Sequence[Format]) -> Format:
     """A `format=` parameter (name, extension or media type) wins over Accept."""
     if format_param:

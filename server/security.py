@@ -38,6 +38,8 @@ from .errors import (
     UriTooLong,
     error_body,
 )
+from .formats import ERROR_FORMATS
+from .negotiation import negotiate_or_first
 
 MAX_PATH = 2048
 DRAIN_CAP = 16 * 1024 * 1024
@@ -81,7 +83,7 @@ def odd_target(scope: Scope) -> PublisherError | None:
 def error_response(scope: Scope, exc: PublisherError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """The app's error shape (JSON for JSON clients, else plain text) for errors raised outside the routes."""
     accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-    if "json" in accept:
+    if negotiate_or_first(accept, ERROR_FORMATS[:2]).name == "json":  # no page here: text or JSON
         body, media = json.dumps(error_body(exc)).encode(), b"application/json"
     else:
         body, media = f"{exc.status} {exc.title}: {exc.message}\n".encode(), b"text/plain; charset=utf-8"

@@ -125,3 +125,40 @@ def test_dumps(name: str, inside: str | None, served: str) -> None:
     assert DUMP_MEDIA_TYPES.get(name) == inside
     assert served_media_type(name) == served
     assert all(d.gzip == d.name.endswith(".gz") for d in DUMPS)
+
+
+@pytest.mark.parametrize(
+    ("accept", "report"),
+    [
+        (None, "json"),
+        ("*/*", "json"),
+        ("application/json", "json"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),  # a browser
+        ("text/turtle", "turtle"),
+        ("text/turtle;q=0.5, text/html", "html"),  # the client's q decides
+        ("application/json, text/html;q=0", "json"),  # q=0 refuses (a substring match gave HTML)
+        ("image/png", "json"),  # unsatisfiable: a report goes out anyway
+        ("text/html;q=abc", "json"),  # malformed: likewise
+    ],
+)
+def test_a_submission_report_is_negotiated(accept: str | None, report: str) -> None:
+    from server.routes.submissions import _report_format
+
+    assert _report_format(accept)[0] == report
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        (b"application/json", b"application/json"),
+        (b"*/*", b"text/plain"),
+        (b"text/html", b"text/plain"),
+        (b"", b"text/plain"),
+    ],
+)
+def test_an_error_outside_the_routes_is_text_or_json(accept: bytes, media: bytes) -> None:
+    from server.errors import BadRequest
+    from server.security import error_response
+
+    _, headers, _ = error_response({"headers": [(b"accept", accept)]}, BadRequest("no"))
+    assert dict(headers)[b"content-type"].split(b";")[0] == media

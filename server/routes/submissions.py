@@ -23,13 +23,11 @@ from starlette.responses import Response
 
 from server.config import PROJECT_ROOT, Settings, settings_env
 from server.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, StoreError, Unauthorized
+from server.formats import REPORT_FORMATS
+from server.negotiation import negotiate_or_first
+from server.responses import content_type
 
 MAX_FILES = 20
-REPORTS = {
-    "text/html": ("html", "text/html; charset=utf-8"),
-    "text/turtle": ("turtle", "text/turtle"),
-    "application/json": ("json", "application/json"),
-}
 
 
 def router(settings: Settings) -> APIRouter:
@@ -130,7 +128,6 @@ async def _read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]
 
 
 def _report_format(accept: str | None) -> tuple[str, str]:
-    for media_type, answer in REPORTS.items():
-        if accept and media_type in accept:
-            return answer
-    return REPORTS["application/json"]
+    """The report's format (by content negotiation; JSON by default) and its Content-Type."""
+    fmt = negotiate_or_first(accept, REPORT_FORMATS)
+    return fmt.name, content_type(fmt)
