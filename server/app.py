@@ -67,9 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, handle_unexpected)  # a bug: logged, answered without details
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(resources.router)  # first: most requests are /id/ and /doc/, and no other route starts so
-    for module in (sparql, dataset, pages, site, ldes):
+    for module in (sparql, dataset, pages, site, ldes, releases):
         app.include_router(module.router)
-    app.include_router(releases.router(settings))
     if settings.submission_token:  # off by default: without a token the route does not exist
         app.include_router(submissions.router(settings))
     app.include_router(openapi.router)  # /-/openapi.json: the public routes only

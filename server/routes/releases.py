@@ -31,37 +31,40 @@ OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
 RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
 
 
-def router(settings: Settings) -> APIRouter:
-    """The routes, bound to `settings` (which build folder to read)."""
-    api = APIRouter()
+router = APIRouter()
 
-    @api.get("/releases")
-    async def releases(request: Request) -> Response:
-        items = await run_in_threadpool(release_list, settings)
-        return await _respond(request, settings, "/releases", None, items, t("releases", language(request)))
 
-    @api.get("/releases.{ext}")
-    async def releases_as(request: Request, ext: str) -> Response:
-        items = await run_in_threadpool(release_list, settings)
-        return await _respond(request, settings, "/releases", ext, items, t("releases", language(request)))
+@router.get("/releases")
+async def releases(request: Request) -> Response:
+    settings = runtime(request).settings
+    items = await run_in_threadpool(release_list, settings)
+    return await _respond(request, settings, "/releases", None, items, t("releases", language(request)))
 
-    @api.get("/releases/{release_id}")
-    async def one_release(request: Request, release_id: str) -> Response:
-        release_id, dot, ext = release_id.partition(".")
-        items = [await run_in_threadpool(_find, settings, release_id)]
-        title = f"{t('release', language(request))} {release_id}"
-        return await _respond(request, settings, f"/releases/{release_id}", ext if dot else None, items, title, True)
 
-    @api.get("/releases/{release_id}/dumps/{name}")
-    def dump(release_id: str, name: str) -> FileResponse:
-        release = _find(settings, release_id)
-        if name not in DUMP_MEDIA_TYPES:
-            raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMP_MEDIA_TYPES)}.")
-        return FileResponse(
-            release["path"] / "dumps" / name, media_type=served_media_type(name), filename=f"{release_id}-{name}"
-        )
+@router.get("/releases.{ext}")
+async def releases_as(request: Request, ext: str) -> Response:
+    settings = runtime(request).settings
+    items = await run_in_threadpool(release_list, settings)
+    return await _respond(request, settings, "/releases", ext, items, t("releases", language(request)))
 
-    return api
+
+@router.get("/releases/{release_id}")
+async def one_release(request: Request, release_id: str) -> Response:
+    settings = runtime(request).settings
+    release_id, dot, ext = release_id.partition(".")
+    items = [await run_in_threadpool(_find, settings, release_id)]
+    title = f"{t('release', language(request))} {release_id}"
+    return await _respond(request, settings, f"/releases/{release_id}", ext if dot else None, items, title, True)
+
+
+@router.get("/releases/{release_id}/dumps/{name}")
+async def dump(request: Request, release_id: str, name: str) -> FileResponse:
+    release = await run_in_threadpool(_find, runtime(request).settings, release_id)
+    if name not in DUMP_MEDIA_TYPES:
+        raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMP_MEDIA_TYPES)}.")
+    return FileResponse(
+        release["path"] / "dumps" / name, media_type=served_media_type(name), filename=f"{release_id}-{name}"
+    )
 
 
 def _find(settings: Settings, release_id: str) -> dict[str, Any]:
