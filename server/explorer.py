@@ -127,9 +127,11 @@ def group_of(index: Index, iri: str) -> str:
 
 
 def href_of(index: Index, urls: Urls, iri: str) -> str:
-    """A node's page: the document for our things, the province page for provinces, else the IRI itself."""
+    """A node's page: the document for our things, the province or region page for those, else the IRI itself."""
     if "/territorial-classifications/provinces/" in iri:
         return f"/-/province/{index.notation(iri)}"
+    if "/territorial-classifications/regions/" in iri:
+        return f"/-/region/{index.notation(iri)}"
     return urls.document_path(iri) or iri
 
 

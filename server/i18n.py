@@ -190,8 +190,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "provinces": {"it": "Province", "en": "Provinces"},
     "no_territory": {"it": "Territorio non indicato dalla fonte", "en": "No territory stated by the source"},
     "province_note": {
-        "it": "Provincia: il territorio dell'ente (o dell'ente da cui dipende) oppure, se non indicato, la provincia della fonte che lo descrive.",
-        "en": "Province: the territory of the body (or of the body it belongs to), or else the province of the source describing it.",
+        "it": "Provincia: il territorio che i dati indicano per la cosa o per l'ente a cui appartiene (che la gestisce, la ospita, la emana), mai la provincia della pagina che la cita; ciò che non ha territorio indicato è elencato a parte.",
+        "en": "Province: the territory the data states for the thing or for the body it belongs to (that runs, hosts or issues it), never the province of the page that mentions it; things with no stated territory are listed apart.",
     },
     "kind": {"it": "Tipo", "en": "Kind"},
     "theme": {"it": "Area tematica", "en": "Thematic area"},
@@ -256,6 +256,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav_explorer": {"it": "Grafo", "en": "Graph"},
     "nav_finder": {"it": "Sportelli", "en": "Help desks"},
     "province_of": {"it": "Provincia di", "en": "Province of"},
+    "region_of": {"it": "Regione", "en": "Region"},
+    "region_note": {
+        "it": "Ciò che i dati collocano in questa regione: con il territorio della regione stessa (per esempio un forum regionale) o di una sua provincia o comune, proprio o dell'ente a cui appartiene.",
+        "en": "What the data places in this region: with the region itself as territory (a regional forum, for example) or one of its provinces or comuni, its own or its body's.",
+    },
+    "regional": {"it": "intera regione", "en": "whole region"},
     "what": {"it": "Che cosa", "en": "What"},
 }
 

@@ -53,6 +53,7 @@ class Entity:
     classes: set[str] = field(default_factory=set)
     category: str | None = None
     province: str | None = None  # province IRI (OntoPiA)
+    region: str | None = None  # region IRI (OntoPiA): the province's, or a region stated as the territory
     facets: set[str] = field(default_factory=set)  # IRIs of kinds: classification, act type, legal status …
     themes: set[str] = field(default_factory=set)  # thematic areas and lines of intervention
     dates: dict[str, str] = field(default_factory=dict)  # date property → lexical value
@@ -98,6 +99,13 @@ class Index:
     def province_by_notation(self, code: str) -> str | None:
         return next((p for p in self.provinces() if self.notation(p) == code), None)
 
+    def regions(self) -> list[str]:
+        """Region IRIs some thing belongs to, by label."""
+        return sorted({e.region for e in self.entities.values() if e.region}, key=lambda r: self.label(r, "it"))
+
+    def region_by_notation(self, code: str) -> str | None:
+        return next((r for r in self.regions() if self.notation(r) == code), None)
+
 
 def build(data: DataStore, base: str) -> Index:
     """Read the release once and classify every thing."""
@@ -123,6 +131,7 @@ def build(data: DataStore, base: str) -> Index:
             index.entities[s] = _entity(index, s, s[len(space) :].split("/", 1)[0], literals.get(s, {}))
     for entity in index.entities.values():
         entity.province = province_of(index, entity.iri, set())
+        entity.region = region_of(index, entity)
     return index
 
 
@@ -207,6 +216,29 @@ def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
     for prop in PARENT_PROPERTIES:
         for parent in index.objects(iri, prop.replace("ns:", index.ns, 1)):
             if (found := province_of(index, parent, seen)) is not None:
+                return found
+    return None
+
+
+def region_of(index: Index, entity: Entity) -> str | None:
+    """The region of the thing's province, else a region the data states as its (or its body's) territory."""
+    if entity.province is not None:
+        return next(iter(index.objects(entity.province, CLV + "hasDirectHigherRank")), None)
+    return _stated_region(index, entity.iri, set())
+
+
+def _stated_region(index: Index, iri: str, seen: set[str]) -> str | None:
+    if iri in seen:
+        return None
+    seen.add(iri)
+    for territory in index.objects(iri, index.ns + "territory"):
+        if territory.startswith(TERRITORY_ROOT) and "/regions/" in territory:
+            return territory
+    if index.objects(iri, index.ns + "territory"):
+        return None
+    for prop in PARENT_PROPERTIES:
+        for parent in index.objects(iri, prop.replace("ns:", index.ns, 1)):
+            if (found := _stated_region(index, parent, seen)) is not None:
                 return found
     return None
 

@@ -15,6 +15,12 @@ from tests.conftest import LiveServer
 
 BASE = "https://w3id.org/parita/"
 PROVINCES = "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/provinces/"
+REGIONS = "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/regions/"
+PARENT_PATH = (
+    "(org:unitOf|org:subOrganizationOf|org:postIn|parita:operatedBy|parita:hostedBy|parita:regulates"
+    "|org:resultingOrganization|org:originalOrganization|parita:conferredBy|dct:creator|dct:publisher"
+    "|prov:wasAssociatedWith)*"
+)
 HTML = {"Accept": "text/html"}
 JSON = {"Accept": "application/sparql-results+json"}
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
@@ -62,11 +68,37 @@ def test_every_province_page_lists_only_what_the_data_places_there(site: httpx.C
         for doc in listed:
             placed = sparql(
                 site,
-                f"""ASK {{ <{BASE}id/{doc}>
-                  (org:unitOf|org:subOrganizationOf|org:postIn|parita:operatedBy|parita:hostedBy|parita:regulates|org:resultingOrganization|org:originalOrganization|parita:conferredBy|dct:creator|dct:publisher|prov:wasAssociatedWith)*/parita:territory
-                  /clv:hasDirectHigherRank* <{PROVINCES}{code}> }}""",
+                f"""ASK {{ <{BASE}id/{doc}> {PARENT_PATH}/parita:territory/clv:hasDirectHigherRank* <{PROVINCES}{code}> }}""",
             )
             assert placed["boolean"], f"/-/province/{code} lists {doc}, which the data does not place there"
+
+
+def region_codes(site: httpx.Client) -> list[str]:
+    return sorted(
+        {
+            c
+            for code in province_codes(site)
+            for c in re.findall(r'href="/-/region/(\d{2})"', site.get(f"/-/province/{code}").text)
+        }
+    )
+
+
+def test_every_region_page_lists_only_what_the_data_places_there(site: httpx.Client) -> None:
+    codes = region_codes(site)
+    assert {"01", "08", "09"} <= set(codes)
+    for code in codes:
+        listed = listed_documents(site.get(f"/-/region/{code}").text)
+        assert listed, f"region {code} lists nothing"
+        for doc in listed:
+            placed = sparql(
+                site,
+                f"""ASK {{ <{BASE}id/{doc}> {PARENT_PATH}/parita:territory/clv:hasDirectHigherRank* <{REGIONS}{code}> }}""",
+            )
+            assert placed["boolean"], f"/-/region/{code} lists {doc}, which the data does not place there"
+    piemonte = site.get("/-/region/01").text
+    assert "Forum regionale sulla prevenzione della violenza contro le donne" in piemonte
+    assert "Rete provinciale antiviolenza di Asti" in piemonte
+    assert site.get("/-/region/99", params={"lang": "it"}).status_code == 404
 
 
 def test_bodies_the_data_places_nowhere_are_listed_as_such(site: httpx.Client) -> None:
@@ -87,6 +119,7 @@ def test_no_page_shows_a_slug_where_a_label_exists(site: httpx.Client) -> None:
         f"/-/browse/{c}" for c in ("bodies", "offices", "equality-bodies", "networks", "acts", "help-desks", "themes")
     ]
     pages += [f"/-/province/{code}" for code in province_codes(site)]
+    pages += [f"/-/region/{code}" for code in region_codes(site)]
     pages += ["/doc/network/rete-antiviolenza-asti", "/doc/membership/rete-antiviolenza-asti--comune-di-asti"]
     pages += ["/doc/organization/unione-della-romagna-faentina", "/doc/site/ospedale-cardinal-massaia"]
     for path in pages:

@@ -135,6 +135,42 @@ async def province_page(request: Request, code: str) -> Response:
     )
 
 
+@router.get("/-/region/{code}", include_in_schema=False)
+async def region_page(request: Request, code: str) -> Response:
+    """What the data places in a region: regional things (a forum) and those of its provinces, read from the
+    data's territories only."""
+    index, lang = await index_of(request), language(request)
+    region = index.region_by_notation(code)
+    if region is None:
+        raise NotFound(
+            f"No region with code {code!r} in this release.",
+            it=f"Nessuna regione con codice {code!r} in questa versione dei dati.",
+        )
+    here = [e for e in index.entities.values() if e.region == region]
+    provinces = [p for p in index.provinces() if region in index.objects(p, site_index.CLV + "hasDirectHigherRank")]
+    things = {
+        c: sorted((e for e in here if e.category == c), key=lambda e: e.label(lang).casefold())
+        for c in ("networks", "help-desks", "bodies", "equality-bodies", "offices")
+    }
+    items = [i for i in timeline.items(index) if (e := index.entities.get(i.iri)) is not None and e.region == region]
+    return render(
+        request,
+        "region.html",
+        {
+            "title": index.label(region, lang),
+            "region": region,
+            "index": index,
+            "provinces": [{"code": index.notation(p), "label": index.label(p, lang)} for p in provinces],
+            "things": {c: v for c, v in things.items() if v},
+            "years": timeline.by_year(items),
+            "undated": [i for i in items if not i.date],
+            "format_date": timeline.format_date,
+            "kind_labels": timeline.KIND_LABELS,
+            "urls": runtime(request).urls,
+        },
+    )
+
+
 @router.get("/-/explorer", include_in_schema=False)
 async def explorer_overview(request: Request) -> Response:
     index, lang = await index_of(request), language(request)
