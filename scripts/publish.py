@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import sys
-import threading
 import time
 import uuid
 from collections import deque
@@ -33,24 +32,13 @@ import httpx
 import pyoxigraph as ox
 
 from server.backends.remote import (
-    HAS_GRAPH,
-    HAS_RELEASE,
     RemoteQueryError,
     SparqlClient,
     StoreUnavailable,
     read_control,
     retryable,
 )
-from server.backends.switching import (
-    CONTROL_GRAPH,
-    DATASET,
-    HAS_SWITCH,
-    HEARTBEAT,
-    MARK,
-    POLL,
-    STALE_AFTER,
-    UNMARK,
-)
+from server.backends.switching import MARK, POLL, STALE_AFTER, UNMARK, Renewal, switch_request
 from server.config import Settings
 from server.errors import PublisherError
 from server.formats import NQ_DUMP
@@ -60,7 +48,6 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STAGING = "urn:parita:staging:"
 CHUNK = 2000  # triples per Update request
 UPDATE_RETRIES = 5
-RENEWAL_TIMEOUT = 30.0
 Progress = Callable[[str], None]
 
 
@@ -146,19 +133,6 @@ def insert_request(graph: str, quads: list[ox.Quad]) -> str:
         ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
     ).decode()
     return f"INSERT {{ GRAPH <{graph}> {{\n{triples}}} }} WHERE {{}}"
-
-
-def switch_request(release_id: str, moves: dict[str, str], drop: list[str], nonce: str) -> str:
-    """One Update request (one transaction) that makes the staged release the served one."""
-    ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
-    ops += [f"MOVE SILENT <{staging}> TO <{graph}>" for graph, staging in moves.items()]
-    control = " ".join(f"<{DATASET}> <{HAS_GRAPH}> <{g}> ." for g in sorted(moves))
-    ops.append(f"DROP SILENT GRAPH <{CONTROL_GRAPH}>")
-    ops.append(
-        f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" ; '
-        f'<{HAS_SWITCH}> "{nonce}" . {control} }} }}'
-    )
-    return " ;\n".join(ops)
 
 
 class Publisher:
@@ -254,7 +228,7 @@ class Publisher:
             staged = time.monotonic() - started
             self.update(MARK)  # readers wait from here ...
             try:
-                with Renewal(self.target) as renewal:
+                with Renewal(self.target.update_url, self.target.auth()) as renewal:
                     self.update(switch_request(release.id, staging, drop, uuid.uuid4().hex))
                 switched = time.monotonic() - started - staged
             finally:
@@ -277,41 +251,6 @@ class Publisher:
             f"(staged in {staged:.2f} s, switched in {switched:.2f} s)"
         )
         return counts
-
-
-class Renewal:
-    """Renews the switching mark every `HEARTBEAT` seconds from a thread, on its own connection, while
-    the switch request runs; notes the longest time between two renewals (the first starts at the mark)."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-        self.stop = threading.Event()
-        self.longest_gap = 0.0
-        self.thread = threading.Thread(target=self.renew, name="parita-switch-renewal", daemon=True)
-
-    def renew(self) -> None:
-        last = time.monotonic()
-        try:
-            # A renewal later than STALE_AFTER is worth nothing; a short timeout also bounds the wait in __exit__.
-            with httpx.Client(timeout=RENEWAL_TIMEOUT, auth=self.target.auth()) as http:
-                while not self.stop.wait(HEARTBEAT):
-                    try:
-                        ok = http.post(self.target.update_url, data={"update": MARK}).status_code < 300
-                    except httpx.HTTPError:
-                        ok = False
-                    now = time.monotonic()
-                    if ok:
-                        self.longest_gap, last = max(self.longest_gap, now - last), now
-        finally:  # whatever stopped the renewals, the gap since the last one counts
-            self.longest_gap = max(self.longest_gap, time.monotonic() - last)
-
-    def __enter__(self) -> Renewal:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
 
 
 def publish(release: Release, target: Target, say: Progress | None = None, chunk: int = CHUNK) -> dict[str, int]:

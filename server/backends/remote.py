@@ -37,10 +37,18 @@ from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term, sorted_incoming
 from ..vocab import OWL
 from ..workers import PoolStats
-from .switching import CONTROL_GRAPH, DATASET, STATE_QUERY, SwitchState, consistent_aread, consistent_read, state_of
+from .switching import (
+    CONTROL_GRAPH,
+    DATASET,
+    HAS_GRAPH,
+    HAS_RELEASE,
+    STATE_QUERY,
+    SwitchState,
+    consistent_aread,
+    consistent_read,
+    state_of,
+)
 
-HAS_GRAPH = "urn:parita:graph"
-HAS_RELEASE = "urn:parita:release"
 RETRY_AFTER = "5"
 T = TypeVar("T")
 RETRIES = 3

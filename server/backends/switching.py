@@ -1,4 +1,5 @@
-"""How readers of a remote store never see a mix of two releases, even on a store without snapshot reads.
+"""How readers of a remote store never see a mix of two releases, even on a store without snapshot reads: both
+halves of the protocol, the readers' (`consistent_read`) and the publisher's (`switch_request`, `Renewal`).
 
 `parita publish` switches releases with one SPARQL Update transaction. Oxigraph server shows a
 transaction to readers all at once; Virtuoso 7 does not: it has no snapshot reads, so a query that runs
@@ -26,11 +27,14 @@ no longer wait for that switch to commit.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+import httpx
 
 from ..errors import PublisherError
 
@@ -40,7 +44,10 @@ DATASET = "urn:parita:dataset"
 SWITCH_GRAPH = "urn:parita:switching"
 SWITCHING_SINCE = "urn:parita:switchingSince"
 HAS_SWITCH = "urn:parita:switch"
+HAS_GRAPH = "urn:parita:graph"
+HAS_RELEASE = "urn:parita:release"
 HEARTBEAT = 1.0
+RENEWAL_TIMEOUT = 30.0
 STALE_AFTER = 8.0  # several missed renewals: Virtuoso answered them in at most 2 s while it switched
 POLL = 0.1
 STATE_QUERY = f"""SELECT ?since ?switch (NOW() AS ?now) {{
@@ -123,3 +130,54 @@ async def consistent_aread(
                 return result
         _give_up_after(deadline)
         await asyncio.sleep(POLL)
+
+
+# --- The publisher's half (`parita publish`): the switch transaction and the mark's renewal. ------------------
+
+
+def switch_request(release_id: str, moves: dict[str, str], drop: list[str], nonce: str) -> str:
+    """One Update request (one transaction) that makes the staged release the served one."""
+    ops = [f"DROP SILENT GRAPH <{g}>" for g in drop]
+    ops += [f"MOVE SILENT <{staging}> TO <{graph}>" for graph, staging in moves.items()]
+    control = " ".join(f"<{DATASET}> <{HAS_GRAPH}> <{g}> ." for g in sorted(moves))
+    ops.append(f"DROP SILENT GRAPH <{CONTROL_GRAPH}>")
+    ops.append(
+        f'INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{DATASET}> <{HAS_RELEASE}> "{release_id}" ; '
+        f'<{HAS_SWITCH}> "{nonce}" . {control} }} }}'
+    )
+    return " ;\n".join(ops)
+
+
+class Renewal:
+    """Renews the switching mark every `HEARTBEAT` seconds from a thread, on its own connection, while
+    the switch request runs; notes the longest time between two renewals (the first starts at the mark)."""
+
+    def __init__(self, update_url: str, auth: httpx.Auth | None = None) -> None:
+        self.update_url, self.auth = update_url, auth
+        self.stop = threading.Event()
+        self.longest_gap = 0.0
+        self.thread = threading.Thread(target=self.renew, name="parita-switch-renewal", daemon=True)
+
+    def renew(self) -> None:
+        last = time.monotonic()
+        try:
+            # A renewal later than STALE_AFTER is worth nothing; a short timeout also bounds the wait in __exit__.
+            with httpx.Client(timeout=RENEWAL_TIMEOUT, auth=self.auth) as http:
+                while not self.stop.wait(HEARTBEAT):
+                    try:
+                        ok = http.post(self.update_url, data={"update": MARK}).status_code < 300
+                    except httpx.HTTPError:
+                        ok = False
+                    now = time.monotonic()
+                    if ok:
+                        self.longest_gap, last = max(self.longest_gap, now - last), now
+        finally:  # whatever stopped the renewals, the gap since the last one counts
+            self.longest_gap = max(self.longest_gap, time.monotonic() - last)
+
+    def __enter__(self) -> Renewal:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
