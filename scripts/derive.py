@@ -114,7 +114,9 @@ def entail(data: set[Triple], schema: list[Triple]) -> set[Triple]:
             inverse[other].add(one)
     symmetric = {prop for prop, rel, kind in axioms if rel == RDF_TYPE and kind == OWL + "SymmetricProperty" and prop}
     result = set(data)
-    frontier = set(data)
+    # ORG's shortcut first: org:member and org:organization are only ever asserted (nothing entails them)
+    frontier = set(data) | _membership_shortcuts(data)
+    result |= frontier
     while frontier:
         new: set[Triple] = set()
         for s, p, o in frontier:
@@ -125,7 +127,6 @@ def entail(data: set[Triple], schema: list[Triple]) -> set[Triple]:
                 new |= {(o, ox.NamedNode(q), s) for q in inverse.get(p.value, ())}
                 if p.value in symmetric:
                     new.add((o, p, s))
-        new |= _membership_shortcuts(result | new)
         frontier = new - result
         result |= frontier
     return result
@@ -193,9 +194,10 @@ def date_bounds(triples: set[Triple]) -> set[Triple]:
 
 def _labels(triples: set[Triple]) -> dict[str, dict[str, str]]:
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for s, p, o in sorted(triples, key=str):
-        if p.value in (RDFS + "label", SKOS + "prefLabel") and isinstance(o, ox.Literal) and o.language:
-            labels[str(s)].setdefault(o.language, o.value)
+    wanted = (RDFS + "label", SKOS + "prefLabel")
+    found = [(s, o) for s, p, o in triples if p.value in wanted and isinstance(o, ox.Literal) and o.language]
+    for s, o in sorted(found, key=str):  # sorted: the first label per language is the same in every build
+        labels[str(s)].setdefault(o.language or "", o.value)
     return labels
 
 
@@ -213,12 +215,18 @@ def membership_labels(triples: set[Triple]) -> set[Triple]:
     labels = _labels(triples)
     props: dict[str, dict[str, Node]] = defaultdict(dict)
     memberships, labelled = set(), set()
+    rdf_type, membership, rdfs_label = (
+        ox.NamedNode(RDF_TYPE),
+        ox.NamedNode(ORG + "Membership"),
+        ox.NamedNode(RDFS + "label"),
+    )
+    parts_of = {ox.NamedNode(ORG + name) for name in ("member", "organization", "role")}
     for s, p, o in triples:
-        if p.value == RDF_TYPE and o == ox.NamedNode(ORG + "Membership"):
+        if p == rdf_type and o == membership:
             memberships.add(s)
-        elif p.value == RDFS + "label":
+        elif p == rdfs_label:
             labelled.add(s)
-        elif p.value in (ORG + "member", ORG + "organization", ORG + "role") and not isinstance(o, ox.Literal):
+        elif p in parts_of and not isinstance(o, ox.Literal):
             props[str(s)][p.value] = o
     label = ox.NamedNode(RDFS + "label")
     found: set[Triple] = set()
