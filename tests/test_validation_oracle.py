@@ -195,3 +195,18 @@ def test_the_reference_engine_is_selectable(capsys: pytest.CaptureFixture[str]) 
             for r in json.loads(capsys.readouterr().out)["results"]
         )
     assert found["pyshacl"] == found["parita"] and found["parita"]
+
+
+def test_build_takes_the_engine_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`parita build --engine E` validates with E (the validation cache is keyed by the engine) and both engines
+    publish the same warnings."""
+    from scripts import build
+
+    warnings, keys = {}, {}
+    for engine in ("pyshacl", "parita"):
+        settings = settings_for(tmp_path / engine)
+        assert build.main(["--engine", engine, "--quiet"], settings=settings) == 0
+        warnings[engine] = json.loads((settings.current_release / "release.json").read_text())["warnings"]
+        keys[engine] = json.loads((build.validation_dir(settings) / "state.json").read_text())["schema"]
+    assert warnings["pyshacl"] == warnings["parita"] > 0
+    assert keys["pyshacl"] != keys["parita"]
