@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,20 +118,20 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
 def write_dumps(
     folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI
 ) -> dict[str, dict[str, Any]]:
-    """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible."""
+    """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible.
+    One sorted dump in memory at a time, written in slices, and the Turtle streamed from the N-Triples file:
+    the dumps are the build's peak of memory."""
     folder.mkdir()
-    nquads = sorted(set((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()))
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    ntriples = sorted(set((ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode().splitlines()))
-    _write_gzip(folder / "parita.nq.gz", "\n".join(nquads) + "\n")
-    _write_gzip(folder / "parita.nt.gz", "\n".join(ntriples) + "\n")
-    sorted_triples = list(ox.parse("\n".join(ntriples).encode(), format=ox.RdfFormat.N_TRIPLES))
-    turtle = ox.serialize(
-        sorted_triples,
-        format=ox.RdfFormat.TURTLE,
-        prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()},
-    )
-    (folder / "parita.ttl").write_bytes(turtle or b"")
+    _write_gzip(folder / "parita.nq.gz", _sorted_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS)))
+    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+    _write_gzip(folder / "parita.nt.gz", _sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
+    with open(folder / "parita.nt.gz", "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as sorted_triples:
+        ox.serialize(
+            ox.parse(typing.cast(typing.IO[bytes], sorted_triples), format=ox.RdfFormat.N_TRIPLES),
+            str(folder / "parita.ttl"),
+            format=ox.RdfFormat.TURTLE,
+            prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()},
+        )
     files = {}
     for name, media_type in DUMP_MEDIA_TYPES.items():
         data = (folder / name).read_bytes()
@@ -139,10 +140,15 @@ def write_dumps(
     return files
 
 
-def _write_gzip(path: Path, text: str) -> None:
+def _sorted_lines(serialized: bytes | None) -> list[str]:
+    return sorted(set((serialized or b"").decode().splitlines()))
+
+
+def _write_gzip(path: Path, lines: list[str], slice_size: int = 65536) -> None:
     # mtime=0 keeps the gzip header, and so the checksum, identical across builds of the same data
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-        out.write(text.encode("utf-8"))
+        for start in range(0, len(lines), slice_size):
+            out.write(("\n".join(lines[start : start + slice_size]) + "\n").encode("utf-8"))
 
 
 def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
