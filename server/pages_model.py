@@ -36,11 +36,18 @@ def describe_query(iri: str) -> str:
 
 
 def resource_page(
-    request: Request, desc: Description, doc_path: str, lang: str, page: int, published_by: dict[str, str] | None = None
+    request: Request,
+    served: Served,
+    desc: Description,
+    doc_path: str,
+    lang: str,
+    page: int,
+    published_by: dict[str, str] | None = None,
 ) -> Response:
+    """`desc` rendered with the graph sources of the release it was read from (`served`: never the runtime's
+    latest, which a switch may have replaced meanwhile)."""
     rt = runtime(request)
-    assert rt.served_ is not None, "runtime not started"
-    renderer = Renderer(rt.urls, desc.labels, lang, prefixes(rt.settings.base_uri), rt.served_.data.graph_sources())
+    renderer = Renderer(rt.urls, desc.labels, lang, prefixes(rt.settings.base_uri), served.data.graph_sources())
     view = renderer.view(desc)
     pages = max(1, -(-desc.incoming_total // desc.limit)) if desc.limit else 1
     return render(

@@ -120,7 +120,7 @@ async def describe_response(
         desc: Description = await served.look(
             served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE, heavy=heavy
         )
-        return resource_page(request, desc, doc_path, lang, page, published_by)
+        return resource_page(request, served, desc, doc_path, lang, page, published_by)
 
     variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")
     return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, variant, heavy=heavy)
