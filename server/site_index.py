@@ -191,12 +191,12 @@ def categorize(index: Index, entity: Entity) -> str | None:
 
 
 def territory_province(index: Index, territory: str) -> str | None:
-    """The province of an OntoPiA territory: itself, or the province a comune belongs to."""
-    if not territory.startswith(TERRITORY_ROOT):
-        return None
-    if "/provinces/" in territory:
+    """The province of a territory: itself, or the province a comune belongs to (OntoPiA's, or one of the
+    comuni data/territories.ttl names `{base}id/city/{ISTAT code}` because OntoPiA's IRI is not known)."""
+    classes = index.classes_of.get(territory, set())
+    if CLV + "Province" in classes or (territory.startswith(TERRITORY_ROOT) and "/provinces/" in territory):
         return territory
-    if "/cities/" in territory:
+    if CLV + "City" in classes or (territory.startswith(TERRITORY_ROOT) and "/cities/" in territory):
         return next(iter(index.objects(territory, CLV + "hasDirectHigherRank")), None)
     return None
 
