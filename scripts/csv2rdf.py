@@ -11,8 +11,10 @@ column is output only when the columns named in its `ifPresent` annotation have 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ import pyoxigraph as ox
 from csvw.metadata import NAMESPACES, Column, Table, TableGroup
 
 IF_PRESENT = "https://w3id.org/parita/csvw#ifPresent"
+LOOKUP = "https://w3id.org/parita/csvw#lookup"  # the cell names a thing (a code or a name): a Lookup finds its IRI
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # the CSVW initial context has both dc and dcterms
@@ -40,6 +43,8 @@ DATATYPES = {
 # OWASP "CSV injection": a cell a spreadsheet would run as a formula. Phone numbers (+39 ...) stay allowed.
 MAX_ROWS = 5000  # per file: validation of a larger contribution would hold the clerk (and the server) for minutes
 FORMULA = re.compile(r"^(=|@|\t|\r|[+-](?![0-9 ().]*$))")
+SEPARATORS = {",": ("virgola", "comma"), ";": ("punto e virgola", "semicolon"), "\t": ("tabulazione", "tab")}
+DATE_SHAPE = {"dd/MM/yyyy": re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")}
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,32 @@ class Problem:
     value: str | None = None
     severity: str = "Violation"
     shape: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a Lookup made of a cell: the IRI, or why not (Italian, English)."""
+
+    iri: str | None
+    it: str = ""
+    en: str = ""
+
+
+Lookup = Callable[[str], Found]
+
+
+def suggest(word: str, choices: list[str] | set[str], n: int = 3) -> list[str]:
+    """The closest choices to `word` (difflib), for "did you mean" hints."""
+    return difflib.get_close_matches(word, sorted(choices), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, choices: list[str] | set[str]) -> tuple[str, str]:
+    """' Forse: "a", "b"?' in Italian and English, or empty strings."""
+    close = suggest(word, choices)
+    if not close:
+        return "", ""
+    shown = ", ".join(f'"{c}"' for c in close)
+    return f" Forse intendevi {shown}?", f" Did you mean {shown}?"
 
 
 @dataclass
@@ -104,8 +135,19 @@ def expected_files(group: TableGroup) -> list[str]:
     return [str(t.url) for t in group.tables]
 
 
-def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode, out: Converted) -> None:
-    """Append the triples of one CSV file (`name` must be a table of `group`) to `out`."""
+def convert_file(
+    group: TableGroup,
+    name: str,
+    data: bytes,
+    graph: ox.NamedNode,
+    out: Converted,
+    lookups: Mapping[str, Lookup] | None = None,
+) -> None:
+    """Append the triples of one CSV file (`name` must be a table of `group`) to `out`.
+
+    The separator (comma, semicolon or tab: Excel in Italian saves with semicolons) is the one that
+    makes the most header cells known column names. A column annotated with `parita-csvw:lookup` has
+    its cell replaced by the IRI the named lookup finds (a comune by ISTAT code or name)."""
     table = table_for(group, name)
     if table is None:
         out.problems.append(
@@ -121,7 +163,8 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     if text is None:
         return
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        separator = _separator(table, text)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     except csv.Error as error:  # e.g. a cell over the csv module's 131,072-character field limit
         out.problems.append(
             Problem(
@@ -145,7 +188,7 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
             )
         )
         return
-    columns = _match_header(table, name, rows[0], out)
+    columns = _match_header(table, name, rows[0], separator, out)
     if columns is None:
         return
     base = _base(group)
@@ -153,11 +196,32 @@ def convert_file(group: TableGroup, name: str, data: bytes, graph: ox.NamedNode,
     for line, raw in enumerate(rows[1:], start=2):
         if not any(v.strip() for v in raw):
             continue
-        values = _read_row(table, name, line, columns, raw, out)
+        values = _read_row(table, name, line, columns, raw, out, lookups or {})
         if values is None:
             continue
         _check_key(table, name, line, values, seen_keys, out)
         _emit_row(table, base, name, line, values, graph, out)
+
+
+def _known_titles(table: Table) -> set[str]:
+    return {t for c in table.tableSchema.columns if not c.virtual for t in [c.name, *_titles(c)]}
+
+
+def _titles(col: Column) -> list[str]:
+    # csvw keeps titles per language: {None: ["nome", "name"]}
+    return [str(t) for titles in (col.titles.values() if col.titles is not None else []) for t in titles]
+
+
+def _separator(table: Table, text: str) -> str:
+    """The separator that makes the most header cells known column names (comma on a tie)."""
+    header = text.split("\n", 1)[0]
+    known = _known_titles(table)
+
+    def score(sep: str) -> int:
+        cells = next(csv.reader([header], delimiter=sep), [])
+        return sum(cell.strip() in known for cell in cells)
+
+    return max(SEPARATORS, key=lambda sep: (score(sep), sep == ","))
 
 
 def _decode(name: str, data: bytes, out: Converted) -> str | None:
@@ -176,21 +240,47 @@ def _decode(name: str, data: bytes, out: Converted) -> str | None:
         return None
 
 
-def _match_header(table: Table, name: str, header: list[str], out: Converted) -> list[Column | None] | None:
+def _match_header(
+    table: Table, name: str, header: list[str], separator: str, out: Converted
+) -> list[Column | None] | None:
     real = [c for c in table.tableSchema.columns if not c.virtual]
+    names = ", ".join(c.name for c in real)
     matched: list[Column | None] = []
+    unknown = 0
+    mixed = False  # an unknown header cell holding another separator: the file is not split as it should be
     for title in header:
         col = next((c for c in real if c.name == title.strip() or c.has_title(title.strip())), None)
         if col is None:
+            unknown += 1
+            mixed = mixed or any(sep in title for sep in SEPARATORS if sep != separator)
+            hint_it, hint_en = did_you_mean(title.strip(), _known_titles(table))
             out.problems.append(
                 Problem(
                     "unknown-column",
-                    f'{name}: colonna "{title}" sconosciuta; colonne ammesse: {", ".join(c.name for c in real)}.',
-                    f'{name}: unknown column "{title}"; allowed columns: {", ".join(c.name for c in real)}.',
+                    f'{name}: colonna "{title}" sconosciuta.{hint_it} Colonne ammesse: {names}.',
+                    f'{name}: unknown column "{title}".{hint_en} Allowed columns: {names}.',
                     Cell(name, 1, title),
                 )
             )
         matched.append(col)
+    if unknown and (mixed or unknown == len(header)):
+        it_sep, en_sep = SEPARATORS[separator]
+        others_it = " o ".join(f"{w[0]}" for s, w in SEPARATORS.items() if s != separator)
+        others_en = " or ".join(f"{w[1]}" for s, w in SEPARATORS.items() if s != separator)
+        out.problems.append(
+            Problem(
+                "separator",
+                f"{name}: l'intestazione è stata letta con il separatore {it_sep} ({separator!r}), quello che riconosce "
+                f"più colonne, ma {unknown} colonne restano sconosciute. parita riconosce virgola, punto e virgola e "
+                f"tabulazione: se il file usa un altro separatore (non {others_it}) salvarlo come CSV UTF-8; "
+                f"la prima riga deve contenere i nomi delle colonne del modello.",
+                f"{name}: the header was read with the {en_sep} separator ({separator!r}), the one that recognises the "
+                f"most columns, but {unknown} column(s) remain unknown. parita recognises comma, semicolon and tab: "
+                f"if the file uses another separator (not {others_en}) save it as CSV UTF-8; the first line must hold "
+                f"the template's column names.",
+                Cell(name, 1, None),
+            )
+        )
     present = {c.name for c in matched if c}
     for col in real:
         if col.required and col.name not in present:
@@ -206,7 +296,13 @@ def _match_header(table: Table, name: str, header: list[str], out: Converted) ->
 
 
 def _read_row(
-    table: Table, name: str, line: int, columns: list[Column | None], raw: list[str], out: Converted
+    table: Table,
+    name: str,
+    line: int,
+    columns: list[Column | None],
+    raw: list[str],
+    out: Converted,
+    lookups: Mapping[str, Lookup],
 ) -> dict[str, Any] | None:
     values: dict[str, Any] = {c.name: None for c in table.tableSchema.columns if not c.virtual}
     ok = True
@@ -232,6 +328,14 @@ def _read_row(
         except ValueError as error:
             ok = False
             out.problems.append(_cell_problem(col, text, str(error), where))
+            continue
+        lookup = col.common_props.get(LOOKUP)
+        if lookup and values[col.name] not in (None, "") and lookup in lookups:
+            found = lookups[lookup](str(values[col.name]))
+            if found.iri is None:
+                ok = False
+                out.problems.append(Problem("unknown-value", found.it, found.en, where, value=text.strip()))
+            values[col.name] = found.iri
     for col in table.tableSchema.columns:
         if (
             col.required
@@ -258,10 +362,30 @@ def _cell_problem(col: Column, text: str, error: str, where: Cell) -> Problem:
         else (col.datatype.base if col.datatype else "string")
     )
     if col.datatype and col.datatype.base in ("date", "datetime"):
+        shape = DATE_SHAPE.get(str(expected))
+        if shape is not None and shape.fullmatch(text.strip()):  # right shape, no such day: 31/02/2026
+            return Problem(
+                "impossible-date",
+                f'"{text}" nella colonna "{col.name}" ha il formato giusto ma non è una data esistente ({error}).',
+                f'"{text}" in column "{col.name}" has the right format but is not a real date ({error}).',
+                where,
+                value=text,
+            )
         return Problem(
             "datatype",
-            f'"{text}" non è una data valida nel formato {_human(expected)}.',
-            f'"{text}" is not a valid date in the format {_human(expected)}.',
+            f'"{text}" nella colonna "{col.name}" non è nel formato {_human(expected)}, per esempio 31/01/2026.',
+            f'"{text}" in column "{col.name}" is not in the format {_human(expected)}, for example 31/01/2026.',
+            where,
+            value=text,
+        )
+    allowed = _choices(str(expected))
+    if allowed:
+        hint_it, hint_en = did_you_mean(text.strip(), allowed)
+        shown = ", ".join(allowed)
+        return Problem(
+            "datatype",
+            f'"{text}" non è ammesso nella colonna "{col.name}".{hint_it} Valori ammessi: {shown}.',
+            f'"{text}" is not allowed in column "{col.name}".{hint_en} Allowed values: {shown}.',
             where,
             value=text,
         )
@@ -272,6 +396,12 @@ def _cell_problem(col: Column, text: str, error: str, where: Cell) -> Problem:
         where,
         value=text,
     )
+
+
+def _choices(fmt: str) -> list[str]:
+    """The values of a format that is a plain list of words ("HelpDesk|SecretFacility"), else []."""
+    words = fmt.split("|")
+    return words if len(words) > 1 and all(re.fullmatch(r"[A-Za-z0-9_-]+", w) for w in words) else []
 
 
 def _human(fmt: str) -> str:

@@ -4,7 +4,9 @@ Convert (CSVW metadata in data/templates), mint URIs under the canonical base, r
 published bodies, check references, then validate the whole release with the shapes. On success a
 new release replaces that publisher's graph `{base}graph/publisher/{ID}` (the others untouched);
 on failure the report names file, row and column, and nothing under build/ changes.
-Exit codes: 0 published, 1 refused (report printed), 2 usage error.
+`--dry-run` runs every check, the whole-release validation included, and publishes nothing: the
+candidate lives in a temporary folder outside build/, which stays byte for byte as it was.
+Exit codes: 0 published (or valid, with --dry-run), 1 refused (report printed), 2 usage error.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -24,12 +27,13 @@ import pyoxigraph as ox
 import rdflib
 
 from scripts import csv2rdf, reconcile
-from scripts.build import BuildError, Progress, build
-from scripts.csv2rdf import Cell, Converted, Problem
+from scripts.build import BuildError, Progress, build, validate_quads
+from scripts.csv2rdf import Cell, Converted, Problem, did_you_mean
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
 from scripts.rdfscreen import screen
 from scripts.sources import contributions_dir, graph_iri, read_sources, release_sources
 from scripts.submission_report import FORMATS, SubmissionReport
+from scripts.territories import Cities
 from scripts.validate import Finding
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
 from server.release import previous_release
@@ -60,10 +64,14 @@ def publisher_graph(publisher: str) -> str:
 
 
 def ingest(
-    settings: Settings, publisher: str, uploads: list[Upload], progress: Progress | None = None
+    settings: Settings,
+    publisher: str,
+    uploads: list[Upload],
+    progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> SubmissionReport:
-    """Run the whole pipeline; the report says whether a release was published."""
-    report = SubmissionReport(publisher, [u.name for u in uploads])
+    """Run the whole pipeline; the report says whether a release was published (or, with `dry_run`, would be)."""
+    report = SubmissionReport(publisher, [u.name for u in uploads], dry_run=dry_run)
     if not PUBLISHER_ID.fullmatch(publisher):
         report.problems.append(
             Problem(
@@ -74,19 +82,22 @@ def ingest(
             )
         )
         return report
-    converted = convert(settings, publisher, uploads)
+    background = read_sources([s for s in release_sources(settings) if s.graph != publisher_graph(publisher)])
+    converted = convert(settings, publisher, uploads, background)
     if converted.problems:
         report.problems = converted.problems
         return report
-    background = read_sources([s for s in release_sources(settings) if s.graph != publisher_graph(publisher)])
     decisions = reconcile.load_decisions(settings, publisher)
     _mint_and_reconcile(converted, background, publisher, report)
     decided = {tuple(p) for p in decisions["confirmed"] + decisions["rejected"]}
     report.candidates = [c for c in report.candidates if (c["submitted"], c["existing"]) not in decided]
     converted.quads += reconcile.same_as_quads(decisions, publisher_graph(publisher))
-    report.problems += references(converted, background)
+    report.problems += references(converted, background, publisher)
     report.problems += foreign_subjects(converted, background)
     if report.problems:
+        return report
+    if dry_run:
+        _check(settings, publisher, converted, report, progress)
         return report
     _publish(settings, publisher, converted, report, progress)
     if report.ok:
@@ -95,14 +106,20 @@ def ingest(
     return report
 
 
-def convert(settings: Settings, publisher: str, uploads: list[Upload]) -> Converted:
-    """CSV through the CSVW metadata, RDF as it is; every IRI moved back to the default base."""
+def convert(
+    settings: Settings, publisher: str, uploads: list[Upload], background: list[ox.Quad] | None = None
+) -> Converted:
+    """CSV through the CSVW metadata, RDF as it is; every IRI moved back to the default base. A `comune`
+    cell is looked up among the comuni the published data knows (data/territories.ttl)."""
     out = Converted()
     graph = ox.NamedNode(publisher_graph(publisher))
     group = csv2rdf.load_metadata(METADATA)
+    cities: Cities | None = None
     for upload in uploads:
         if upload.name.lower().endswith(".csv"):
-            csv2rdf.convert_file(group, upload.name, upload.data, graph, out)
+            if cities is None:
+                cities = Cities.from_quads(background or [])
+            csv2rdf.convert_file(group, upload.name, upload.data, graph, out, {"city": cities.find})
         else:
             _convert_rdf(upload, graph, out, settings.base_uri)
     return out
@@ -247,7 +264,7 @@ def _rename(converted: Converted, renames: dict[str, str]) -> None:
     converted.described = {renames.get(s, s) for s in converted.described}
 
 
-def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]:
+def references(converted: Converted, background: list[ox.Quad], publisher: str = "") -> list[Problem]:
     """Every referenced parita thing exists (here or published); nothing is minted outside the canonical base."""
     known = {q.subject.value for q in chain(background, converted.quads) if not isinstance(q.subject, ox.Triple)}
     problems = []
@@ -257,18 +274,7 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
         cells = converted.cells.get((s, p))
         cell = cells[0] if cells else None
         if isinstance(o, ox.NamedNode) and o.value.startswith(ID_BASE) and o.value not in known:
-            kind, _, slug = o.value[len(ID_BASE) :].partition("/")
-            problems.append(
-                Problem(
-                    "unknown-reference",
-                    f'Riferimento sconosciuto: "{slug}" ({kind}) non è descritto nell\'invio né nei dati pubblicati.',
-                    f'Unknown reference: "{slug}" ({kind}) is described neither in the submission nor in the published data.',
-                    cell,
-                    focus=s,
-                    path=p,
-                    value=slug,
-                )
-            )
+            problems.append(_unknown_reference(o.value, s, p, cell, known, background, publisher))
         elif (
             p == RDF_TYPE
             and not isinstance(o, ox.Triple)
@@ -298,6 +304,59 @@ def references(converted: Converted, background: list[ox.Quad]) -> list[Problem]
     return problems
 
 
+def _unknown_reference(
+    iri: str, subject: str, path: str, cell: Cell | None, known: set[str], background: list[ox.Quad], publisher: str
+) -> Problem:
+    """An unknown reference, with the values that exist: a concept's whole scheme (the allowed values), else the
+    closest published slugs and local ids of that kind, and the slug of a body whose name is close."""
+    kind, _, slug = iri[len(ID_BASE) :].partition("/")
+    column = f'colonna "{cell.column}"' if cell and cell.column else kind
+    column_en = f'column "{cell.column}"' if cell and cell.column else kind
+    if kind == "concept" and "/" in slug:
+        scheme, _, value = slug.partition("/")
+        prefix = f"{ID_BASE}concept/{scheme}/"
+        allowed = sorted(k[len(prefix) :] for k in known if k.startswith(prefix) and "/" not in k[len(prefix) :])
+        hint_it, hint_en = did_you_mean(value, allowed)
+        return Problem(
+            "unknown-reference",
+            f'Valore sconosciuto nella {column}: "{value}".{hint_it} Valori ammessi (schema {scheme}): '
+            f"{', '.join(allowed) or 'nessuno'}.",
+            f'Unknown value in {column_en}: "{value}".{hint_en} Allowed values (scheme {scheme}): '
+            f"{', '.join(allowed) or 'none'}.",
+            cell,
+            focus=subject,
+            path=path,
+            value=value,
+        )
+    prefix = f"{ID_BASE}{kind}/"
+    slugs = {k[len(prefix) :] for k in known if k.startswith(prefix)}
+    mine = f"{publisher}-"
+    choices = slugs | {x[len(mine) :] for x in slugs if publisher and x.startswith(mine)}
+    by_name = {
+        reconcile.normalise(q.object.value): q.subject.value[len(prefix) :]
+        for q in background
+        if q.predicate.value == reconcile.RDFS_LABEL
+        and isinstance(q.object, ox.Literal)
+        and isinstance(q.subject, ox.NamedNode)
+        and q.subject.value.startswith(prefix)
+    }
+    close = [by_name[n] for n in csv2rdf.suggest(slug.replace("-", " "), set(by_name))]
+    hint_it, hint_en = did_you_mean(slug, choices | set(close))
+    if close and not hint_it:
+        hint_it, hint_en = did_you_mean(close[0], {close[0]})
+    return Problem(
+        "unknown-reference",
+        f'Riferimento sconosciuto nella {column}: "{slug}" ({kind}) non è descritto nell\'invio né nei dati pubblicati.'
+        f"{hint_it} Usare l'id di una riga dei propri file o l'identificativo di un ente pubblicato.",
+        f'Unknown reference in {column_en}: "{slug}" ({kind}) is described neither in the submission nor in the '
+        f"published data.{hint_en} Use the id of a row of your files or the identifier of a published body.",
+        cell,
+        focus=subject,
+        path=path,
+        value=slug,
+    )
+
+
 def _publish(
     settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress: Progress | None
 ) -> None:
@@ -312,10 +371,7 @@ def _publish(
     try:
         release = build(settings, progress, {publisher: candidate})
     except BuildError as error:
-        own = {q.subject.value for q in converted.quads if not isinstance(q.subject, ox.Triple)}
-        findings = [f for f in (error.report.findings if error.report else []) if f.focus_node in own]
-        report.problems += [_from_finding(f, converted) for f in findings if f.severity == "Violation"]
-        report.warnings += [_from_finding(f, converted) for f in findings if f.severity != "Violation"]
+        _add_findings(error.report.findings if error.report else [], converted, report)
         if not report.problems:
             report.problems.append(
                 Problem("release", f"Il rilascio è stato rifiutato: {error}", f"The release was refused: {error}")
@@ -333,6 +389,40 @@ def _publish(
         report.changelog = {"unchanged": True, "previous": release.name, "triples": {"added": 0, "removed": 0}}
     else:
         report.changelog = json.loads((release / "changelog.json").read_text())
+
+
+def _check(
+    settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress: Progress | None
+) -> None:
+    """Validate the release the contribution would make, as `_publish` does, writing nothing under build/."""
+    with tempfile.TemporaryDirectory(prefix="parita-dry-run-") as tmp:
+        candidate = Path(tmp) / f"{publisher}.nq"
+        candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS) or b"")
+        try:
+            quads = read_sources(release_sources(settings, {publisher: candidate}))
+        except UnreadableInput as error:
+            report.problems.append(
+                Problem("release", f"Rilascio illeggibile: {error}", f"Unreadable release input: {error}")
+            )
+            return
+        result, _ = validate_quads(quads, settings, progress or (lambda message: None))
+    _add_findings(result.findings, converted, report)
+    if not result.conforms and not report.problems:
+        report.problems.append(
+            Problem(
+                "release",
+                f"Il rilascio sarebbe rifiutato: {len(result.violations)} violazioni in altre fonti.",
+                f"The release would be refused: {len(result.violations)} violation(s) in other sources.",
+            )
+        )
+
+
+def _add_findings(findings: list[Finding], converted: Converted, report: SubmissionReport) -> None:
+    """The findings about the contribution's own nodes, as problems (violations) and warnings."""
+    own = {q.subject.value for q in converted.quads if not isinstance(q.subject, ox.Triple)}
+    mine = [f for f in findings if f.focus_node in own]
+    report.problems += [_from_finding(f, converted) for f in mine if f.severity == "Violation"]
+    report.warnings += [_from_finding(f, converted) for f in mine if f.severity != "Violation"]
 
 
 def _remove_abandoned(build_dir: Path) -> None:
@@ -353,14 +443,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Node shapes whose results carry no sh:resultPath, and the property they ask for (a column to fill).
+NODE_SHAPE_PATHS = {"https://w3id.org/parita/shapes#EnglishLabelShape": reconcile.RDFS_LABEL}
+
+
 def _from_finding(f: Finding, converted: Converted) -> Problem:
-    path = _expand(f.path)
+    path = _expand(f.path) or NODE_SHAPE_PATHS.get(f.shape)
     cells = converted.cells.get((f.focus_node, path or "")) or []
-    cell = cells[0] if cells else _column_for(converted, f.focus_node, path)
+    # a missing value (no sh:value) is asked of the column that would hold it; a wrong one of the cell that has it
+    missing = f.value is None or f.shape in NODE_SHAPE_PATHS
+    cell = _column_for(converted, f.focus_node, path, f.shape) if missing or not cells else cells[0]
+    it = f.messages.get("it", next(iter(f.messages.values()), ""))
+    en = f.messages.get("en", next(iter(f.messages.values()), ""))
+    if cell is not None and cell.column:  # the clerk fills a column, not an RDF property
+        it = f'{cell.file}, riga {cell.row}, colonna "{cell.column}": {it}'
+        en = f'{cell.file}, row {cell.row}, column "{cell.column}": {en}'
     return Problem(
         "shacl",
-        f.messages.get("it", next(iter(f.messages.values()), "")),
-        f.messages.get("en", next(iter(f.messages.values()), "")),
+        it,
+        en,
         cell,
         focus=f.focus_node,
         path=path or f.path,
@@ -381,17 +482,29 @@ def _expand(path: str | None) -> str | None:
         return path
 
 
-def _column_for(converted: Converted, focus: str, path: str | None) -> Cell | None:
-    """The row that describes `focus`, and the template column that would hold `path` (for a missing value)."""
-    row = converted.subjects.get(focus)
+def _column_for(converted: Converted, focus: str, path: str | None, shape: str | None = None) -> Cell | None:
+    """The row that describes `focus`, and the template column that would hold `path`: of the columns mapped
+    to `path`, one the row left empty (an English label is asked of `nome_en`, not of the filled `nome`)."""
+    last = re.search(r"<([^<>]+)>$", path or "")  # a path ending `.../<parita:territory>` is filled at its end
+    path = last[1] if last else path
+    cells = converted.cells.get((focus, path or "")) or []
+    row = converted.subjects.get(focus) or (Cell(cells[0].file, cells[0].row, None) if cells else None)
     if row is None or path is None or not row.file.lower().endswith(".csv"):
-        return row
+        return cells[0] if cells else row
     table = csv2rdf.table_for(csv2rdf.load_metadata(METADATA), row.file)
-    for col in table.tableSchema.columns if table else []:
-        prop = col.inherit("propertyUrl")
-        if prop is not None and not col.virtual and csv2rdf._iri(prop.expand(), "") == path:
-            return Cell(row.file, row.row, col.name)
-    return row
+    filled = {c.column for c in cells if c.row == row.row}
+    columns = [
+        col.name
+        for col in (table.tableSchema.columns if table else [])
+        if not col.virtual
+        and (prop := col.inherit("propertyUrl")) is not None
+        and csv2rdf._iri(prop.expand(), "") == path
+    ]
+    empty = [name for name in columns if name not in filled]
+    if shape and shape.endswith("EnglishLabelShape"):
+        empty = [name for name in empty if name.endswith("_en")] or empty
+    chosen = (empty or columns or [None])[0]
+    return Cell(row.file, row.row, chosen) if chosen else (cells[0] if cells else row)
 
 
 def republish(settings: Settings, publisher: str, decisions: dict[str, Any]) -> SubmissionReport:
@@ -406,6 +519,18 @@ def republish(settings: Settings, publisher: str, decisions: dict[str, Any]) -> 
     converted.quads += reconcile.same_as_quads(decisions, graph.value)
     _publish(settings, publisher, converted, report, None)
     return report
+
+
+def check_files(settings: Settings, publisher: str, paths: list[Path], fmt: str = "text") -> int:
+    """`parita validate` of CSV templates (and RDF beside them): a dry-run ingest. Exit 0 valid, 1 not, 2 unreadable."""
+    try:
+        uploads = [Upload(p.name, p.read_bytes()) for p in paths]
+    except OSError as error:
+        print(f"cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    report = ingest(settings, publisher, uploads, dry_run=True)
+    print(FORMATS[fmt](report))
+    return EXIT_OK if report.ok else EXIT_REFUSED
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
@@ -423,6 +548,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         "--format", choices=sorted(FORMATS), default="text", help="report format (turtle = sh:ValidationReport)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress messages")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="run every check, publish nothing (build/ is left as it was)"
+    )
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
     try:
@@ -431,7 +559,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         print(f"cannot read {error.filename}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
     progress = None if args.quiet else (lambda message: print(f"[ingest] {message}", file=sys.stderr))
-    report = ingest(settings, args.publisher, uploads, progress)
+    report = ingest(settings, args.publisher, uploads, progress, dry_run=args.dry_run)
     print(FORMATS[args.format](report))
     return EXIT_OK if report.ok else EXIT_REFUSED
 

@@ -27,14 +27,16 @@ class SubmissionReport:
     reused: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     changelog: dict[str, Any] | None = None
+    dry_run: bool = False  # every check ran, nothing was published
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.release is not None
+        return not self.problems and (self.release is not None or self.dry_run)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "dry_run": self.dry_run,
             "publisher": self.publisher,
             "files": self.files,
             "release": self.release,
@@ -64,7 +66,12 @@ class SubmissionReport:
             lines.append(
                 f"DA CONFERMARE / TO CONFIRM <{c['submitted']}> = <{c['existing']}>? {c['reason']} (parita reconcile)"
             )
-        if self.ok and (self.changelog or {}).get("unchanged"):
+        if self.ok and self.dry_run:
+            lines.append(
+                f"valido / valid: {len(self.warnings)} avviso/i / warning(s); prova, nulla è stato pubblicato / "
+                "dry run, nothing was published"
+            )
+        elif self.ok and (self.changelog or {}).get("unchanged"):
             lines.append(
                 f"accettato / accepted: identico alla release {self.release}, nulla da pubblicare / "
                 "identical to the current release, nothing published"
@@ -89,7 +96,9 @@ class SubmissionReport:
             for p in self.problems + self.warnings
         )
         verdict = (
-            f"Accettato: release {_e(self.release)} / Accepted"
+            "Valido: prova, nulla è stato pubblicato / Valid: dry run, nothing was published"
+            if self.ok and self.dry_run
+            else f"Accettato: release {_e(self.release)} / Accepted"
             if self.ok
             else "Rifiutato: nulla è cambiato / Refused: nothing changed"
         )

@@ -6,6 +6,7 @@ Exit codes follow pySHACL: 0 conforms, 1 violations, 2 unreadable input or usage
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -394,7 +395,9 @@ def graph_of_any(quad: ox.Quad) -> str | None:
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita validate", description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path, help="RDF files: .ttl .trig .nt .nq .jsonld .rdf")
+    parser.add_argument(
+        "files", nargs="+", type=Path, help="RDF files (.ttl .trig .nt .nq .jsonld .rdf) or the CSV templates"
+    )
     parser.add_argument(
         "--format", choices=sorted(FORMATTERS), default="text", help="report format (turtle = sh:ValidationReport)"
     )
@@ -402,8 +405,14 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument(
         "--engine", choices=ENGINES, help="SHACL engine (default: the setting validation_engine, normally parita)"
     )
+    parser.add_argument("--publisher", default="anteprima", help="CSV templates: check them as this publisher's")
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
+    if any(path.suffix.lower() == ".csv" for path in args.files):  # the templates: `parita ingest --dry-run`
+        from scripts.ingest import check_files
+
+        engine = {"validation_engine": args.engine} if args.engine else {}
+        return check_files(dataclasses.replace(settings, **engine), args.publisher, args.files, args.format)
     try:
         checked = {path: read_quads(path) for path in args.files}
     except UnreadableInput as error:

@@ -126,7 +126,14 @@ def _latin1(files: dict[str, bytes]) -> None:
 
 BAD = {
     "missing column": (_drop_column, "missing-column", "enti.csv", 1, "tipo"),
-    "bad date": (_replace("atti.csv", b"1,01/01/2000", b"1,31/02/2000"), "datatype", "atti.csv", 2, "data"),
+    "bad date": (_replace("atti.csv", b"1,01/01/2000", b"1,31/02/2000"), "impossible-date", "atti.csv", 2, "data"),
+    "date in another format": (
+        _replace("atti.csv", b"1,01/01/2000", b"1,2000-01-01"),
+        "datatype",
+        "atti.csv",
+        2,
+        "data",
+    ),
     "unknown referenced body": (
         _replace("adesioni.csv", b"rete-antiviolenza,associazione-esempio", b"rete-antiviolenza,ente-che-non-esiste"),
         "unknown-reference",
