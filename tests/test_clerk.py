@@ -90,7 +90,7 @@ def test_every_istat_territory_is_in_the_release(settings) -> None:  # type: ign
 
 def test_the_territories_file_is_what_the_package_gives() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.territories", "--check"],
+        [sys.executable, "-m", "tools.territories", "--check"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
