@@ -95,9 +95,16 @@ def test_truncated_turtle_exits_2_with_line_and_column(tmp_path: Path, capsys: p
 
 
 def test_unknown_suffix_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "data.csv"
+    path = tmp_path / "data.xyz"
     path.write_text("a,b\n")
     assert main([str(path)]) == 2
+
+
+def test_a_csv_file_that_is_no_template_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "data.csv"  # CSV files are the templates, checked as `parita ingest --dry-run` would
+    path.write_text("a,b\n")
+    assert main([str(path)]) == 1
+    assert "data.csv matches no template" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
