@@ -255,11 +255,20 @@ def _in_graph(triples: set[Triple], graph: str) -> list[ox.Quad]:
     return [ox.Quad(s, p, o, g) for s, p, o in sorted(triples, key=str)]
 
 
+GRAPH_LABELS = {
+    ENTAILED: ("Inferenze (grafo derivato)", "Inferences (derived graph)"),
+    DERIVED: ("Affermazioni derivate (grafo derivato)", "Derived statements (derived graph)"),
+}
+
+
 def _self_description(graph: str, rules: tuple[str, str]) -> list[ox.Quad]:
-    """Each derived graph says, in itself, that it is derived and by which rules."""
+    """Each derived graph says, in itself, that it is derived, by which rules, and how pages name it."""
     g = ox.NamedNode(graph)
     it, en = rules
+    label_it, label_en = GRAPH_LABELS[graph.rsplit("/", 1)[-1]]
     return [
+        ox.Quad(g, ox.NamedNode(RDFS + "label"), ox.Literal(label_it, language="it"), g),
+        ox.Quad(g, ox.NamedNode(RDFS + "label"), ox.Literal(label_en, language="en"), g),
         ox.Quad(g, ox.NamedNode(RDF_TYPE), ox.NamedNode(PARITA + "DerivedGraph"), g),
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(it, language="it"), g),
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(en, language="en"), g),

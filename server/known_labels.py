@@ -7,7 +7,23 @@ from .vocab import DCT, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VCARD
 
 _COV = "https://w3id.org/italia/onto/COV/"
 _CLV = "https://w3id.org/italia/onto/CLV/"
+_SCHEMA = "http://schema.org/"
 KNOWN: dict[str, tuple[str, str]] = {
+    # terms graph/entailed adds (ontology/README.md): superclasses and superproperties of what the data states
+    ORG + "hasMembership": ("ha l'adesione", "has membership"),
+    ORG + "transitiveSubOrganizationOf": ("parte (anche indiretta) di", "transitively part of"),
+    ORG + "hasPost": ("ha l'incarico", "has post"),
+    PROV + "wasAttributedTo": ("attribuito a", "attributed to"),
+    PROV + "wasAssociatedWith": ("associato a", "associated with"),
+    PROV + "Activity": ("attività", "activity"),
+    PROV + "Plan": ("piano (PROV)", "plan (PROV)"),
+    DCT + "relation": ("in relazione con", "related to"),
+    DCT + "contributor": ("contributore", "contributor"),
+    FOAF + "Agent": ("agente", "agent"),
+    FOAF + "Organization": ("organizzazione (FOAF)", "organization (FOAF)"),
+    _SCHEMA + "email": ("posta elettronica", "e-mail"),
+    _SCHEMA + "Event": ("evento (schema.org)", "event (schema.org)"),
+    "https://w3id.org/italia/onto/CPSV/PublicService": ("servizio pubblico", "public service"),
     RDF + "type": ("tipo", "type"),
     RDFS + "label": ("etichetta", "label"),
     RDFS + "comment": ("commento", "comment"),

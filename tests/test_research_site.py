@@ -120,15 +120,22 @@ def test_no_page_shows_a_slug_where_a_label_exists(site: httpx.Client) -> None:
     ]
     pages += [f"/-/province/{code}" for code in province_codes(site)]
     pages += [f"/-/region/{code}" for code in region_codes(site)]
-    pages += ["/doc/network/rete-antiviolenza-asti", "/doc/membership/rete-antiviolenza-asti--comune-di-asti"]
-    pages += ["/doc/organization/unione-della-romagna-faentina", "/doc/site/ospedale-cardinal-massaia"]
+    pages += ["/doc/membership/rete-antiviolenza-asti--comune-di-asti", "/doc/site/ospedale-cardinal-massaia"]
+    pages += ["/doc/organization/provincia-di-asti-servizio-pari-opportunita"]  # its entailed links name their graph
+    # and every document the lists link to (bodies, networks, acts, desks, themes …)
+    lists = [
+        site.get(f"/-/browse/{c}").text
+        for c in ("bodies", "offices", "equality-bodies", "networks", "acts", "help-desks", "themes")
+    ]
+    pages += sorted({f"/doc/{doc}" for page in lists for doc in re.findall(r'href="/doc/([^"#?]+)"', page)})
     for path in pages:
         r = site.get(path)
         assert r.status_code == 200, path
-        for href, text in re.findall(r'<a href="/doc/([^"#?]+)"[^>]*>(.*?)</a>', r.text, flags=re.S):
+        main = r.text.split("<main", 1)[-1]
+        for href, text in re.findall(r'<a href="(/(?:doc|graph)/[^"#?]+)"[^>]*>(.*?)</a>', main, flags=re.S):
             shown = html_lib.unescape(re.sub(r"<[^>]+>", "", text)).strip()
             slug = href.rsplit("/", 1)[-1]
-            assert shown not in (slug, href), f"{path} shows the slug {shown!r} for /doc/{href}"
+            assert shown not in (slug, href.split("/", 2)[2]), f"{path} shows the slug {shown!r} for {href}"
 
 
 @pytest.mark.parametrize(
