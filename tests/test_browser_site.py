@@ -221,9 +221,14 @@ def test_catalog_page_shows_what_a_portal_operator_needs(context: Any, site_serv
         tables = page.locator("table caption")
         assert tables.count() >= 2  # the whole dataset's dumps and at least one publisher's graph
         first = page.locator("table").first
-        assert first.locator("tbody tr").count() == 3  # the three dumps, each with size and checksum
-        assert all(len(c) == 64 for c in first.locator("code.hash").all_inner_texts())
-        assert "catalog.ttl" in page.locator(".callout").inner_text()
+        # the three dumps, each with size and checksum, and the change feed (LDES), which has neither
+        assert first.locator("tbody tr").count() == 4
+        assert "LDES" in first.inner_text()
+        hashes = first.locator("code.hash").all_inner_texts()
+        assert len(hashes) == 3 and all(len(c) == 64 for c in hashes)
+        assert "catalog.ttl" in page.locator(".callout.note").inner_text()
+        # the fixture runs with placeholder publisher settings: the page says the catalog is not harvestable yet
+        assert "dati.gov.it" in page.locator("#not-harvestable").inner_text()
         assert page.get_by_role("link", name="Endpoint SPARQL di parita").count() == 1
     finally:
         page.close()

@@ -261,7 +261,10 @@ def test_one_client_cannot_hold_more_than_its_share(hardened: LiveServer) -> Non
         t.join(timeout=90)
     assert third.status_code == 429 and third.headers["retry-after"], third.text
     assert other.status_code == 200, other.text
-    assert [a.status_code for a in answers] == [200, 200]
+    # The two slow queries were admitted: each ran to its end or to the time limit (a 3-way cartesian product can
+    # outrun 30 s on a loaded machine), never refused by the cap.
+    assert len(answers) == 2
+    assert all(a.status_code == 200 or "timed out" in a.text for a in answers), [a.text for a in answers]
 
 
 @pytest.mark.server
