@@ -49,7 +49,7 @@ def test_unione_has_the_six_comuni_with_their_istat_codes(store: ox.Store) -> No
     rows = select(
         store,
         """
-        SELECT ?label ?code WHERE {
+        SELECT DISTINCT ?label ?code WHERE {  # DISTINCT: a comune's code is stated by identifiers and territories
           id:organization\\/unione-della-romagna-faentina org:hasMember ?comune .
           ?comune rdfs:label ?label ; parita:territory ?city . ?city skos:notation ?code
           FILTER(lang(?label) = "it") } ORDER BY ?code""",
