@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from starlette.concurrency import run_in_threadpool
 
@@ -31,14 +31,34 @@ T = TypeVar("T")
 RELOAD_CHECK = 2.0
 
 
+class Memo(Generic[T]):
+    """A typed slot of what one served release remembers (its counts, site index, VoID, …): computed on first
+    use and kept with the release, which never changes. The slots are declared where their values are made."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get(self, served: Served) -> T | None:
+        return cast("T | None", served.memory.get(self.name))
+
+    def put(self, served: Served, value: T) -> T:
+        served.memory[self.name] = value
+        return value
+
+    def of(self, served: Served, compute: Callable[[], T]) -> T:
+        """The remembered value, or `compute()`'s, remembered."""
+        found = self.get(served)
+        return found if found is not None else self.put(served, compute())
+
+
 @dataclass
 class Served:
-    """One release being served: its metadata, its data look-ups, where user SPARQL runs, caches."""
+    """One release being served: its metadata, its data look-ups, where user SPARQL runs, what it remembers."""
 
     release: Release
     data: DataStore
     pool: QueryRunner
-    cache: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, object] = field(default_factory=dict)  # written only through `Memo` slots
     published: str | None = None  # remote store: the release id `parita publish` recorded there
 
     async def look(self, fn: Callable[..., T], *args: Any, heavy: bool = False) -> T:

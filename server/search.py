@@ -81,12 +81,3 @@ class SearchIndex:
             folded = entry.names[best[1]]
             alt = next((a for a in self.alts.get(entry.iri, []) if fold(a) == folded), None)
         return Hit(entry.iri, best[0] - (5 if alt else 0), alt)
-
-
-def cached(index: Index, cache: dict[str, object]) -> SearchIndex:
-    """The release's search index, built on first use and kept with the release."""
-    found = cache.get("search-index")
-    if not isinstance(found, SearchIndex) or found.index is not index:
-        found = SearchIndex(index)
-        cache["search-index"] = found
-    return found

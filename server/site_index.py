@@ -241,12 +241,3 @@ def _stated_region(index: Index, iri: str, seen: set[str]) -> str | None:
             if (found := _stated_region(index, parent, seen)) is not None:
                 return found
     return None
-
-
-def cached(data: DataStore, cache: dict[str, object], base: str) -> Index:
-    """The release's index, built on first use and kept with the release (it never changes)."""
-    index = cache.get("site-index")
-    if not isinstance(index, Index):
-        index = build(data, base)
-        cache["site-index"] = index
-    return index

@@ -11,15 +11,19 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
-from . import __version__
+from . import __version__, site_index
 from .explorer import GROUPS, RELATIONS, shape_path
 from .formats import DOCUMENT_RDF_FORMATS
 from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
-from .runtime import Runtime, Served
+from .runtime import Memo, Runtime, Served
 from .stats import Stats, compute
 from .stats import read as read_stats
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+STATS: Memo[Stats] = Memo("stats")
+SITE_INDEX: Memo[site_index.Index] = Memo("site-index")
 
 
 def make_templates() -> Jinja2Templates:
@@ -90,9 +94,14 @@ def _cache_safe_language(request: Request, response: Response) -> None:
 async def stats_of(request: Request, served: Served) -> Stats:
     """The release's counts as its build wrote them (server/stats.py); computed the same way, once, for a
     release written without them."""
-    if "stats" not in served.cache:
-        written = await run_in_threadpool(read_stats, served.release.path)
-        served.cache["stats"] = written or await run_in_threadpool(
-            compute, served.data, runtime(request).settings.base_uri
-        )
-    return served.cache["stats"]  # type: ignore[no-any-return]
+    base = runtime(request).settings.base_uri
+    return await run_in_threadpool(
+        STATS.of, served, lambda: read_stats(served.release.path) or compute(served.data, base)
+    )
+
+
+async def index_of(request: Request, served: Served | None = None) -> site_index.Index:
+    """The served release's site index (built on first use, then kept with the release)."""
+    served = served or await runtime(request).served()
+    base = runtime(request).settings.base_uri
+    return await run_in_threadpool(SITE_INDEX.of, served, lambda: site_index.build(served.data, base))

@@ -21,7 +21,7 @@ from ..i18n import t
 from ..pages_model import alternates
 from ..responses import conditional, validators
 from ..results import write_triples
-from ..runtime import Served
+from ..runtime import Memo, Served
 from ..vocab import prefixes
 from ..void import VOID_PATH, graph_document, void_description
 from ..web import render, runtime, stats_of
@@ -66,22 +66,28 @@ async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
     return out
 
 
+DESCRIPTIONS: dict[str, Memo[list[ox.Triple]]] = {"void": Memo("void"), "catalog": Memo("catalog")}
+
+
 async def _description(request: Request, key: str) -> tuple[Served, list[ox.Triple]]:
     rt = runtime(request)
     served = await rt.served()
-    if key not in served.cache:
+    memo = DESCRIPTIONS[key]
+    if (found := memo.get(served)) is None:
         stats = await stats_of(request, served)
         sources = await _sources(request, served)
         if key == "void":
             titles = {s["graph"]: s["title"] for s in sources}
             sources_by_graph = await run_in_threadpool(served.data.graph_sources)
-            served.cache[key] = void_description(rt.settings, served.release, stats, titles, sources_by_graph)
+            found = memo.put(served, void_description(rt.settings, served.release, stats, titles, sources_by_graph))
         else:
             graph_files = await run_in_threadpool(_graph_files, served, rt.settings.base_uri, sources)
             date_rows = await run_in_threadpool(served.data.select, dates_query())
             periods = graph_periods(period_rows(date_rows))
-            served.cache[key] = catalog_description(rt.settings, served.release, stats, sources, graph_files, periods)
-    return served, served.cache[key]
+            found = memo.put(
+                served, catalog_description(rt.settings, served.release, stats, sources, graph_files, periods)
+            )
+    return served, found
 
 
 def _graph_files(served: Served, base: str, sources: list[dict[str, str]]) -> dict[str, GraphFile]:

@@ -23,7 +23,7 @@ from ..formats import BY_NAME, Format
 from ..negotiation import choose
 from ..responses import content_type
 from ..results import write_triples
-from ..runtime import Served
+from ..runtime import Memo, Served
 from ..sources import rows
 from ..web import language, render, runtime
 
@@ -32,20 +32,21 @@ router = APIRouter()
 STREAM_FORMATS: tuple[Format, ...] = tuple(BY_NAME[n] for n in ("turtle", "ntriples", "jsonld", "trig", "nquads"))
 #: A browser following the home page's link gets the Turtle shown in a page (HTML's qs is below Turtle's).
 OFFERED: tuple[Format, ...] = (*STREAM_FORMATS, BY_NAME["html"])
+STREAM: Memo[ldes.StreamIndex] = Memo("ldes")
 VIEW_CACHE = "public, max-age=60"
 PAGE_CACHE = "public, max-age=31536000, immutable"
 _PAGE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z(-[0-9]+)?/[0-9]+")
 
 
 def _index(served: Served) -> ldes.StreamIndex:
-    if "ldes" not in served.cache:
-        served.cache["ldes"] = ldes.read_index(served.release.path)
-    index = served.cache["ldes"]
+    index = STREAM.get(served)
+    if index is None and (index := ldes.read_index(served.release.path)) is not None:
+        STREAM.put(served, index)
     if index is None:
         raise NotFound(
             "This release was built before parita published an event stream; rebuild it (`parita build --force`)."
         )
-    return index  # type: ignore[no-any-return]
+    return index
 
 
 def _respond(request: Request, triples: list[ox.Triple], digest: str, cache: str) -> Response:

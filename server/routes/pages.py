@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from .. import site_index
 from ..catalog import announcements, link_header
 from ..documents import document_response, pick_format
 from ..errors import NotFound
@@ -17,7 +16,7 @@ from ..pages_model import vocabulary_page
 from ..rendering import label
 from ..site_index import CATEGORIES
 from ..void import about_graph
-from ..web import language, render, runtime, stats_of
+from ..web import index_of, language, render, runtime, stats_of
 
 router = APIRouter()
 KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
@@ -56,7 +55,7 @@ async def home(request: Request) -> Response:
     stats = await stats_of(request, served)
     order = {k: i for i, k in enumerate(KINDS)}
     kinds = sorted(stats.kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-    index = await run_in_threadpool(site_index.cached, served.data, served.cache, runtime(request).settings.base_uri)
+    index = await index_of(request, served)
     categories = [(c, n) for c in CATEGORIES if (n := len(index.category(c)))]
     lang = language(request)
     provinces = [(index.notation(p), index.label(p, lang)) for p in index.provinces()]

@@ -4,7 +4,6 @@ network explorer. All read the release's site index (`server/site_index.py`), bu
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,17 +11,12 @@ from .. import explorer, search, site_index, timeline
 from ..errors import NotFound
 from ..finder import desks_by_province
 from ..listing import browse
-from ..site_index import CATEGORIES, Index
-from ..web import language, render, runtime
+from ..runtime import Memo
+from ..site_index import CATEGORIES
+from ..web import index_of, language, render, runtime
 
 router = APIRouter()
-
-
-async def index_of(request: Request) -> Index:
-    """The served release's site index (built on first use, then kept with the release)."""
-    rt = runtime(request)
-    served = await rt.served()
-    return await run_in_threadpool(site_index.cached, served.data, served.cache, rt.settings.base_uri)
+SEARCH: Memo[search.SearchIndex] = Memo("search-index")
 
 
 @router.get("/-/browse/{category}", include_in_schema=False)
@@ -45,7 +39,7 @@ async def browse_page(request: Request, category: str) -> Response:
 async def search_page(request: Request, q: str = "") -> Response:
     index, lang = await index_of(request), language(request)
     served = await runtime(request).served()
-    hits = search.cached(index, served.cache).search(q[:200])
+    hits = SEARCH.of(served, lambda: search.SearchIndex(index)).search(q[:200])
     results = [
         {
             "href": explorer.href_of(index, runtime(request).urls, h.iri),
