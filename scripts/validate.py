@@ -393,7 +393,12 @@ def graph_of_any(quad: ox.Quad) -> str | None:
     return None if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
 
 
-def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+#: Checks CSV templates as a dry-run ingest: (settings, publisher, files, report format) -> exit code. The
+#: `parita validate` command passes scripts.ingest.check_files (ingest builds on this module, so not imported here).
+CsvChecker = Callable[[Settings, str, list[Path], str], int]
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None, check_csv: CsvChecker | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parita validate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "files", nargs="+", type=Path, help="RDF files (.ttl .trig .nt .nq .jsonld .rdf) or the CSV templates"
@@ -409,10 +414,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
     if any(path.suffix.lower() == ".csv" for path in args.files):  # the templates: `parita ingest --dry-run`
-        from scripts.ingest import check_files
-
+        if check_csv is None:
+            print("CSV templates are checked by `parita validate` or `parita ingest --dry-run`", file=sys.stderr)
+            return EXIT_UNREADABLE
         engine = {"validation_engine": args.engine} if args.engine else {}
-        return check_files(dataclasses.replace(settings, **engine), args.publisher, args.files, args.format)
+        return check_csv(dataclasses.replace(settings, **engine), args.publisher, args.files, args.format)
     try:
         checked = {path: read_quads(path) for path in args.files}
     except UnreadableInput as error:
