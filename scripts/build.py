@@ -203,6 +203,8 @@ def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
     digest = hashlib.sha256(settings.base_uri.encode())
     for source in sources:
         digest.update(b"\0" + source.graph.encode() + b"\0" + source.path.read_bytes())
+    for rules in derive.RULE_FILES:  # the derived graphs follow these too: a changed rule is a changed input
+        digest.update(b"\0" + rules.read_bytes())
     return digest.hexdigest()
 
 

@@ -38,6 +38,8 @@ ENTAILED, DERIVED = "entailed", "derived"
 ASSERTED = "asserted"  # not a graph: the default-graph-uri that means "every graph but the derived ones"
 DATE_PROPERTIES = (COV + "foundationDate", DCT + "dateAccepted", DCT + "date", PARITA + "startDate")
 STANDARD_AXIOMS = Path(__file__).resolve().parent.parent / "ontology" / "imports" / "standard-axioms.ttl"
+#: What the derived graphs depend on besides the release's sources (part of the build's input digest).
+RULE_FILES = (STANDARD_AXIOMS, Path(__file__).resolve())
 
 Node = ox.NamedNode | ox.BlankNode | ox.Triple  # a subject (RDF 1.2 triple terms included)
 Triple = tuple[Node, ox.NamedNode, Node | ox.Literal]
