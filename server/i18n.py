@@ -20,6 +20,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "ldes": {"it": "Flusso delle modifiche (LDES)", "en": "Change feed (LDES)"},
     "dumps": {"it": "Scarica i dati", "en": "Download the data"},
     "releases": {"it": "Versioni e modifiche", "en": "Versions and changes"},
+    "release_notes": {
+        "it": "Triple aggiunte {triples_added}, rimosse {triples_removed}; entità aggiunte {added}, rimosse {removed}, "
+        "modificate {changed}. Grafi: {graphs}.",
+        "en": "Triples added {triples_added}, removed {triples_removed}; entities added {added}, removed {removed}, "
+        "changed {changed}. Graphs: {graphs}.",
+    },
+    "release_notes_no_graphs": {"it": "nessuno", "en": "none"},
+    "rollback_notes": {
+        "it": "Ritorno ai dati della versione {onto}, che annulla la versione {left}.",
+        "en": "Rollback to the data of release {onto}, undoing release {left}.",
+    },
     "types": {"it": "Tipi", "en": "Types"},
     "property": {"it": "Proprietà", "en": "Property"},
     "value": {"it": "Valore", "en": "Value"},

@@ -19,6 +19,7 @@ from scripts.ingest import ingest
 from server import release as server_release
 from server.app import create_app
 from server.errors import PublisherError
+from server.routes.releases import notes
 from tests.ingest_helpers import GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
 
 
@@ -117,6 +118,8 @@ def test_a_rollback_changelog_lists_what_it_removed_and_restored(tmp_path: Path)
     assert log["event"] == "rollback" and log["previous"] == release.name
     assert log["triples"] == {"added": 0, "removed": report.changelog["triples"]["added"]}  # Cuneo only added
     assert log["entity_counts"]["removed"] == added and log["graphs"][GRAPH]["removed"] > 0
+    assert notes(log, "en").startswith(f"Rollback to the data of release {log['rollback']['onto']}, undoing release")
+    assert f"entities added 0, removed {added}" in notes(log, "en")
     removed = {e["iri"]: e["label"] for e in log["entities"]["removed"]}
     assert removed[PROVINCIA] == "Provincia di Cuneo"  # named with their labels, as a build's changelog does
     undo = releases.main([release.name], settings=settings)  # rolling forward again restores them

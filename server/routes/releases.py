@@ -145,19 +145,23 @@ def describe(settings: Settings, items: list[dict[str, Any]], site: str) -> list
 
 
 def notes(log: dict[str, Any], lang: str) -> str:
-    t, e = log.get("triples", {}), log.get("entity_counts", {})
+    """The version notes of a changelog (strings in server/i18n.py); a rollback says which release it restored."""
+    triples, entities = log.get("triples", {}), log.get("entity_counts", {})
     graphs = ", ".join(
         f"{g.rsplit('/graph/', 1)[-1]} (+{c['added']} -{c['removed']})" for g, c in log.get("graphs", {}).items()
     )
-    if lang == "it":
-        return (
-            f"Triple aggiunte {t.get('added', 0)}, rimosse {t.get('removed', 0)}; entità aggiunte {e.get('added', 0)}, "
-            f"rimosse {e.get('removed', 0)}, modificate {e.get('changed', 0)}. Grafi: {graphs or 'nessuno'}."
-        )
-    return (
-        f"Triples added {t.get('added', 0)}, removed {t.get('removed', 0)}; entities added {e.get('added', 0)}, "
-        f"removed {e.get('removed', 0)}, changed {e.get('changed', 0)}. Graphs: {graphs or 'none'}."
+    text = t("release_notes", lang).format(
+        triples_added=triples.get("added", 0),
+        triples_removed=triples.get("removed", 0),
+        added=entities.get("added", 0),
+        removed=entities.get("removed", 0),
+        changed=entities.get("changed", 0),
+        graphs=graphs or t("release_notes_no_graphs", lang),
     )
+    if log.get("event") == "rollback":
+        rollback = log.get("rollback") or {}
+        text = t("rollback_notes", lang).format(onto=rollback.get("onto"), left=rollback.get("from")) + " " + text
+    return text
 
 
 def _page(request: Request, items: list[dict[str, Any]], title: str, detail: bool, headers: dict[str, str]) -> Response:
