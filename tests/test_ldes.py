@@ -64,7 +64,10 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stream]:
         f'<https://w3id.org/parita/{TEMPORARY}> <http://www.w3.org/2000/01/rdf-schema#label> "Ente temporaneo (fittizio, per i test)"@it .\n'
     )
     port = free_port()
-    settings = Settings(build_dir=tmp / "build", data_dir=data, base_uri=f"http://127.0.0.1:{port}/")
+    # the whole data (~44,000 triples with ISTAT's territories) must fit in one CONSTRUCT answer to compare
+    settings = Settings(
+        build_dir=tmp / "build", data_dir=data, base_uri=f"http://127.0.0.1:{port}/", sparql_row_limit=200_000
+    )
     build(settings)
     server = start_server(settings, tmp / "uvicorn.log", port=port)
     yield Stream(server, settings, data)
