@@ -67,6 +67,17 @@ def test_bad_submission_gets_the_report_and_changes_nothing(settings: Settings) 
     assert tree_digest(settings.build_dir) == before
 
 
+def test_a_dry_run_checks_and_publishes_nothing(settings: Settings) -> None:
+    client = app_for(router(settings))
+    before = tree_digest(settings.build_dir)
+    answer = client.post(
+        "/-/submissions/cuneo?dry_run=true", files=files(cuneo_files()), headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ok"] is True and answer.json()["dry_run"] is True and answer.json()["release"] is None
+    assert tree_digest(settings.build_dir) == before
+
+
 def test_good_submission_publishes_a_release(settings: Settings) -> None:
     client = app_for(router(settings))
     answer = client.post(

@@ -4,7 +4,8 @@ Authentication: `Authorization: Bearer <token>`, compared with `hmac.compare_dig
 `submission_token` setting; with no token configured the route answers 404. The body (multipart,
 field `files`, one or more CSV/RDF files) is cut off at `submission_max_bytes` (413). The report
 is JSON, HTML or Turtle (sh:ValidationReport) by Accept; 201 when a release was published, 422
-when refused. It never touches the served store: a release is a new folder switched to atomically.
+when refused. `?dry_run=true` runs every check and publishes nothing (`parita ingest --dry-run`): 200 when
+the files would be accepted. It never touches the served store: a release is a new folder switched to atomically.
 """
 
 from __future__ import annotations
@@ -37,20 +38,21 @@ def router(settings: Settings) -> APIRouter:
     limit = settings.submission_max_bytes
 
     @api.post("/-/submissions/{publisher}")
-    async def submit(request: Request, publisher: str) -> Response:
+    async def submit(request: Request, publisher: str, dry_run: bool = False) -> Response:
         if not token:
             raise NotFound("Submissions over HTTP are off: set PARITA_SUBMISSION_TOKEN to turn them on.")
         _authenticate(request, token)
         files = await _read_uploads(request, limit)
         kind, media_type = _report_format(request.headers.get("accept"))
-        body, ok = await _ingest_elsewhere(settings, publisher, files, kind)
-        return Response(body, status_code=201 if ok else 422, media_type=media_type, headers={"Vary": "Accept"})
+        body, ok = await _ingest_elsewhere(settings, publisher, files, kind, dry_run)
+        status = (200 if dry_run else 201) if ok else 422
+        return Response(body, status_code=status, media_type=media_type, headers={"Vary": "Accept"})
 
     return api
 
 
 async def _ingest_elsewhere(
-    settings: Settings, publisher: str, files: list[tuple[str, bytes]], kind: str
+    settings: Settings, publisher: str, files: list[tuple[str, bytes]], kind: str, dry_run: bool = False
 ) -> tuple[bytes, bool]:
     """`parita ingest` in a process of its own, so that validating a large submission neither blocks this
     process's event loop nor takes its memory; stopped after `submission_timeout` seconds."""
@@ -73,6 +75,7 @@ async def _ingest_elsewhere(
             publisher,
             "--format",
             kind,
+            *(["--dry-run"] if dry_run else []),
             "--",
             *paths,
             cwd=PROJECT_ROOT,
