@@ -8,6 +8,7 @@ which module owns a concept).
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,22 @@ def test_no_route_imports_another_route() -> None:
         if a.startswith("server.routes.") and b.startswith("server.routes.")
     )
     assert wrong == []
+
+
+@pytest.mark.parametrize("command", ["bench", "reliability", "synth"])
+def test_the_thin_commands_load_tools_from_the_checkout(command: str, tmp_path: Path) -> None:
+    """`parita bench|reliability|synth` run tools/ (not installed) from the checkout, whatever the cwd."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", f"from scripts.cli import main; raise SystemExit(main(['{command}', '--help']))"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and f"parita {command}" in done.stdout, done.stderr
