@@ -20,7 +20,7 @@ from . import __version__, openapi
 from .accesslog import AccessLog, configure_logging
 from .backends.cache import ResponseCache
 from .config import Settings
-from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, public
+from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, error_text, public
 from .formats import ERROR_FORMATS
 from .head import HeadAsGet
 from .negotiation import negotiate_or_first
@@ -134,8 +134,7 @@ async def handle_error(request: Request, exc: PublisherError) -> Response:
         return render(request, "error.html", {"error": exc, "title": exc.title}, status=exc.status, headers=headers)
     if fmt.name == "json":
         return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
-    text = f"{exc.status} {exc.title}: {exc.message}\n" + (f"See {exc.link}\n" if exc.link else "")
-    return PlainTextResponse(text, status_code=exc.status, headers=headers)
+    return PlainTextResponse(error_text(exc), status_code=exc.status, headers=headers)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

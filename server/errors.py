@@ -116,6 +116,11 @@ def public(exc: PublisherError) -> PublisherError:
     return safe
 
 
+def error_text(exc: PublisherError) -> str:
+    """The one plain-text error shape."""
+    return f"{exc.status} {exc.title}: {exc.message}\n" + (f"See {exc.link}\n" if exc.link else "")
+
+
 def error_body(exc: PublisherError) -> dict[str, object]:
     """The one JSON error shape."""
     body: dict[str, object] = {"ok": False, "status": exc.status, "title": exc.title, "error": exc.message}

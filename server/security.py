@@ -37,6 +37,7 @@ from .errors import (
     TooManyRequests,
     UriTooLong,
     error_body,
+    error_text,
 )
 from .formats import ERROR_FORMATS
 from .negotiation import negotiate_or_first
@@ -86,7 +87,7 @@ def error_response(scope: Scope, exc: PublisherError) -> tuple[int, list[tuple[b
     if negotiate_or_first(accept, ERROR_FORMATS[:2]).name == "json":  # no page here: text or JSON
         body, media = json.dumps(error_body(exc)).encode(), b"application/json"
     else:
-        body, media = f"{exc.status} {exc.title}: {exc.message}\n".encode(), b"text/plain; charset=utf-8"
+        body, media = error_text(exc).encode(), b"text/plain; charset=utf-8"
     headers = [
         (b"content-type", media),
         (b"content-length", str(len(body)).encode()),
