@@ -639,7 +639,7 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
     record = json.loads(json.dumps(previous))  # a working copy: kept only on success
     fetcher = Fetcher(source, settings.harvest_max_bytes, settings.harvest_timeout, settings.harvest_max_requests)
     summary: dict[str, Any] = {"source": source.id, "url": source.url, "status": "ok", "members_applied": 0}
-    started = now()
+    started, clock = now(), time.perf_counter()
     try:
         triples: list[ox.Triple] = []
         facts: dict[str, Any] | None = None
@@ -654,6 +654,7 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
         if facts is None:
             summary["status"] = "unchanged"
         else:
+            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, parsed, applied
             triples = own_terms(triples, source)
             check_iris(triples, source, sources, settings)
             links = same_as(triples, source, sources, settings)

@@ -826,6 +826,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the builds by SHACL engine (no serving workloads); replaces that section of --out",
     )
+    parser.add_argument(
+        "--harvest-only",
+        action="store_true",
+        help="only the harvest row (full vs incremental LDES harvest, page vs document throughput); replaces that section of --out",
+    )
     args = parser.parse_args(argv)
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     work = args.work or Path(tempfile.mkdtemp(prefix="parita-bench-"))
@@ -839,6 +844,13 @@ def main(argv: list[str] | None = None) -> int:
         for scale in scales:
             folder = work / f"scale-{scale:g}"
             folder.mkdir(exist_ok=True)
+            if args.harvest_only:
+                from tools.bench_harvest import harvest_bench
+
+                lines = harvest_bench(scale, folder / "harvest", say)
+                text = "\n".join(lines) + f"\n\nMachine: {machine_line()}.\n"
+                replace_section(args.out, "## Harvest", text)
+                continue
             if args.builds_only:
                 reports.append(builds_only(scale, folder, say))
                 text = "\n".join(engines_markdown(reports)[2:]) + f"\n\nMachine: {machine_line()}.\n"
