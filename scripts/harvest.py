@@ -646,16 +646,17 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
         if source.ldes:
             applied, changed = harvest_ldes(fetcher, source, record)
             summary["members_applied"] = applied
+            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, parsed, applied
             if changed and (applied or previous.get("status") != "ok"):
                 text = "".join(e["nt"] for e in record.get("entities", {}).values())
                 triples, facts = list(ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)), {}
         elif (got := harvest_catalog(fetcher, source, record)) is not None:
             triples, facts = got
+            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, verified, parsed
         if facts is None:
             summary["status"] = "unchanged"
         else:
-            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, parsed, applied
-            triples = own_terms(triples, source)
+            triples = own_terms(triples, source)  # from here on: publishing the source's whole graph
             check_iris(triples, source, sources, settings)
             links = same_as(triples, source, sources, settings)
             summary["same_as"] = len(links)

@@ -159,8 +159,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     province_data(tmp / "modena-data", "modena-pari-opportunita.ttl")
     asti = start_instance(tmp, "asti", tmp / "asti-data")
     modena = start_instance(tmp, "modena", tmp / "modena-data")
-    aggregator = start_instance(tmp, "aggregator", None, harvest_timeout=3.0, harvest_max_bytes=500_000)
-    publishers = Publishers(aggregator.settings.base_uri, big_bytes=5_000_000, slow_seconds=10.0)
+    aggregator = start_instance(tmp, "aggregator", None, harvest_timeout=5.0, harvest_max_bytes=500_000)
+    publishers = Publishers(aggregator.settings.base_uri, big_bytes=5_000_000, slow_seconds=20.0)
     yield Network(asti, modena, aggregator, publishers, tmp)
     publishers.stop()
     for instance in (asti, modena, aggregator):

@@ -93,6 +93,9 @@ def harvest_bench(scale: float, folder: Path, say: Callable[[str], None]) -> lis
         "its LDES by an aggregator holding the project's data; then one entity changed at the source, rebuilt, "
         "harvested again. Each harvest includes the aggregator's release (validation, store, dumps).",
         "",
+        "Fetch + apply: the requests, parsing, and the versions applied to the harvest state; the rest is "
+        "publishing: the source's whole graph assembled, checked, reconciled and built into a release.",
+        "",
         "| harvest | seconds in all | fetch + apply s | requests | bytes | members applied | triples |",
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| full | {full['seconds']:.1f} | {full['fetch_seconds']:.2f} | {full['requests']} | {full['bytes']:,} | "
