@@ -1,6 +1,7 @@
 """Write a release's Linked Data Event Stream (the model is described in `server/ldes.py`).
 
-The stream is derived from the releases only: a build compares every entity's statements with the digests
+Versions carry what the sources assert: `graph/entailed` and `graph/derived` (scripts/derive.py) are left out,
+as a consumer derives them by the same rules. The stream is derived from the releases only: a build compares every entity's statements with the digests
 the previous release recorded, writes one version per entity added, changed or removed, and carries the
 previous release's pages over unchanged (hard links). The same data built twice therefore adds nothing, and
 a restart or a rebuild of the server changes nothing. A previous release without a stream (built before
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from scripts.derive import derived_graphs
 from server.ldes import (
     ENTITIES_FILE,
     INDEX_FILE,
@@ -114,7 +116,10 @@ def write_stream(
         )
     except FileNotFoundError:
         known = {}
-    graph = _by_subject(quads)
+    derived = set(derived_graphs(base_uri))  # re-derived by whoever reads the stream: not a source's claims
+    graph = _by_subject(
+        q for q in quads if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in derived)
+    )
     entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
     digests = {e.value: hashlib.sha256(_canonical(graph, e).encode()).hexdigest()[:32] for e in entities}
     changed = [e.value for e in entities if known.get(e.value) != digests[e.value]]

@@ -180,7 +180,7 @@ def union_of_provinces(network: Network) -> set[tuple[str, ...]]:
 
 def test_one_harvest_answers_as_the_union_of_the_provinces(network: Network) -> None:
     summaries = network.harvest()
-    assert summaries["asti"]["status"] == "ok", summaries
+    assert summaries["asti"]["status"] == "ok", json.dumps(summaries["asti"])[:3000]
     assert summaries["modena"]["status"] == "ok", summaries
     expected = union_of_provinces(network)
     assert {row[0].split("/id/")[0] for row in expected} == {
