@@ -35,6 +35,7 @@ from pathlib import Path
 
 from server.config import PROJECT_ROOT, Settings
 from tools.processes import clean_env, free_port, launch, stop_group, wait_for_http
+from tools.synth import change_one_graph
 
 EXIT_OK, EXIT_ERROR = 0, 2
 ORG = "http://www.w3.org/ns/org#"
@@ -298,23 +299,6 @@ def engine_builds(
             rows[engine]["rebuild_one_graph"] = timed_build(data_dir, build_dir, engine)["total"]
         shutil.rmtree(build_dir, ignore_errors=True)
     return rows
-
-
-def change_one_graph(data_dir: Path) -> None:
-    """One more (valid) triple in a real data file, an Italian rdfs:comment on its first entity (an appended
-    newline would leave the graph as it was)."""
-    import pyoxigraph as ox
-
-    changed = sorted(p for p in data_dir.glob("*.ttl"))[0]
-    entity = next(
-        t.subject
-        for t in ox.parse(changed.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=changed.resolve().as_uri())
-        if isinstance(t.subject, ox.NamedNode)
-    )
-    changed.write_text(
-        changed.read_text()
-        + f'\n<{entity.value}> <http://www.w3.org/2000/01/rdf-schema#comment> "Modificato dal benchmark {time.time()}."@it .\n'
-    )
 
 
 # --- workloads ----------------------------------------------------------------------------------------------------

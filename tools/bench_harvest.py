@@ -46,8 +46,7 @@ def _throughput(client: httpx.Client, urls: list[str], accept: str) -> tuple[flo
 
 def harvest_bench(scale: float, folder: Path, say: Callable[[str], None]) -> list[str]:
     """Markdown lines of the harvest section for one scale."""
-    from tools.bench import change_one_graph
-    from tools.synth import synthesize
+    from tools.synth import change_one_graph, synthesize
 
     data = folder / "source-data"
     shutil.rmtree(folder, ignore_errors=True)

@@ -14,6 +14,7 @@ import argparse
 import random
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -277,3 +278,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def change_one_graph(data_dir: Path) -> None:
+    """One more (valid) triple in a real data file, an Italian rdfs:comment on its first entity (an appended
+    newline would leave the graph as it was)."""
+    import pyoxigraph as ox
+
+    changed = sorted(p for p in data_dir.glob("*.ttl"))[0]
+    entity = next(
+        t.subject
+        for t in ox.parse(changed.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=changed.resolve().as_uri())
+        if isinstance(t.subject, ox.NamedNode)
+    )
+    changed.write_text(
+        changed.read_text()
+        + f'\n<{entity.value}> <http://www.w3.org/2000/01/rdf-schema#comment> "Modificato dal benchmark {time.time()}."@it .\n'
+    )
