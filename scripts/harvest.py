@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 import tomllib
@@ -58,6 +59,8 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 SPDX = "http://spdx.org/rdf/terms#"
 DEFAULT_SHARED = ("https://w3id.org/italia/",)
 MAX_REDIRECTS = 5
+#: A source id names graphs and files: ASCII lower-case words joined by hyphens.
+SOURCE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: Distribution media types harvested, best first (the N-Quads dump keeps nothing parita needs apart, so any).
 RDF_MEDIA = {
     "application/n-quads": ox.RdfFormat.N_QUADS,
@@ -104,11 +107,7 @@ def load_sources(path: Path) -> SourcesFile:
     sources = []
     for number, raw in enumerate(data.get("source", []), 1):
         where = f"{path}: source #{number}"
-        if (
-            not isinstance(raw.get("id"), str)
-            or not raw["id"].replace("-", "").isalnum()
-            or raw["id"] != raw["id"].lower()
-        ):
+        if not isinstance(raw.get("id"), str) or not SOURCE_ID.fullmatch(raw["id"]):
             raise ValueError(f"{where}: `id` must be lower-case letters, digits and hyphens")
         if bool(raw.get("catalog")) == bool(raw.get("ldes")):
             raise ValueError(f"{where} ({raw['id']}): give exactly one of `catalog` or `ldes`")
@@ -173,7 +172,14 @@ class Fetcher:
                 )
             answer = self._get_once(url, headers or {})
             if answer.status in (301, 302, 303, 307, 308) and "location" in answer.headers:
-                url = urljoin(url, answer.headers["location"])
+                target = urljoin(url, answer.headers["location"])
+                if urlsplit(url).scheme == "https" and urlsplit(target).scheme != "https":
+                    raise Refused(
+                        "redirect-downgrade",
+                        f"{url} redirects from https to {target}.",
+                        "Serve the data over https only, or list an http URL in the sources file.",
+                    )
+                url = target
                 continue
             return answer
         raise Refused("redirects", f"More than {MAX_REDIRECTS} redirects from {url}.", "Link the final URL.")
@@ -242,7 +248,7 @@ def parse(data: bytes, syntax: ox.RdfFormat, url: str) -> list[ox.Triple]:
     """Screened (XXE, entity expansion, remote JSON-LD contexts), then parsed; graphs are merged."""
     try:
         screen(data, syntax)
-        if syntax == ox.RdfFormat.JSON_LD and b'"@context"' in data:
+        if syntax == ox.RdfFormat.JSON_LD:  # after json.loads: an escaped key ("\u0040context") is the same key
             _refuse_remote_context(data, url)
         quads = list(ox.parse(data, format=syntax, base_iri=url))
     except HostileInput as error:
@@ -262,6 +268,8 @@ def _refuse_remote_context(data: bytes, url: str) -> None:
                     for ctx in value if isinstance(value, list) else [value]:
                         if isinstance(ctx, str):
                             raise HostileInput(f"a remote JSON-LD context ({ctx}) is not fetched")
+                if key == "@import" and isinstance(value, str):
+                    raise HostileInput(f"a remote JSON-LD context (@import {value}) is not fetched")
                 walk(value)
         elif isinstance(node, list):
             for item in node:

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 import pytest
 
 from scripts.build import build
-from scripts.harvest import harvest, load_sources
+from scripts.harvest import Refused, harvest, load_sources, parse
 from server.config import PROJECT_ROOT, Settings
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.harvest_fixtures import Publishers, wait_for
@@ -371,3 +371,27 @@ def test_a_harvested_thing_is_described_on_the_aggregator_with_its_publisher_and
         redirect = client.get("/doc/", params={"uri": own})
         assert redirect.status_code == 303 and redirect.headers["location"] == "/doc/network/rete-antiviolenza-asti"
         assert client.get("/doc/", params={"uri": "http://example.org/unknown"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"\\u0040context": "http://127.0.0.1:9/context.jsonld", "@id": "http://127.0.0.1:9/x"}',
+        '{"@context": {"@import": "http://127.0.0.1:9/context.jsonld"}, "@id": "http://127.0.0.1:9/x"}',
+    ],
+)
+def test_a_remote_context_is_refused_as_hostile_however_it_is_spelled(document: str) -> None:
+    """The screen reads the JSON, not the bytes: an escaped key or an @import is the same remote context."""
+    with pytest.raises(Refused) as refused:
+        parse(document.encode(), ox.RdfFormat.JSON_LD, "http://127.0.0.1:9/doc.jsonld")
+    assert refused.value.reason == "hostile", refused.value.message
+
+
+@pytest.mark.parametrize("bad", ["àsti", "a\u00b2", "Asti", "asti-", "-asti", "as--ti"])
+def test_a_source_id_is_ascii_lower_case_words_joined_by_hyphens(tmp_path: Path, bad: str) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nid = "{bad}"\nurl = "http://127.0.0.1:9/catalog"\nbase = ["http://127.0.0.1:9/"]\n'
+    )
+    with pytest.raises(ValueError, match="lower-case letters, digits and hyphens"):
+        load_sources(sources)
