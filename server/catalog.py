@@ -353,20 +353,12 @@ def catalog_description(
             _size_and_checksum(b, dist, int(info["bytes"]), str(info.get("sha256", "")))
 
     datasets = [whole] + _publisher_datasets(b, cat, settings, release, agent, contact, sources, graph_files, periods)
-    svc = iri(base + "catalog#sparql")
-    b.add(cat, DCAT + "service", svc)
-    b.types(svc, DCAT + "DataService")
+    svc = _data_service(
+        b, "sparql", base + "sparql", "https://www.w3.org/TR/sparql11-protocol/", settings, agent, contact, datasets
+    )
     b.add(svc, DCT + "title", lit("Endpoint SPARQL di parita", "it"))
     b.add(svc, DCT + "description", lit("SPARQL 1.1 in sola lettura sui dati parità.", "it"))
-    b.add(svc, DCAT + "endpointURL", iri(base + "sparql"))
     b.add(svc, DCAT + "endpointDescription", iri(base + "sparql"))
-    b.add(svc, DCT + "conformsTo", iri("https://www.w3.org/TR/sparql11-protocol/"))
-    b.types("https://www.w3.org/TR/sparql11-protocol/", DCT + "Standard")
-    b.add(svc, DCT + "license", iri(settings.license_uri))
-    b.add(svc, DCT + "publisher", agent)
-    b.add(svc, DCAT + "contactPoint", contact)
-    for ds in datasets:
-        b.add(svc, DCAT + "servesDataset", ds)
     for code in THEMES:
         b.add(svc, DCAT + "theme", iri(EU_THEME + code))
     b.add(svc, DCAT + "keyword", lit("SPARQL", "it"))
@@ -471,25 +463,42 @@ def _temporal(b: Builder, ds: Node, periods: list[Period]) -> None:
         b.add(period, prefix + "endDate", end)
 
 
+def _data_service(
+    b: Builder,
+    fragment: str,
+    endpoint: str,
+    standard: str,
+    settings: Settings,
+    agent: Node,
+    contact: Node,
+    datasets: list[Node],
+) -> Node:
+    """A service of the catalog (`catalog#{fragment}`) at `endpoint`, conforming to `standard`, serving
+    `datasets` under the publisher's licence and contact; the caller adds its titles."""
+    base = settings.base_uri
+    svc = iri(f"{base}catalog#{fragment}")
+    b.add(iri(catalog_iri(base)), DCAT + "service", svc)
+    b.types(svc, DCAT + "DataService")
+    b.add(svc, DCAT + "endpointURL", iri(endpoint))
+    b.add(svc, DCT + "conformsTo", iri(standard))
+    b.types(standard, DCT + "Standard")
+    b.add(svc, DCT + "license", iri(settings.license_uri))
+    b.add(svc, DCT + "publisher", agent)
+    b.add(svc, DCAT + "contactPoint", contact)
+    for ds in datasets:
+        b.add(svc, DCAT + "servesDataset", ds)
+    return svc
+
+
 def _event_stream(
     b: Builder, whole: Node, datasets: list[Node], settings: Settings, agent: Node, contact: Node
 ) -> None:
     """The change feed (`/ldes`, server/ldes.py) as a service and as a distribution of the whole dataset."""
     base = settings.base_uri
     stream = base + "ldes"
-    svc = iri(base + "catalog#ldes")
-    b.add(iri(catalog_iri(base)), DCAT + "service", svc)
-    b.types(svc, DCAT + "DataService")
+    svc = _data_service(b, "ldes", stream, "https://w3id.org/ldes/specification", settings, agent, contact, datasets)
     b.add(svc, DCT + "title", lit("Flusso delle modifiche (Linked Data Event Stream)", "it"))
     b.add(svc, DCT + "title", lit("Change feed (Linked Data Event Stream)", "en"))
-    b.add(svc, DCAT + "endpointURL", iri(stream))
-    b.add(svc, DCT + "conformsTo", iri("https://w3id.org/ldes/specification"))
-    b.types("https://w3id.org/ldes/specification", DCT + "Standard")
-    b.add(svc, DCT + "license", iri(settings.license_uri))
-    b.add(svc, DCT + "publisher", agent)
-    b.add(svc, DCAT + "contactPoint", contact)
-    for ds in datasets:
-        b.add(svc, DCAT + "servesDataset", ds)
     dist = iri(base + "catalog#ldes-distribution")
     b.add(whole, DCAT + "distribution", dist)
     b.types(dist, DCAT + "Distribution", DCATAPIT + "Distribution")
