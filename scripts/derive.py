@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from scripts.rdfio import graph_of, read_quads
+from server import terms
 from server.config import DEFAULT_BASE_URI
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -32,11 +33,10 @@ ORG = "http://www.w3.org/ns/org#"
 DCT = "http://purl.org/dc/terms/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 COV = "https://w3id.org/italia/onto/COV/"
-PARITA = "https://w3id.org/parita/ontology#"
 
 ENTAILED, DERIVED = "entailed", "derived"
 ASSERTED = "asserted"  # not a graph: the default-graph-uri that means "every graph but the derived ones"
-DATE_PROPERTIES = (COV + "foundationDate", DCT + "dateAccepted", DCT + "date", PARITA + "startDate")
+DATE_PROPERTIES = (COV + "foundationDate", DCT + "dateAccepted", DCT + "date", terms.startDate)
 STANDARD_AXIOMS = Path(__file__).resolve().parent.parent / "ontology" / "imports" / "standard-axioms.ttl"
 #: What the derived graphs depend on besides the release's sources (part of the build's input digest).
 RULE_FILES = (STANDARD_AXIOMS, Path(__file__).resolve())
@@ -183,7 +183,7 @@ def bounds(value: ox.Literal) -> tuple[str, str] | None:
 
 def date_bounds(triples: set[Triple]) -> set[Triple]:
     date = ox.NamedNode(XSD + "date")
-    earliest, latest = ox.NamedNode(PARITA + "earliestDate"), ox.NamedNode(PARITA + "latestDate")
+    earliest, latest = ox.NamedNode(terms.earliestDate), ox.NamedNode(terms.latestDate)
     found: set[Triple] = set()
     for s, p, o in triples:
         if p.value in DATE_PROPERTIES and isinstance(o, ox.Literal) and (days := bounds(o)) is not None:
@@ -271,7 +271,7 @@ def _self_description(graph: str, rules: tuple[str, str]) -> list[ox.Quad]:
     return [
         ox.Quad(g, ox.NamedNode(RDFS + "label"), ox.Literal(label_it, language="it"), g),
         ox.Quad(g, ox.NamedNode(RDFS + "label"), ox.Literal(label_en, language="en"), g),
-        ox.Quad(g, ox.NamedNode(RDF_TYPE), ox.NamedNode(PARITA + "DerivedGraph"), g),
+        ox.Quad(g, ox.NamedNode(RDF_TYPE), ox.NamedNode(terms.DerivedGraph), g),
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(it, language="it"), g),
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(en, language="en"), g),
     ]

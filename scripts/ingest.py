@@ -35,6 +35,7 @@ from scripts.sources import contributions_dir, graph_iri, read_sources, release_
 from scripts.submission_report import FORMATS, SubmissionReport
 from scripts.territories import Cities
 from scripts.validate import Finding
+from server import terms
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
 from server.release import previous_release
 
@@ -44,7 +45,7 @@ METADATA = PROJECT_ROOT / "data" / "templates" / "parita-metadata.json"
 ID_BASE = DEFAULT_BASE_URI + "id/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 OWN_CLASSES = (
-    "https://w3id.org/parita/ontology#",
+    terms.NAMESPACE,
     "http://www.w3.org/ns/org#",
     "https://w3id.org/italia/onto/COV/",
     "https://w3id.org/italia/onto/CPSV/",

@@ -19,13 +19,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from server import terms
 from server.config import DEFAULT_BASE_URI, Settings
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 BODY_KINDS = ("organization", "post", "network")
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 IPA = "https://w3id.org/italia/onto/COV/IPAcode"
-TERRITORY = "https://w3id.org/parita/ontology#territory"
 LEGAL_STATUS = "https://w3id.org/italia/onto/COV/hasLegalStatus"
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SIMILAR = 0.85
@@ -88,7 +88,7 @@ def entities(quads: list[ox.Quad], only: set[str] | None = None) -> dict[str, En
                 e.label = o.value
         elif p == IPA:
             e.ipa = o.value
-        elif p == TERRITORY:
+        elif p == terms.territory:
             e.territory = o.value
         elif p == LEGAL_STATUS:
             e.legal_status = o.value

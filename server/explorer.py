@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import terms
 from .site_index import CLV, DCT, ORG, Index
 from .urls import Urls
 
@@ -137,28 +138,28 @@ def href_of(index: Index, urls: Urls, iri: str) -> str:
 
 def network_graph(index: Index, urls: Urls, network: str, lang: str) -> Graph:
     """Members (with roles) and signatories on the left, the network, then what governs or relates to it."""
-    ns, b = index.ns, Builder(index, urls, lang, index.label(network, lang))
+    b = Builder(index, urls, lang, index.label(network, lang))
     b.node(network, 1)
     b.graph.nodes[network].center = True
     for membership in index.subjects(ORG + "organization", network):
         role = next(iter(index.objects(membership, ORG + "role")), "")
         for member in index.objects(membership, ORG + "member"):
             b.edge(member, network, "member", (0, 1), role)
-    for protocol in index.subjects(ns + "regulates", network):
+    for protocol in index.subjects(index.term(terms.regulates), network):
         b.edge(protocol, network, "regulates", (2, 1))
-        for act in index.objects(protocol, ns + "approvedBy"):
+        for act in index.objects(protocol, index.term(terms.approvedBy)):
             b.edge(protocol, act, "approvedBy", (2, 3))
-        for signatory in index.objects(protocol, ns + "signatory"):
+        for signatory in index.objects(protocol, index.term(terms.signatory)):
             b.edge(signatory, protocol, "signatory", (0, 2))
-    for plan in index.objects(network, ns + "implements"):
+    for plan in index.objects(network, index.term(terms.implements)):
         b.edge(network, plan, "implements", (1, 2))
         _plan_sources(b, plan)
     for plan in index.subjects(DCT + "relation", network):
         b.edge(plan, network, "relation", (2, 1))
         _plan_sources(b, plan)
     for prop, relation in (
-        (ns + "amendedBy", "amendedBy"),
-        (ns + "hostedBy", "hostedBy"),
+        (index.term(terms.amendedBy), "amendedBy"),
+        (index.term(terms.hostedBy), "hostedBy"),
         (ORG + "linkedTo", "linkedTo"),
     ):
         for other in index.objects(network, prop):
@@ -173,9 +174,9 @@ def network_graph(index: Index, urls: Urls, network: str, lang: str) -> Graph:
 
 
 def _plan_sources(b: Builder, plan: str) -> None:
-    for act in b.index.objects(plan, b.index.ns + "approvedBy"):
+    for act in b.index.objects(plan, b.index.term(terms.approvedBy)):
         b.edge(plan, act, "approvedBy", (2, 3))
-    for body in b.index.objects(plan, b.index.ns + "approvingBody"):
+    for body in b.index.objects(plan, b.index.term(terms.approvingBody)):
         b.edge(plan, body, "approvingBody", (2, 3))
 
 
@@ -198,7 +199,7 @@ def _change(b: Builder, event: str, layers: tuple[int, int, int]) -> None:
 
 def overview_graph(index: Index, urls: Urls, lang: str, title: str) -> Graph:
     """Regions, provinces, every network and table, and the protocols, plans and changes around them."""
-    ns, b = index.ns, Builder(index, urls, lang, title)
+    b = Builder(index, urls, lang, title)
     for province in index.provinces():
         for region in index.objects(province, CLV + "hasDirectHigherRank"):
             b.edge(province, region, "region", (1, 0))
@@ -211,9 +212,9 @@ def overview_graph(index: Index, urls: Urls, lang: str, title: str) -> Graph:
     for net in networks:
         for other in index.objects(net.iri, ORG + "linkedTo"):
             b.edge(net.iri, other, "linkedTo", (2, 2))
-        for protocol in index.subjects(ns + "regulates", net.iri):
+        for protocol in index.subjects(index.term(terms.regulates), net.iri):
             b.edge(protocol, net.iri, "regulates", (3, 2))
-        for plan in index.objects(net.iri, ns + "implements"):
+        for plan in index.objects(net.iri, index.term(terms.implements)):
             b.edge(net.iri, plan, "implements", (2, 3))
         for plan in index.subjects(DCT + "relation", net.iri):
             b.edge(plan, net.iri, "relation", (3, 2))

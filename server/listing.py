@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import terms
 from .i18n import t
 from .site_index import Entity, Index
 from .urls import Urls
@@ -52,7 +53,7 @@ def browse(index: Index, urls: Urls, category: str, params: Mapping[str, str], l
 
 def _shown_facet(index: Index, iri: str) -> bool:
     """Kinds worth a filter: classifications, act types, legal status, schemes; not the generic class `Act`."""
-    return iri != index.ns + "Act"
+    return iri != index.term(terms.Act)
 
 
 UNPLACED = "none"  # the province filter's value for things whose data states no province

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from . import labels
+from . import labels, terms
 from .labels import LABEL_PROPERTIES
 from .rendering import local_name
 from .store import DataStore
@@ -24,17 +24,17 @@ SCHEMA = "https://schema.org/"
 TERRITORY_ROOT = "https://w3id.org/italia/controlled-vocabulary/territorial-classifications/"
 DATE_PROPERTIES = (DCT + "date", DCT + "dateAccepted", DCT + "issued", COV + "foundationDate")
 #: "Its organisation": the body a thing belongs to, is run, hosted, issued, published or carried by, in this
-#: order; a thing without a stated territory takes the first such body's (`ns:` stands for the ontology).
+#: order; a thing without a stated territory takes the first such body's
 PARENT_PROPERTIES = (
     ORG + "unitOf",
     ORG + "subOrganizationOf",
     ORG + "postIn",
-    "ns:operatedBy",
-    "ns:hostedBy",
-    "ns:regulates",
+    terms.operatedBy,
+    terms.hostedBy,
+    terms.regulates,
     ORG + "resultingOrganization",
     ORG + "originalOrganization",
-    "ns:conferredBy",
+    terms.conferredBy,
     DCT + "creator",
     DCT + "publisher",
     PROV + "wasAssociatedWith",
@@ -74,6 +74,11 @@ class Index:
     @property
     def ns(self) -> str:
         return self.base + "ontology#"
+
+    def term(self, iri: str) -> str:
+        """`iri` as this release names it: one of parita's own terms (server/terms.py) under the site's base,
+        any other IRI as it is."""
+        return self.ns + terms.local(iri) if iri.startswith(terms.NAMESPACE) else iri
 
     def objects(self, iri: str, prop: str) -> list[str]:
         return self.out.get(iri, {}).get(prop, [])
@@ -152,7 +157,9 @@ def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Liter
         sorted({lit.value for lit in literals.get(SKOS + "altLabel", [])}),
         index.classes_of.get(iri, set()),
     )
-    entity.dates = {p: lits[0].value for p in (*DATE_PROPERTIES, index.ns + "startDate") if (lits := literals.get(p))}
+    entity.dates = {
+        p: lits[0].value for p in (*DATE_PROPERTIES, index.term(terms.startDate)) if (lits := literals.get(p))
+    }
     entity.category = categorize(index, entity)
     entity.facets = set(
         index.objects(iri, ORG + "classification")
@@ -163,21 +170,21 @@ def _entity(index: Index, iri: str, kind: str, literals: dict[str, list[ox.Liter
     if entity.category == "acts":
         entity.facets |= {c for c in entity.classes if c.startswith(index.ns)}
     entity.themes = set(
-        index.objects(iri, index.ns + "thematicArea") + index.objects(iri, index.ns + "lineOfIntervention")
+        index.objects(iri, index.term(terms.thematicArea)) + index.objects(iri, index.term(terms.lineOfIntervention))
     )
     return entity
 
 
 def categorize(index: Index, entity: Entity) -> str | None:
     """Which list a thing belongs to (None: only reachable by its kind, search and links)."""
-    c, ns = entity.classes, index.ns
+    c = entity.classes
     if ORG + "OrganizationalCollaboration" in c or entity.kind == "network":
         return "networks"
-    if ns + "HelpDesk" in c:
+    if index.term(terms.HelpDesk) in c:
         return "help-desks"
-    if c & {ns + "Act", ns + "Protocol", ns + "Plan"}:
+    if c & {index.term(terms.Act), index.term(terms.Protocol), index.term(terms.Plan)}:
         return "acts"
-    if ns + "EqualityBody" in c or ORG + "Post" in c:
+    if index.term(terms.EqualityBody) in c or ORG + "Post" in c:
         return "equality-bodies"
     if COV + "Office" in c or (ORG + "OrganizationalUnit" in c and COV + "PublicOrganization" not in c):
         return "offices"
@@ -208,13 +215,13 @@ def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
     if iri in seen:
         return None
     seen.add(iri)
-    for territory in index.objects(iri, index.ns + "territory"):
+    for territory in index.objects(iri, index.term(terms.territory)):
         if (found := territory_province(index, territory)) is not None:
             return found
-    if index.objects(iri, index.ns + "territory"):
+    if index.objects(iri, index.term(terms.territory)):
         return None  # a stated territory above the province level (a region): not in any one province
     for prop in PARENT_PROPERTIES:
-        for parent in index.objects(iri, prop.replace("ns:", index.ns, 1)):
+        for parent in index.objects(iri, index.term(prop)):
             if (found := province_of(index, parent, seen)) is not None:
                 return found
     return None
@@ -231,13 +238,13 @@ def _stated_region(index: Index, iri: str, seen: set[str]) -> str | None:
     if iri in seen:
         return None
     seen.add(iri)
-    for territory in index.objects(iri, index.ns + "territory"):
+    for territory in index.objects(iri, index.term(terms.territory)):
         if territory.startswith(TERRITORY_ROOT) and "/regions/" in territory:
             return territory
-    if index.objects(iri, index.ns + "territory"):
+    if index.objects(iri, index.term(terms.territory)):
         return None
     for prop in PARENT_PROPERTIES:
-        for parent in index.objects(iri, prop.replace("ns:", index.ns, 1)):
+        for parent in index.objects(iri, index.term(prop)):
             if (found := _stated_region(index, parent, seen)) is not None:
                 return found
     return None

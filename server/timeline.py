@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import terms
 from .site_index import COV, DCT, ORG, Entity, Index
 
 MONTHS = {
@@ -84,21 +85,20 @@ def items(index: Index, province: str | None = None) -> list[Item]:
 
 
 def _item(index: Index, entity: Entity) -> Item | None:
-    ns = index.ns
     kind = {
-        ns + "Act": "act",
-        ns + "Protocol": "protocol",
-        ns + "Plan": "plan",
-        ns + "Event": "event",
+        index.term(terms.Act): "act",
+        index.term(terms.Protocol): "protocol",
+        index.term(terms.Plan): "plan",
+        index.term(terms.Event): "event",
         ORG + "ChangeEvent": "change-event",
-        ns + "FunctionConferral": "conferral",
+        index.term(terms.FunctionConferral): "conferral",
     }
     for cls, name in kind.items():
         if cls in entity.classes:
             date, note = _date(index, entity)
             return Item(entity.iri, name, date, note, entity.province)
-    if ns + "startDate" in entity.dates:
-        return Item(entity.iri, "since", entity.dates[ns + "startDate"], "", entity.province)
+    if (since := entity.dates.get(index.term(terms.startDate))) is not None:
+        return Item(entity.iri, "since", since, "", entity.province)
     if COV + "foundationDate" in entity.dates:
         return Item(entity.iri, "foundation", entity.dates[COV + "foundationDate"], "", entity.province)
     return None
@@ -108,7 +108,7 @@ def _date(index: Index, entity: Entity) -> tuple[str | None, str]:
     for prop in (DCT + "date", DCT + "dateAccepted", DCT + "issued"):
         if prop in entity.dates:
             return entity.dates[prop], ""
-    for act in index.objects(entity.iri, index.ns + "approvedBy"):
+    for act in index.objects(entity.iri, index.term(terms.approvedBy)):
         approving = index.entities.get(act)
         if approving is not None and DCT + "date" in approving.dates:
             return approving.dates[DCT + "date"], "approval"

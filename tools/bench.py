@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server import terms
 from server.config import PROJECT_ROOT, Settings
 from tools.processes import clean_env, free_port, launch, stop_group, wait_for_http
 from tools.synth import change_one_graph
@@ -41,7 +42,7 @@ EXIT_OK, EXIT_ERROR = 0, 2
 ORG = "http://www.w3.org/ns/org#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 PREFIXES = (
-    f"PREFIX org: <{ORG}> PREFIX rdfs: <{RDFS}> PREFIX parita: <https://w3id.org/parita/ontology#> "
+    f"PREFIX org: <{ORG}> PREFIX rdfs: <{RDFS}> PREFIX parita: <{terms.NAMESPACE}> "
     "PREFIX clv: <https://w3id.org/italia/onto/CLV/> "
 )
 FLOOR_APP = """from fastapi import FastAPI

