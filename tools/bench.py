@@ -450,6 +450,8 @@ def bench_scale(
     }
     env = clean_env({"PARITA_BUILD_DIR": str(build_dir), "PARITA_SPARQL_TIMEOUT": "30"})
 
+    ask = "?query=ASK%7B%7D"  # the probe of a SPARQL server
+
     def measure(system: str, proc: subprocess.Popen[bytes], url: str, runs: dict[str, str]) -> None:
         watch = RssWatch(proc.pid)
         try:
@@ -466,68 +468,48 @@ def bench_scale(
             if r.system == system:
                 r.rss_mb = peak
 
-    def launch(app: str, factory: bool, workers: int, port: int) -> list[str]:
+    def measure_served(
+        system: str,
+        command: list[str],
+        port: int,
+        probe: str,
+        log: str,
+        runs: dict[str, str],
+        env: dict[str, str] | None = None,
+        limit: float = 600.0,
+    ) -> None:
+        """Start `command` (serving on `port`), wait until `probe` answers, measure `runs` against it, stop it."""
+        with running(command, f"http://127.0.0.1:{port}{probe}", folder / log, env, limit) as proc:
+            measure(system, proc, f"http://127.0.0.1:{port}", runs)
+
+    def uvicorn(app: str, factory: bool, workers: int, port: int) -> list[str]:
         return [sys.executable, "-c", LAUNCHER, app, str(port), "1" if factory else "0", str(workers), str(folder)]
 
+    def workers_named(workers: int) -> str:
+        return f"{workers} worker{'s' if workers > 1 else ''}"
+
+    parita = "server.app:create_app"
+    every = {w: w for w in ("deref warm", "deref cold", "sparql warm", "sparql cold")}
     for workers in (1, 2):
         port = free_port()
-        with running(
-            launch("server.app:create_app", True, workers, port),
-            f"http://127.0.0.1:{port}/health",
-            folder / f"parita-{workers}.log",
-            env,
-        ) as proc:
-            measure(
-                f"parita ({workers} worker{'s' if workers > 1 else ''})",
-                proc,
-                f"http://127.0.0.1:{port}",
-                {
-                    "deref warm": "deref warm",
-                    "deref cold": "deref cold",
-                    "sparql warm": "sparql warm",
-                    "sparql cold": "sparql cold",
-                },
-            )
+        command = uvicorn(parita, True, workers, port)
+        name = f"parita ({workers_named(workers)})"
+        measure_served(name, command, port, "/health", f"parita-{workers}.log", every, env=env)
     port = free_port()
-    with running(
-        launch("server.app:create_app", True, 1, port),
-        f"http://127.0.0.1:{port}/health",
-        folder / "parita-disk.log",
-        {**env, "PARITA_STORE": "disk", "PARITA_SPARQL_WORKERS": "1"},
-    ) as proc:
-        measure(DISK, proc, f"http://127.0.0.1:{port}", {"deref cold": "deref cold", "sparql cold": "sparql cold"})
+    disk_env = {**env, "PARITA_STORE": "disk", "PARITA_SPARQL_WORKERS": "1"}
+    cold = {"deref cold": "deref cold", "sparql cold": "sparql cold"}
+    measure_served(DISK, uvicorn(parita, True, 1, port), port, "/health", "parita-disk.log", cold, env=disk_env)
     (folder / "floor_app.py").write_text(FLOOR_APP)
     for workers in (1, 2):
         port = free_port()
-        with running(
-            launch("floor_app:app", False, workers, port),
-            f"http://127.0.0.1:{port}/health",
-            folder / f"floor-{workers}.log",
-            env,
-        ) as proc:
-            measure(
-                f"bare FastAPI ({workers} worker{'s' if workers > 1 else ''})",
-                proc,
-                f"http://127.0.0.1:{port}",
-                {"deref warm": "deref warm"},
-            )
+        command = uvicorn("floor_app:app", False, workers, port)
+        name = f"bare FastAPI ({workers_named(workers)})"
+        measure_served(name, command, port, "/health", f"floor-{workers}.log", {"deref warm": "deref warm"}, env=env)
     port = free_port()
-    cmd = [
-        oxigraph_command(),
-        "serve-read-only",
-        "--location",
-        str(release / "store"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--union-default-graph",
-    ]
-    with running(cmd, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", folder / "oxigraph.log") as proc:
-        measure(
-            "oxigraph serve-read-only",
-            proc,
-            f"http://127.0.0.1:{port}",
-            {"sparql cold": "oxi cold", "sparql warm": "oxi warm"},
-        )
+    command = [oxigraph_command(), "serve-read-only", "--location", str(release / "store"), "--union-default-graph"]
+    oxi = {"sparql cold": "oxi cold", "sparql warm": "oxi warm"}
+    oxi_command = [*command, "--bind", f"127.0.0.1:{port}"]
+    measure_served("oxigraph serve-read-only", oxi_command, port, "/query" + ask, "oxigraph.log", oxi)
     try:
         exe = ensure_rdflib_endpoint(folder.parent if folder.name.startswith("scale") else folder)
         nt = folder / f"union-{scale:g}.nt"
@@ -536,14 +518,9 @@ def bench_scale(
         with gzip.open(release / "dumps" / "parita.nt.gz", "rb") as src, nt.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         port = free_port()
-        cmd = [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port)]
-        with running(cmd, f"http://127.0.0.1:{port}/?query=ASK%7B%7D", folder / "rdflib.log", limit=1800) as proc:
-            measure(
-                "rdflib-endpoint",
-                proc,
-                f"http://127.0.0.1:{port}",
-                {"sparql cold": "rdflib cold", "sparql warm": "rdflib warm"},
-            )
+        command = [str(exe), "serve", str(nt), "--host", "127.0.0.1", "--port", str(port)]
+        runs = {"sparql cold": "rdflib cold", "sparql warm": "rdflib warm"}
+        measure_served("rdflib-endpoint", command, port, "/" + ask, "rdflib.log", runs, limit=1800)
     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
         report.notes.append(f"rdflib-endpoint not measured: {exc}")
     return report
