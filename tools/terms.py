@@ -8,7 +8,6 @@ so `python -m tools.terms --check` can tell whether the committed module is what
 
 from __future__ import annotations
 
-import argparse
 import keyword
 import sys
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
 from server.config import PROJECT_ROOT
+from tools import generated
 
 ONTOLOGY = PROJECT_ROOT / "ontology" / "parita.ttl"
 OUTPUT = PROJECT_ROOT / "server" / "terms.py"
@@ -106,18 +106,12 @@ def render(terms: list[Term]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.terms", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write (default server/terms.py)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from what the ontology gives")
-    args = parser.parse_args(argv)
-    text = render(declared_terms())
-    if args.check:
-        same = args.output.exists() and args.output.read_text(encoding="utf-8") == text
-        print(f"{args.output}: {'up to date' if same else 'differs from ontology/parita.ttl: regenerate it'}")
-        return 0 if same else 1
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    def text() -> str:
+        return render(declared_terms())
+
+    return generated.command(
+        "python -m tools.terms", __doc__.splitlines()[0], OUTPUT, "ontology/parita.ttl", text, argv
+    )
 
 
 if __name__ == "__main__":

