@@ -73,12 +73,12 @@ class Index:
 
     @property
     def ns(self) -> str:
-        return self.base + "ontology#"
+        return terms.namespace(self.base)
 
     def term(self, iri: str) -> str:
         """`iri` as this release names it: one of parita's own terms (server/terms.py) under the site's base,
         any other IRI as it is."""
-        return self.ns + terms.local(iri) if iri.startswith(terms.NAMESPACE) else iri
+        return terms.rebased(iri, self.base) if iri.startswith(terms.NAMESPACE) else iri
 
     def objects(self, iri: str, prop: str) -> list[str]:
         return self.out.get(iri, {}).get(prop, [])
@@ -122,7 +122,7 @@ def build(data: DataStore, base: str) -> Index:
         out[s][p].append(o)
         inc[o][p].append(s)
     literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
-    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES, base + "ontology#startDate")
+    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES, terms.rebased(terms.startDate, base))
     for row in data.select(
         "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
         f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"

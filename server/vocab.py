@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import terms
+
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -60,7 +62,7 @@ def prefixes(base: str) -> dict[str, str]:
     """Common prefixes plus parita's own, for the canonical base `base`."""
     return {
         **COMMON_PREFIXES,
-        "parita": base + "ontology#",
+        "parita": terms.namespace(base),
         "paritash": base + "shapes#",
         "pid": base + "id/",
         "pgraph": base + "graph/",

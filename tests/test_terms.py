@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server import terms
-from server.config import PROJECT_ROOT
+from server.config import DEFAULT_BASE_URI, PROJECT_ROOT
 from tools import terms as generator
 
 #: Where parita's terms are written by hand: code, SPARQL and Turtle templates, shapes, the data (ISTAT's
@@ -53,6 +53,8 @@ def test_every_declared_class_and_property_has_its_constant() -> None:
     assert {terms.local(c) for c in terms.CLASSES} == {n for n, k in declared.items() if k == "class"}
     assert {terms.local(p) for p in terms.PROPERTIES} == {n for n, k in declared.items() if k == "property"}
     assert terms.territory == terms.NAMESPACE + "territory"
+    assert terms.namespace(DEFAULT_BASE_URI) == terms.NAMESPACE  # the canonical base names the canonical terms
+    assert terms.rebased(terms.territory, "http://127.0.0.1:8000/") == "http://127.0.0.1:8000/ontology#territory"
     assert set(terms.__all__) >= set(declared)
 
 
