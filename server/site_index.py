@@ -6,6 +6,7 @@ Releases are immutable, so the index never changes while its release is served."
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -14,7 +15,7 @@ from . import labels, terms
 from .labels import LABEL_PROPERTIES
 from .rendering import local_name
 from .store import DataStore
-from .vocab import DCT, ORG, PROV, SKOS, TYPE
+from .vocab import DCT, ORG, PROV, SKOS, TYPE, parita_namespace, parita_term
 
 __all__ = ["DCT", "ORG", "Entity", "Index"]  # DCT and ORG re-exported for the explorer and the timeline
 
@@ -73,12 +74,12 @@ class Index:
 
     @property
     def ns(self) -> str:
-        return terms.namespace(self.base)
+        return parita_namespace(self.base)
 
     def term(self, iri: str) -> str:
         """`iri` as this release names it: one of parita's own terms (server/terms.py) under the site's base,
         any other IRI as it is."""
-        return terms.rebased(iri, self.base) if iri.startswith(terms.NAMESPACE) else iri
+        return parita_term(iri, self.base) if iri.startswith(terms.NAMESPACE) else iri
 
     def objects(self, iri: str, prop: str) -> list[str]:
         return self.out.get(iri, {}).get(prop, [])
@@ -122,7 +123,7 @@ def build(data: DataStore, base: str) -> Index:
         out[s][p].append(o)
         inc[o][p].append(s)
     literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
-    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES, terms.rebased(terms.startDate, base))
+    wanted = (*LABEL_PROPERTIES, SKOS + "altLabel", *DATE_PROPERTIES, parita_term(terms.startDate, base))
     for row in data.select(
         "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s) && isLiteral(?o)) "
         f"VALUES ?p {{ {' '.join(f'<{w}>' for w in wanted)} }} }}"
@@ -212,39 +213,31 @@ def province_of(index: Index, iri: str, seen: set[str]) -> str | None:
     """The thing's own stated territory, else that of the body it belongs to (unit of, post in, run by,
     hosted by …). Never the province of the page that mentions it: a regional forum or a national body is
     in no province unless the data says so (issue 14); such things are listed as having no stated territory."""
-    if iri in seen:
-        return None
-    seen.add(iri)
-    for territory in index.objects(iri, index.term(terms.territory)):
-        if (found := territory_province(index, territory)) is not None:
-            return found
-    if index.objects(iri, index.term(terms.territory)):
-        return None  # a stated territory above the province level (a region): not in any one province
-    for prop in PARENT_PROPERTIES:
-        for parent in index.objects(iri, index.term(prop)):
-            if (found := province_of(index, parent, seen)) is not None:
-                return found
-    return None
+    return _stated(index, iri, lambda territory: territory_province(index, territory), seen)
 
 
 def region_of(index: Index, entity: Entity) -> str | None:
     """The region of the thing's province, else a region the data states as its (or its body's) territory."""
     if entity.province is not None:
         return next(iter(index.objects(entity.province, CLV + "hasDirectHigherRank")), None)
-    return _stated_region(index, entity.iri, set())
+    return _stated(index, entity.iri, _region, set())
 
 
-def _stated_region(index: Index, iri: str, seen: set[str]) -> str | None:
+def _region(territory: str) -> str | None:
+    return territory if territory.startswith(TERRITORY_ROOT) and "/regions/" in territory else None
+
+
+def _stated(index: Index, iri: str, pick: Callable[[str], str | None], seen: set[str]) -> str | None:
+    """The first of the thing's own stated territories that `pick` maps to a place; when it states none, the
+    same for each body it belongs to (PARENT_PROPERTIES, in order). A thing that states territories `pick`
+    maps to nothing (a region, for a province) is in none: its bodies' are not asked."""
     if iri in seen:
         return None
     seen.add(iri)
-    for territory in index.objects(iri, index.term(terms.territory)):
-        if territory.startswith(TERRITORY_ROOT) and "/regions/" in territory:
-            return territory
-    if index.objects(iri, index.term(terms.territory)):
-        return None
+    if stated := index.objects(iri, index.term(terms.territory)):
+        return next((found for territory in stated if (found := pick(territory)) is not None), None)
     for prop in PARENT_PROPERTIES:
         for parent in index.objects(iri, index.term(prop)):
-            if (found := _stated_region(index, parent, seen)) is not None:
+            if (found := _stated(index, parent, pick, seen)) is not None:
                 return found
     return None

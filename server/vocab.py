@@ -62,11 +62,23 @@ def prefixes(base: str) -> dict[str, str]:
     """Common prefixes plus parita's own, for the canonical base `base`."""
     return {
         **COMMON_PREFIXES,
-        "parita": terms.namespace(base),
+        "parita": parita_namespace(base),
         "paritash": base + "shapes#",
         "pid": base + "id/",
         "pgraph": base + "graph/",
     }
+
+
+def parita_namespace(base: str) -> str:
+    """parita's own namespace on a site served under `base` (`terms.NAMESPACE` under the canonical base)."""
+    return base + "ontology#"
+
+
+def parita_term(term: str, base: str) -> str:
+    """One of parita's terms (server/terms.py) as a site served under `base` names it (its data is rebased alike)."""
+    if term not in terms.TERMS:
+        raise ValueError(f"{term} is not a term of ontology/parita.ttl")
+    return parita_namespace(base) + term[len(terms.NAMESPACE) :]
 
 
 def curie(iri: str, prefix_map: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from server import terms
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT
+from server.vocab import parita_namespace, parita_term
 from tools import terms as generator
 
 #: Where parita's terms are written by hand: code, SPARQL and Turtle templates, shapes, the data (ISTAT's
@@ -50,11 +51,16 @@ def test_check_fails_when_the_module_and_the_ontology_disagree(tmp_path: Path) -
 
 def test_every_declared_class_and_property_has_its_constant() -> None:
     declared = {t.name: t.kind for t in generator.declared_terms()}
-    assert {terms.local(c) for c in terms.CLASSES} == {n for n, k in declared.items() if k == "class"}
-    assert {terms.local(p) for p in terms.PROPERTIES} == {n for n, k in declared.items() if k == "property"}
+    assert {c.removeprefix(terms.NAMESPACE) for c in terms.CLASSES} == {n for n, k in declared.items() if k == "class"}
+    assert {p.removeprefix(terms.NAMESPACE) for p in terms.PROPERTIES} == {
+        n for n, k in declared.items() if k == "property"
+    }
     assert terms.territory == terms.NAMESPACE + "territory"
-    assert terms.namespace(DEFAULT_BASE_URI) == terms.NAMESPACE  # the canonical base names the canonical terms
-    assert terms.rebased(terms.territory, "http://127.0.0.1:8000/") == "http://127.0.0.1:8000/ontology#territory"
+    assert parita_namespace(DEFAULT_BASE_URI) == terms.NAMESPACE  # the canonical base names the canonical terms
+    assert parita_term(terms.territory, DEFAULT_BASE_URI) == terms.territory
+    assert parita_term(terms.territory, "http://127.0.0.1:8000/") == "http://127.0.0.1:8000/ontology#territory"
+    with pytest.raises(ValueError, match="not a term"):
+        parita_term(terms.NAMESPACE + "Office", DEFAULT_BASE_URI)
     assert set(terms.__all__) >= set(declared)
 
 
@@ -67,7 +73,7 @@ def test_the_scanner_finds_each_way_a_term_is_written() -> None:
 
 
 def test_no_file_names_a_term_the_ontology_does_not_declare() -> None:
-    declared = {terms.local(t) for t in terms.TERMS}
+    declared = {t.removeprefix(terms.NAMESPACE) for t in terms.TERMS}
     used: dict[str, set[str]] = {}
     for path in SCANNED:
         for name in mentioned(path.read_text(encoding="utf-8")):
