@@ -14,21 +14,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import Response
 
 from . import __version__, openapi
 from .accesslog import AccessLog, configure_logging
 from .backends.cache import ResponseCache
 from .config import Settings
-from .errors import MethodNotAllowed, NotFound, PublisherError, error_body, error_text, public
-from .formats import ERROR_FORMATS
+from .errors import MethodNotAllowed, NotFound, PublisherError, public
+from .explorer import GROUPS, RELATIONS, shape_path
 from .head import HeadAsGet
-from .negotiation import negotiate_or_first
 from .routes import dataset, ldes, pages, releases, resources, site, sparql, submissions
 from .runtime import Runtime
 from .security import SecurityMiddleware
 from .urls import Urls
-from .web import make_templates, render
+from .web import error_response, make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("parita.errors")
@@ -61,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="parita", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.runtime = runtime
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(groups=GROUPS, relations=RELATIONS, shape_path=shape_path)  # the explorer's
     app.add_exception_handler(PublisherError, handle_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, handle_unexpected)  # a bug: logged, answered without details
@@ -70,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (sparql, dataset, pages, site, ldes, releases):
         app.include_router(module.router)
     if settings.submission_token:  # off by default: without a token the route does not exist
-        app.include_router(submissions.router(settings))
+        app.include_router(submissions.router)
     app.include_router(openapi.router)  # /-/openapi.json: the public routes only
     app.include_router(resources.fallback)  # last: it answers every other path under the base
     # Outermost last. A cache hit is replayed right inside the access log: the stored answer already
@@ -104,11 +103,12 @@ def settle_heap() -> None:
 async def handle_http_exception(request: Request, exc: StarletteHTTPException) -> Response:
     """Framework errors (unknown route, wrong method) get the same negotiated shape as ours."""
     if exc.status_code == 405:
+        headers = dict(exc.headers or {})
+        allowed = [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+        if "GET" in allowed and "HEAD" not in allowed:  # HEAD is served wherever GET is (server/head.py)
+            headers["Allow"] = ", ".join([*allowed, "HEAD"])
         return await handle_error(
-            request,
-            MethodNotAllowed(
-                f"{request.method} is not allowed on {request.url.path}.", headers=dict(exc.headers or {})
-            ),
+            request, MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.", headers=headers)
         )
     if exc.status_code == 404:
         return await handle_error(request, NotFound(f"Nothing is published at {request.url.path}."))
@@ -118,7 +118,7 @@ async def handle_http_exception(request: Request, exc: StarletteHTTPException) -
 
 
 async def handle_error(request: Request, exc: PublisherError) -> Response:
-    """The one error handler: HTML for browsers, JSON for JSON clients, plain text otherwise."""
+    """The one error handler: logs a server error, then answers through the one error renderer (web.py)."""
     if exc.status >= 500:
         if exc.status != 503:  # timeouts and busy refusals are in the access log already
             log.error(
@@ -128,13 +128,7 @@ async def handle_error(request: Request, exc: PublisherError) -> Response:
                 json.dumps(exc.message),
             )
         exc = public(exc)  # no file paths, hosts or internal state in a response
-    headers = {"Vary": "Accept", "Cache-Control": "no-store", **exc.headers}
-    fmt = negotiate_or_first(request.headers.get("accept"), ERROR_FORMATS)
-    if fmt.name == "html" and request.app.state.runtime.served_ is not None:
-        return render(request, "error.html", {"error": exc, "title": exc.title}, status=exc.status, headers=headers)
-    if fmt.name == "json":
-        return JSONResponse(error_body(exc), status_code=exc.status, headers=headers)
-    return PlainTextResponse(error_text(exc), status_code=exc.status, headers=headers)
+    return error_response(request, exc)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

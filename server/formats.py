@@ -176,3 +176,12 @@ def served_media_type(name: str) -> str:
     if name.endswith(".gz"):
         return "application/gzip"
     return "text/plain" if name == "SHA256SUMS" else DUMP_MEDIA_TYPES.get(name, "application/octet-stream")
+
+
+#: Text syntaxes are sent with their charset.
+TEXT_TYPES = ("text/", "application/sparql-results+xml", "application/rdf+xml")
+
+
+def content_type(fmt: Format) -> str:
+    """The Content-Type a body in `fmt` is sent with."""
+    return f"{fmt.media_type}; charset=utf-8" if fmt.media_type.startswith(TEXT_TYPES) else fmt.media_type

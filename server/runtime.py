@@ -38,11 +38,14 @@ class Memo(Generic[T]):
     def __init__(self, name: str) -> None:
         self.name = name
 
+    def __repr__(self) -> str:
+        return f"Memo({self.name!r})"
+
     def get(self, served: Served) -> T | None:
-        return cast("T | None", served.memory.get(self.name))
+        return cast("T | None", served.memory.get(self))
 
     def put(self, served: Served, value: T) -> T:
-        served.memory[self.name] = value
+        served.memory[self] = value
         return value
 
     def of(self, served: Served, compute: Callable[[], T]) -> T:
@@ -58,7 +61,7 @@ class Served:
     release: Release
     data: DataStore
     pool: QueryRunner
-    memory: dict[str, object] = field(default_factory=dict)  # written only through `Memo` slots
+    memory: dict[Memo[Any], object] = field(default_factory=dict)  # keyed by the slot itself: written only through it
     published: str | None = None  # remote store: the release id `parita publish` recorded there
 
     async def look(self, fn: Callable[..., T], *args: Any, heavy: bool = False) -> T:
@@ -116,6 +119,11 @@ class Runtime:
     _checked: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _retiring: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def started(self) -> bool:
+        """Whether a release is being served (pages can be laid out); views ask `served()` for the release."""
+        return self.served_ is not None
 
     async def start(self) -> None:
         self.served_ = await open_served(self.settings)

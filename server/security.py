@@ -19,12 +19,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
@@ -36,11 +36,8 @@ from .errors import (
     ServiceUnavailable,
     TooManyRequests,
     UriTooLong,
-    error_body,
-    error_text,
 )
-from .formats import ERROR_FORMATS
-from .negotiation import negotiate_or_first
+from .web import error_response
 
 MAX_PATH = 2048
 DRAIN_CAP = 16 * 1024 * 1024
@@ -81,27 +78,11 @@ def odd_target(scope: Scope) -> PublisherError | None:
     return None
 
 
-def error_response(scope: Scope, exc: PublisherError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """The app's error shape (JSON for JSON clients, else plain text) for errors raised outside the routes."""
-    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-    if negotiate_or_first(accept, ERROR_FORMATS[:2]).name == "json":  # no page here: text or JSON
-        body, media = json.dumps(error_body(exc)).encode(), b"application/json"
-    else:
-        body, media = error_text(exc).encode(), b"text/plain; charset=utf-8"
-    headers = [
-        (b"content-type", media),
-        (b"content-length", str(len(body)).encode()),
-        (b"vary", b"Accept"),
-        (b"cache-control", b"no-store"),
-    ]
-    headers += [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
-    return exc.status, headers, body
-
-
 async def send_error(scope: Scope, send: Send, exc: PublisherError) -> None:
-    status, headers, body = error_response(scope, exc)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    """`exc` through the one error renderer, as text or JSON: no page for a request refused before routing."""
+    response = error_response(Request(scope), exc, page=False)
+    await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def with_security_headers(send: Send) -> Send:

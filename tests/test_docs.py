@@ -36,3 +36,26 @@ def test_every_setting_is_documented_with_its_default() -> None:
 def test_every_command_is_documented() -> None:
     for name in COMMANDS:
         assert f"`parita {name}" in README, name
+
+
+def test_the_layout_maps_every_module_and_no_other() -> None:
+    """README "Layout" is the module map: each module of server/, scripts/ and tools/ has its row, and every
+    module a row names exists (a moved or merged module cannot leave its old name behind)."""
+    import fnmatch
+
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([\w/*.-]+\.py)`", section))
+    modules = {
+        path.name
+        for package in ("server", "scripts", "tools")
+        for path in (PROJECT_ROOT / package).glob("*.py")
+        if path.name != "__init__.py"
+    }
+    unmapped = sorted(m for m in modules if not any(fnmatch.fnmatch(m, n) for n in named if "/" not in n))
+    folders = (PROJECT_ROOT, *(PROJECT_ROOT / p for p in ("server", "scripts", "tools")))
+    stale = sorted(
+        n
+        for n in named
+        if not (any((f / n).exists() for f in folders) if "/" in n else any(fnmatch.fnmatch(m, n) for m in modules))
+    )
+    assert (unmapped, stale) == ([], [])

@@ -133,8 +133,23 @@ def test_the_commands_never_import_the_tooling() -> None:
     assert wrong == []
 
 
+def imported_names(name: str, path: Path) -> set[str]:
+    """Every `module.name` that `from module import name` brings into `name`'s module (relative ones resolved)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            out.update(f"{base}.{alias.name}" for alias in node.names)
+    return out
+
+
 def test_no_route_imports_another_route() -> None:
-    """Routes share helpers through the request layer (server/web.py, documents.py), never through each other."""
+    """Routes share helpers through the request layer (server/web.py) and the views (server/views.py), never
+    through each other."""
     wrong = sorted(
         f"{a} -> {b}"
         for a, targets in graph().items()
@@ -161,3 +176,32 @@ def test_the_thin_commands_load_tools_from_the_checkout(command: str, tmp_path: 
         check=False,
     )
     assert done.returncode == 0 and f"parita {command}" in done.stdout, done.stderr
+
+
+def test_the_request_layer_and_the_views_import_no_route_and_no_page_drawing() -> None:
+    """server/web.py serves every route: it depends on none of them, nor on what one page draws (the
+    explorer's shapes reach the templates from `create_app`); the views are what routes call, not the reverse."""
+    edges = graph()
+    wrong = sorted(
+        f"{a} -> {b}"
+        for a in ("server.web", "server.views")
+        for b in edges[a]
+        if b.startswith("server.routes") or b in ("server.app", "server.explorer")
+    )
+    assert wrong == []
+
+
+def test_one_render_helper_and_one_error_renderer() -> None:
+    """Templates are rendered only by `web.render`, errors shaped only by `web.error_response`: no other module
+    imports the template engine or the error bodies."""
+    known = modules()
+    users = {
+        name
+        for name, path in known.items()
+        if name.startswith("server")
+        and any(
+            n.startswith("starlette.templating.") or n in ("server.errors.error_body", "server.errors.error_text")
+            for n in imported_names(name, path)
+        )
+    }
+    assert users == {"server.web"}

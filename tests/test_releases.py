@@ -18,13 +18,18 @@ from scripts.build import build
 from scripts.ingest import ingest
 from server import release as server_release
 from server.app import create_app
+from server.config import Settings
 from server.errors import PublisherError
 from server.routes.releases import notes
+from server.runtime import Runtime
+from server.urls import Urls
 from tests.ingest_helpers import GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
 
 
-def app_for(routes) -> TestClient:  # type: ignore[no-untyped-def]
+def app_for(routes, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
+    """`routes` alone in an app, with the runtime they read their settings from (not started: no release)."""
     app = FastAPI()
+    app.state.runtime = Runtime(settings, Urls(settings.base_uri))
     app.include_router(routes)
 
     @app.exception_handler(PublisherError)

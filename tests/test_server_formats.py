@@ -157,8 +157,10 @@ def test_a_submission_report_is_negotiated(accept: str | None, report: str) -> N
     ],
 )
 def test_an_error_outside_the_routes_is_text_or_json(accept: bytes, media: bytes) -> None:
-    from server.errors import BadRequest
-    from server.security import error_response
+    from starlette.requests import Request
 
-    _, headers, _ = error_response({"headers": [(b"accept", accept)]}, BadRequest("no"))
-    assert dict(headers)[b"content-type"].split(b";")[0] == media
+    from server.errors import BadRequest
+    from server.web import error_response
+
+    response = error_response(Request({"type": "http", "headers": [(b"accept", accept)]}), BadRequest("no"), page=False)
+    assert dict(response.raw_headers)[b"content-type"].split(b";")[0] == media

@@ -30,12 +30,12 @@ def files(content: dict[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]
 
 
 def test_off_without_a_token(tmp_path: Path) -> None:
-    client = app_for(router(Settings(build_dir=tmp_path)))
+    client = app_for(router, Settings(build_dir=tmp_path))
     assert client.post("/-/submissions/cuneo", files=files(cuneo_files())).status_code == 404
 
 
 def test_wrong_or_missing_token_is_refused(settings: Settings) -> None:
-    client = app_for(router(settings))
+    client = app_for(router, settings)
     before = tree_digest(settings.build_dir)
     assert client.post("/-/submissions/cuneo", files=files(cuneo_files())).status_code == 401
     answer = client.post("/-/submissions/cuneo", files=files(cuneo_files()), headers={"Authorization": "Bearer nope"})
@@ -44,7 +44,7 @@ def test_wrong_or_missing_token_is_refused(settings: Settings) -> None:
 
 
 def test_too_large_is_refused_before_parsing(settings: Settings) -> None:
-    client = app_for(router(settings))
+    client = app_for(router, settings)
     big = {"enti.csv": b"x" * (settings.submission_max_bytes + 1)}
     assert (
         client.post("/-/submissions/cuneo", files=files(big), headers={"Authorization": f"Bearer {TOKEN}"}).status_code
@@ -53,7 +53,7 @@ def test_too_large_is_refused_before_parsing(settings: Settings) -> None:
 
 
 def test_bad_submission_gets_the_report_and_changes_nothing(settings: Settings) -> None:
-    client = app_for(router(settings))
+    client = app_for(router, settings)
     bad = cuneo_files()
     bad["atti.csv"] = bad["atti.csv"].replace(b"1,01/01/2000", b"1,31/02/2000", 1)
     before = tree_digest(settings.build_dir)
@@ -68,7 +68,7 @@ def test_bad_submission_gets_the_report_and_changes_nothing(settings: Settings) 
 
 
 def test_a_dry_run_checks_and_publishes_nothing(settings: Settings) -> None:
-    client = app_for(router(settings))
+    client = app_for(router, settings)
     before = tree_digest(settings.build_dir)
     answer = client.post(
         "/-/submissions/cuneo?dry_run=true", files=files(cuneo_files()), headers={"Authorization": f"Bearer {TOKEN}"}
@@ -79,7 +79,7 @@ def test_a_dry_run_checks_and_publishes_nothing(settings: Settings) -> None:
 
 
 def test_good_submission_publishes_a_release(settings: Settings) -> None:
-    client = app_for(router(settings))
+    client = app_for(router, settings)
     answer = client.post(
         "/-/submissions/cuneo", files=files(cuneo_files()), headers={"Authorization": f"Bearer {TOKEN}"}
     )

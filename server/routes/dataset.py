@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
@@ -14,17 +13,24 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from ..catalog import GraphFile, catalog_description, dates_query, graph_periods, harvest_blockers, period_rows
 from ..catalog_page import catalog_view
-from ..documents import document_response, pick_format
 from ..errors import NotFound
 from ..formats import BY_NAME, by_extension, served_media_type
 from ..i18n import t
-from ..pages_model import alternates
-from ..responses import conditional, validators
 from ..results import write_triples
 from ..runtime import Memo, Served
 from ..vocab import prefixes
 from ..void import VOID_PATH, graph_document, void_description
-from ..web import render, runtime, stats_of
+from ..web import (
+    alternates,
+    conditional,
+    document_response,
+    pick_format,
+    render,
+    runtime,
+    served_for,
+    stats_of,
+    validators,
+)
 
 router = APIRouter()
 SOURCES = """PREFIX dct: <http://purl.org/dc/terms/>
@@ -42,7 +48,7 @@ SELECT ?source (SAMPLE(?t) AS ?title) ?publisher (SAMPLE(?pl) AS ?publisher_labe
 }} GROUP BY ?source ?publisher"""
 
 
-async def _sources(request: Request, served: Served) -> list[dict[str, str]]:
+async def _sources(served: Served) -> list[dict[str, str]]:
     """Source documents with their graph, title and publisher (rows for the catalog)."""
     mapping = await run_in_threadpool(served.data.graph_sources)
     graph_of = {s: g for g, s in mapping.items()}
@@ -71,11 +77,11 @@ DESCRIPTIONS: dict[str, Memo[list[ox.Triple]]] = {"void": Memo("void"), "catalog
 
 async def _description(request: Request, key: str) -> tuple[Served, list[ox.Triple]]:
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     memo = DESCRIPTIONS[key]
     if (found := memo.get(served)) is None:
-        stats = await stats_of(request, served)
-        sources = await _sources(request, served)
+        stats = await stats_of(request)
+        sources = await _sources(served)
         if key == "void":
             titles = {s["graph"]: s["title"] for s in sources}
             sources_by_graph = await run_in_threadpool(served.data.graph_sources)
@@ -99,28 +105,18 @@ def _graph_files(served: Served, base: str, sources: list[dict[str, str]]) -> di
     return out
 
 
-PageRenderer = Callable[[Request, list[ox.Triple], str, str], Response]
-
-
-def _catalog_page(request: Request, triples: list[ox.Triple], lang: str, doc_path: str) -> Response:
+def _catalog_context(request: Request, triples: list[ox.Triple], lang: str, doc_path: str) -> dict[str, object]:
     """The catalog for people (see `catalog_page.py`)."""
-    view = catalog_view(triples, lang, runtime(request).urls)
-    return render(
-        request,
-        "catalog.html",
-        {
-            "title": t("catalog", lang),
-            "view": view,
-            "alternates": alternates(doc_path),
-            "doc_path": doc_path,
-            "blockers": harvest_blockers(runtime(request).settings),
-        },
-    )
+    return {
+        "title": t("catalog", lang),
+        "view": catalog_view(triples, lang, runtime(request).urls),
+        "alternates": alternates(doc_path),
+        "doc_path": doc_path,
+        "blockers": harvest_blockers(runtime(request).settings),
+    }
 
 
-async def _respond(
-    request: Request, key: str, doc_path: str, ext: str | None, title: str, page: PageRenderer | None = None
-) -> Response:
+async def _respond(request: Request, key: str, doc_path: str, ext: str | None, title: str) -> Response:
     fixed = by_extension(ext) if ext else None
     if ext and fixed is None:
         raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
@@ -129,8 +125,8 @@ async def _respond(
     base = runtime(request).settings.base_uri
 
     async def html(lang: str) -> Response:
-        if page is not None:
-            return page(request, triples, lang, doc_path)
+        if key == "catalog":  # the catalog has a page for people; VoID is shown as its Turtle
+            return render(request, "catalog.html", _catalog_context(request, triples, lang, doc_path))
         text = write_triples(triples, BY_NAME["turtle"], prefixes(base)).decode()
         return render(
             request,
@@ -141,29 +137,29 @@ async def _respond(
     return await document_response(request, served, doc_path, fmt, fixed is not None, lambda: triples, html)
 
 
-@router.api_route("/" + VOID_PATH, methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/" + VOID_PATH)
 async def void(request: Request) -> Response:
     return await _respond(request, "void", "/" + VOID_PATH, None, "VoID")
 
 
-@router.api_route("/" + VOID_PATH + ".{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/" + VOID_PATH + ".{ext}")
 async def void_as(request: Request, ext: str) -> Response:
     return await _respond(request, "void", "/" + VOID_PATH, ext, "VoID")
 
 
-@router.api_route("/catalog", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/catalog")
 async def catalog(request: Request) -> Response:
-    return await _respond(request, "catalog", "/catalog", None, "DCAT-AP_IT", _catalog_page)
+    return await _respond(request, "catalog", "/catalog", None, "DCAT-AP_IT")
 
 
-@router.api_route("/catalog.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/catalog.{ext}")
 async def catalog_as(request: Request, ext: str) -> Response:
-    return await _respond(request, "catalog", "/catalog", ext, "DCAT-AP_IT", _catalog_page)
+    return await _respond(request, "catalog", "/catalog", ext, "DCAT-AP_IT")
 
 
-@router.api_route("/dumps/", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/dumps/")
 async def dumps_index(request: Request) -> Response:
-    served = await runtime(request).served()
+    served = await served_for(request)
     return render(
         request,
         "dumps.html",
@@ -171,10 +167,10 @@ async def dumps_index(request: Request) -> Response:
     )
 
 
-@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/dumps/{name}")
 async def dump(request: Request, name: str) -> Response:
     """A dump file of the current release, with a checksum-based ETag (gzip files are served as gzip)."""
-    served = await runtime(request).served()
+    served = await served_for(request)
     path = served.release.dumps_dir / name
     if "/" in name or name.startswith(".") or not path.is_file():
         raise NotFound(f"No dump called {name!r}; see /dumps/ for the list.")
@@ -191,17 +187,17 @@ async def dump(request: Request, name: str) -> Response:
     )
 
 
-@router.get("/robots.txt", include_in_schema=False)
+@router.get("/robots.txt")
 async def robots(request: Request) -> Response:
     root = str(request.base_url).rstrip("/")
     return PlainTextResponse(f"User-agent: *\nDisallow: /sparql\nAllow: /\nSitemap: {root}/sitemap.xml\n")
 
 
-@router.get("/sitemap.xml", include_in_schema=False)
+@router.get("/sitemap.xml")
 async def sitemap(request: Request) -> Response:
     """Home, reference pages and every thing's document (https://www.sitemaps.org/protocol.html)."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     root = str(request.base_url).rstrip("/")
     things = await run_in_threadpool(served.data.subjects_with_prefix, rt.urls.base + "id/")
     paths = ["/", "/sparql", "/ontology", "/shapes", "/catalog", "/" + VOID_PATH, "/dumps/"]

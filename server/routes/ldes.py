@@ -19,9 +19,8 @@ from starlette.responses import Response
 
 from .. import ldes
 from ..errors import NotFound
-from ..formats import BY_NAME, Format
+from ..formats import BY_NAME, Format, content_type
 from ..negotiation import choose
-from ..responses import content_type
 from ..results import write_triples
 from ..runtime import Memo, Served
 from ..sources import rows

@@ -9,14 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..catalog import announcements, link_header
-from ..documents import document_response, pick_format
 from ..errors import NotFound
 from ..formats import by_extension
-from ..pages_model import vocabulary_page
 from ..rendering import label
 from ..site_index import CATEGORIES
+from ..views import vocabulary_context
 from ..void import about_graph
-from ..web import index_of, language, render, runtime, stats_of
+from ..web import document_response, index_of, language, pick_format, render, runtime, served_for, stats_of
 
 router = APIRouter()
 KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
@@ -49,13 +48,13 @@ def kind_label(kind: str, lang: str) -> str:
     return en if lang == "en" else it
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/")
 async def home(request: Request) -> Response:
-    served = await runtime(request).served()
-    stats = await stats_of(request, served)
+    served = await served_for(request)
+    stats = await stats_of(request)
     order = {k: i for i, k in enumerate(KINDS)}
     kinds = sorted(stats.kinds.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-    index = await index_of(request, served)
+    index = await index_of(request)
     categories = [(c, n) for c in CATEGORIES if (n := len(index.category(c)))]
     lang = language(request)
     provinces = [(index.notation(p), index.label(p, lang)) for p in index.provinces()]
@@ -76,10 +75,10 @@ async def home(request: Request) -> Response:
     )
 
 
-@router.get("/-/kind/{kind}", include_in_schema=False)
+@router.get("/-/kind/{kind}")
 async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     prefix = f"{rt.urls.base}id/{kind}/"
     iris = await run_in_threadpool(served.data.subjects_with_prefix, prefix)
     if not iris:
@@ -106,7 +105,7 @@ async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
 
 async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     fixed = by_extension(ext) if ext else None
     if ext and fixed is None:
         raise NotFound(f"/{name}.{ext}: unknown suffix.")
@@ -120,36 +119,37 @@ async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
         return triples + about_graph(rt.settings.base_uri, doc_iri, graph_iri)
 
     async def html(lang: str) -> Response:
-        return await vocabulary_page(request, served, doc_iri, graph_iri, "/" + name, lang)
+        context = await vocabulary_context(rt.urls, served, doc_iri, graph_iri, "/" + name, lang)
+        return render(request, "vocabulary.html", context)
 
     return await document_response(request, served, "/" + name, fmt, fixed is not None, rdf, html)
 
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/ontology")
 async def ontology(request: Request) -> Response:
     return await _vocabulary(request, "ontology", None)
 
 
-@router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/ontology.{ext}")
 async def ontology_as(request: Request, ext: str) -> Response:
     return await _vocabulary(request, "ontology", ext)
 
 
-@router.api_route("/shapes", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/shapes")
 async def shapes(request: Request) -> Response:
     return await _vocabulary(request, "shapes", None)
 
 
-@router.api_route("/shapes.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/shapes.{ext}")
 async def shapes_as(request: Request, ext: str) -> Response:
     return await _vocabulary(request, "shapes", ext)
 
 
-@router.get("/health", include_in_schema=False)
+@router.get("/health")
 async def health(request: Request) -> Response:
     rt = runtime(request)
-    served = await rt.served()
-    stats = await stats_of(request, served)
+    served = await served_for(request)
+    stats = await stats_of(request)
     body: dict[str, object] = {
         "ok": rt.broken is None,
         "release": served.release.id,
@@ -162,45 +162,43 @@ async def health(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if rt.broken is None else 503, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics")
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
-    pool = rt.served_.pool if rt.served_ else None
-    extra = {}
-    if pool is not None:
-        extra = {
-            "parita_sparql_queries_total": ("counter", "SPARQL queries sent to workers.", float(pool.stats.queries)),
-            "parita_sparql_timeouts_total": (
-                "counter",
-                "SPARQL queries cancelled at the time limit.",
-                float(pool.stats.timeouts),
-            ),
-            "parita_sparql_worker_restarts_total": (
-                "counter",
-                "Worker processes replaced.",
-                float(pool.stats.restarts),
-            ),
-            "parita_sparql_busy_total": (
-                "counter",
-                "Queries refused because every worker stayed busy.",
-                float(pool.stats.busy_refusals),
-            ),
-            "parita_sparql_worker_deaths_total": (
-                "counter",
-                "Workers that died running a query (memory limit).",
-                float(getattr(pool.stats, "memory_kills", 0)),
-            ),
-            "parita_sparql_fast_lane_evictions_total": (
-                "counter",
-                "Queries moved out of the fast lane.",
-                float(getattr(pool.stats, "fast_lane_evictions", 0)),
-            ),
-            "parita_sparql_workers_with_network": (
-                "gauge",
-                "Workers started without the network filter.",
-                float(getattr(pool.stats, "unsandboxed", 0)),
-            ),
-        }
+    pool = (await served_for(request)).pool
+    extra = {
+        "parita_sparql_queries_total": ("counter", "SPARQL queries sent to workers.", float(pool.stats.queries)),
+        "parita_sparql_timeouts_total": (
+            "counter",
+            "SPARQL queries cancelled at the time limit.",
+            float(pool.stats.timeouts),
+        ),
+        "parita_sparql_worker_restarts_total": (
+            "counter",
+            "Worker processes replaced.",
+            float(pool.stats.restarts),
+        ),
+        "parita_sparql_busy_total": (
+            "counter",
+            "Queries refused because every worker stayed busy.",
+            float(pool.stats.busy_refusals),
+        ),
+        "parita_sparql_worker_deaths_total": (
+            "counter",
+            "Workers that died running a query (memory limit).",
+            float(getattr(pool.stats, "memory_kills", 0)),
+        ),
+        "parita_sparql_fast_lane_evictions_total": (
+            "counter",
+            "Queries moved out of the fast lane.",
+            float(getattr(pool.stats, "fast_lane_evictions", 0)),
+        ),
+        "parita_sparql_workers_with_network": (
+            "gauge",
+            "Workers started without the network filter.",
+            float(getattr(pool.stats, "unsandboxed", 0)),
+        ),
+    }
     return PlainTextResponse(
         rt.metrics.render(extra), media_type="text/plain; version=0.0.4", headers={"Cache-Control": "no-store"}
     )

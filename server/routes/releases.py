@@ -16,22 +16,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from server.catalog import add_distribution, catalog_iri
-from server.config import Settings
-from server.documents import document_response, pick_format
-from server.errors import NotFound
-from server.formats import BY_NAME, DUMP_MEDIA_TYPES, GRAPH_FORMATS, by_extension, served_media_type
-from server.i18n import t
-from server.rdfbuild import Builder, iri, lit
-from server.release import release_list
-from server.vocab import ADMS, DCAT, DCT, PROV
-from server.web import language, render, runtime
-
-OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
-RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
-
+from ..catalog import add_distribution, catalog_iri
+from ..config import Settings
+from ..errors import NotFound
+from ..formats import BY_NAME, DUMP_MEDIA_TYPES, GRAPH_FORMATS, by_extension, served_media_type
+from ..i18n import t
+from ..rdfbuild import Builder, iri, lit
+from ..release import release_list
+from ..vocab import ADMS, DCAT, DCT, PROV
+from ..web import document_response, language, pick_format, render, runtime, served_for
 
 router = APIRouter()
+OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
+RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$")
 
 
 @router.get("/releases")
@@ -88,12 +85,12 @@ async def _respond(
     if ext and fixed is None:
         raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
     fmt = pick_format(request, fixed, OFFERED)
-    served = await runtime(request).served()
+    served = await served_for(request)
     # the list changes when a release is built, pruned or rolled back onto: part of every validator
     variant = " ".join(f"{r['id']}{'*' if r['current'] else ''}" for r in release_list(settings))
 
     async def html(lang: str) -> Response:
-        return _page(request, items, title, detail, {})
+        return render(request, "releases.html", _context(request, items, title, detail))
 
     def triples() -> list[ox.Triple]:
         return describe(settings, items, str(request.base_url))
@@ -164,8 +161,9 @@ def notes(log: dict[str, Any], lang: str) -> str:
     return text
 
 
-def _page(request: Request, items: list[dict[str, Any]], title: str, detail: bool, headers: dict[str, str]) -> Response:
-    """The releases in the site's own page layout, entity links mapped to this server's documents."""
+def _context(request: Request, items: list[dict[str, Any]], title: str, detail: bool) -> dict[str, object]:
+    """`releases.html`: the releases in the site's own page layout, entity links mapped to this server's
+    documents."""
     lang = language(request)
     urls = runtime(request).urls
     entries = []
@@ -191,5 +189,4 @@ def _page(request: Request, items: list[dict[str, Any]], title: str, detail: boo
                 "entities": entities,
             }
         )
-    context = {"title": title, "items": entries, "detail": detail, "dump_names": list(DUMP_MEDIA_TYPES)}
-    return render(request, "releases.html", context, headers=headers)
+    return {"title": title, "items": entries, "detail": detail, "dump_names": list(DUMP_MEDIA_TYPES)}

@@ -11,14 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..documents import document_response, pick_format
 from ..errors import NotFound
-from ..pages_model import graph_page, resource_page
 from ..runtime import Served
 from ..store import Description
 from ..urls import Urls
+from ..views import graph_context, resource_context
 from ..void import graph_document
-from ..web import runtime
+from ..web import document_response, pick_format, render, runtime, served_for
 
 router = APIRouter()  # /id/, /doc/, /graph/: matched first, they are most of the traffic
 fallback = APIRouter()  # any other path under the base: matched last
@@ -35,11 +34,11 @@ def _not_found(iri: str) -> NotFound:
     )
 
 
-@router.api_route("/id/{path:path}", methods=["GET", "HEAD"])
+@router.get("/id/{path:path}")
 async def thing(request: Request, path: str) -> Response:
     """A thing's IRI: 303 See Other to the document about it."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     iri = rt.urls.iri(request.url.path)
     if not await served.look(served.data.exists, iri):
         raise _not_found(iri)
@@ -55,12 +54,12 @@ PUBLISHED_IN = """SELECT DISTINCT ?g ?publisher ?source WHERE {{
 }} ORDER BY ?g"""
 
 
-@router.api_route("/doc/", methods=["GET", "HEAD"])
+@router.get("/doc/")
 async def foreign_document(request: Request) -> Response:
     """`/doc/?uri=IRI`: the description of an IRI outside this instance's base (a harvested publisher's thing),
     with the graph it came from and its home, the IRI itself; an IRI under the base goes (303) to its document."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     iri = request.query_params.get("uri", "")
     if not iri:
         raise NotFound("Give the IRI to describe: /doc/?uri=IRI.")
@@ -79,11 +78,11 @@ async def foreign_document(request: Request) -> Response:
     return await describe_response(request, served, iri, doc_path, None, published_by)
 
 
-@router.api_route("/doc/{path:path}", methods=["GET", "HEAD"])
+@router.get("/doc/{path:path}")
 async def document(request: Request, path: str) -> Response:
     """The document about `B id/{path}`, in the negotiated or suffix format."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     stem, fixed = Urls.split_suffix(path)
     iri = rt.urls.iri("/id/" + stem)
     if not await served.look(served.data.exists, iri):
@@ -120,17 +119,18 @@ async def describe_response(
         desc: Description = await served.look(
             served.data.describe, iri, (page - 1) * HTML_PAGE_SIZE, HTML_PAGE_SIZE, heavy=heavy
         )
-        return resource_page(request, served, desc, doc_path, lang, page, published_by)
+        context = resource_context(runtime(request).urls, served, desc, doc_path, lang, page, published_by)
+        return render(request, "resource.html", context)
 
     variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")
     return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, variant, heavy=heavy)
 
 
-@router.api_route("/graph/{path:path}", methods=["GET", "HEAD"])
+@router.get("/graph/{path:path}")
 async def graph(request: Request, path: str) -> Response:
     """A named graph: its triples (RDF) or the resources it describes (HTML)."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     stem, fixed = Urls.split_suffix(path)
     graph_iri = rt.urls.iri("/graph/" + stem)
     if not await served.look(served.data.graph_exists, graph_iri):
@@ -144,7 +144,7 @@ async def graph(request: Request, path: str) -> Response:
         return graph_document(served.data.graph_quads(graph_iri))
 
     async def html(lang: str) -> Response:
-        return await graph_page(request, served, graph_iri, "/graph/" + stem, lang)
+        return render(request, "graph.html", await graph_context(rt.urls, served, graph_iri, "/graph/" + stem, lang))
 
     return await document_response(request, served, "/graph/" + stem, fmt, fixed is not None, rdf, html)
 
@@ -156,11 +156,11 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-@fallback.api_route("/{path:path}", methods=["GET", "HEAD"])
+@fallback.get("/{path:path}")
 async def other(request: Request, path: str) -> Response:
     """Any other IRI under the base that the data describes (last route: everything else is a 404)."""
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     stem, fixed = Urls.split_suffix("/" + path)
     iri = rt.urls.iri(stem)
     if not path or not await served.look(served.data.exists, iri):

@@ -13,13 +13,13 @@ from ..finder import desks_by_province
 from ..listing import browse
 from ..runtime import Memo
 from ..site_index import CATEGORIES
-from ..web import index_of, language, render, runtime
+from ..web import index_of, language, render, runtime, served_for
 
 router = APIRouter()
 SEARCH: Memo[search.SearchIndex] = Memo("search-index")
 
 
-@router.get("/-/browse/{category}", include_in_schema=False)
+@router.get("/-/browse/{category}")
 async def browse_page(request: Request, category: str) -> Response:
     if category not in CATEGORIES:
         raise NotFound(
@@ -35,10 +35,10 @@ async def browse_page(request: Request, category: str) -> Response:
     )
 
 
-@router.get("/-/search", include_in_schema=False)
+@router.get("/-/search")
 async def search_page(request: Request, q: str = "") -> Response:
     index, lang = await index_of(request), language(request)
-    served = await runtime(request).served()
+    served = await served_for(request)
     hits = SEARCH.of(served, lambda: search.SearchIndex(index)).search(q[:200])
     results = [
         {
@@ -61,7 +61,7 @@ def search_title(lang: str) -> str:
     return "Search" if lang == "en" else "Cerca"
 
 
-@router.get("/-/timeline", include_in_schema=False)
+@router.get("/-/timeline")
 async def timeline_page(request: Request, province: str = "") -> Response:
     index = await index_of(request)  # render() picks the language
     chosen = index.province_by_notation(province) if province else None
@@ -88,7 +88,7 @@ async def timeline_page(request: Request, province: str = "") -> Response:
     )
 
 
-@router.get("/-/help-desks", include_in_schema=False)
+@router.get("/-/help-desks")
 async def help_desks_page(request: Request) -> Response:
     index, lang = await index_of(request), language(request)
     return render(
@@ -96,7 +96,7 @@ async def help_desks_page(request: Request) -> Response:
     )
 
 
-@router.get("/-/province/{code}", include_in_schema=False)
+@router.get("/-/province/{code}")
 async def province_page(request: Request, code: str) -> Response:
     index, lang = await index_of(request), language(request)
     province = index.province_by_notation(code)
@@ -129,7 +129,7 @@ async def province_page(request: Request, code: str) -> Response:
     )
 
 
-@router.get("/-/region/{code}", include_in_schema=False)
+@router.get("/-/region/{code}")
 async def region_page(request: Request, code: str) -> Response:
     """What the data places in a region: regional things (a forum) and those of its provinces, read from the
     data's territories only."""
@@ -165,7 +165,7 @@ async def region_page(request: Request, code: str) -> Response:
     )
 
 
-@router.get("/-/explorer", include_in_schema=False)
+@router.get("/-/explorer")
 async def explorer_overview(request: Request) -> Response:
     index, lang = await index_of(request), language(request)
     title = "Network explorer" if lang == "en" else "Esplora le reti"
@@ -178,7 +178,7 @@ async def explorer_overview(request: Request) -> Response:
     )
 
 
-@router.get("/-/explorer/{slug}", include_in_schema=False)
+@router.get("/-/explorer/{slug}")
 async def explorer_network(request: Request, slug: str) -> Response:
     index, lang = await index_of(request), language(request)
     iri = f"{index.base}id/network/{slug}"

@@ -18,16 +18,15 @@ from ..errors import (
     StoreError,
 )
 from ..examples import examples
-from ..formats import BY_NAME, CONSTRUCT_FORMATS, DOCUMENT_FORMATS, RESULT_FORMATS, Format
+from ..formats import BY_NAME, CONSTRUCT_FORMATS, DOCUMENT_FORMATS, RESULT_FORMATS, Format, content_type
 from ..guard import QueryInfo, inspect_query
 from ..negotiation import choose
 from ..query import VOLATILE, Job, Outcome
-from ..responses import conditional, content_type
 from ..results import write_triples
 from ..service_description import service_description
 from ..sparql_request import SparqlRequest, read_request
 from ..vocab import prefixes
-from ..web import language, render, runtime, stats_of
+from ..web import conditional, language, render, runtime, served_for, stats_of
 
 router = APIRouter()
 HTML = BY_NAME["html"]
@@ -39,7 +38,7 @@ OFFERED: dict[str, tuple[Format, ...]] = {
 }
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD", "POST"])
+@router.api_route("/sparql", methods=["GET", "POST"])
 async def sparql(request: Request) -> Response:
     """Answer a query, or describe the service (RDF) / show the query page (HTML) when there is none."""
     req = await read_request(request)
@@ -65,7 +64,7 @@ def _acceptable(request: Request, req: SparqlRequest) -> tuple[tuple[str, str], 
     return tuple(chosen)
 
 
-@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"])
 async def sparql_other(request: Request) -> Response:
     raise MethodNotAllowed(
         f"{request.method} is not part of the SPARQL Protocol for queries: use GET or POST.",
@@ -80,10 +79,10 @@ async def _no_query(request: Request, req: SparqlRequest) -> Response:
     if fmt.name == "html":
         return _page(request, None)
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     endpoint = str(request.url.replace(query="", fragment=""))
     body = write_triples(
-        service_description(endpoint, rt.settings, served.release, await stats_of(request, served)),
+        service_description(endpoint, rt.settings, served.release, await stats_of(request)),
         fmt,
         prefixes(rt.settings.base_uri),
     )
@@ -130,7 +129,7 @@ async def _execute(
     request: Request, req: SparqlRequest, info: QueryInfo, fmt: Format, formats: tuple[tuple[str, str], ...]
 ) -> Response:
     rt = runtime(request)
-    served = await rt.served()
+    served = await served_for(request)
     headers = {"Vary": "Accept", "X-Parita-Row-Limit": str(rt.settings.sparql_row_limit)}
     etag = served.release.etag(
         "sparql", req.query or "", fmt.name, "|".join(req.default_graphs), "|".join(req.named_graphs)
