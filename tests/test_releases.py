@@ -74,6 +74,8 @@ def check_releases_routes(client: TestClient, settings, release) -> None:  # typ
     again = client.get("/releases", headers={"Accept": "text/turtle", "If-None-Match": ttl.headers["etag"]})
     assert again.status_code == 304 and again.headers["etag"] == ttl.headers["etag"]
     assert client.get("/releases.ttl").text == ttl.text
+    refused = client.post("/releases")  # HEAD is answered wherever GET is, so a 405 says so
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
     assert client.get("/releases", headers={"Accept": "text/html"}).headers["etag"] != ttl.headers["etag"]
     one = client.get(f"/releases/{release.name}.ttl")
     assert one.status_code == 200 and one.headers["etag"] and release.name in one.text
