@@ -35,6 +35,9 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 COV = "https://w3id.org/italia/onto/COV/"
 
 ENTAILED, DERIVED = "entailed", "derived"
+#: The third derived graph: owl:sameAs from the reconcile rules (scripts/reconcile.py), computed when a publisher's
+#: data is harvested, ingested or reconciled, and carried into builds as a contribution file (scripts/sources.py).
+RECONCILED = "reconciled"
 ASSERTED = "asserted"  # not a graph: the default-graph-uri that means "every graph but the derived ones"
 DATE_PROPERTIES = (COV + "foundationDate", DCT + "dateAccepted", DCT + "date", terms.startDate)
 STANDARD_AXIOMS = Path(__file__).resolve().parent.parent / "ontology" / "imports" / "standard-axioms.ttl"
@@ -49,8 +52,9 @@ def graph_name(name: str, base: str = DEFAULT_BASE_URI) -> str:
     return f"{base}graph/{name}"
 
 
-def derived_graphs(base: str = DEFAULT_BASE_URI) -> tuple[str, str]:
-    return graph_name(ENTAILED, base), graph_name(DERIVED, base)
+def derived_graphs(base: str = DEFAULT_BASE_URI) -> tuple[str, str, str]:
+    """Every graph whose statements a rule, not a source, makes (left out of the stream and of `graph/asserted`)."""
+    return graph_name(ENTAILED, base), graph_name(DERIVED, base), graph_name(RECONCILED, base)
 
 
 def derive(quads: list[ox.Quad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[ox.Quad]:
@@ -63,12 +67,12 @@ def derive(quads: list[ox.Quad], meta_graphs: set[str], base: str = DEFAULT_BASE
     entailed = entail(data, schema) - data
     everything = data | entailed
     derived = (date_bounds(everything) | membership_labels(everything)) - everything
-    entailed_iri, derived_iri = derived_graphs(base)
+    entailed_iri, derived_iri = graph_name(ENTAILED, base), graph_name(DERIVED, base)
     return (
         _in_graph(entailed, entailed_iri)
         + _in_graph(derived, derived_iri)
-        + _self_description(entailed_iri, ENTAILED_RULES)
-        + _self_description(derived_iri, DERIVED_RULES)
+        + self_description(entailed_iri, ENTAILED_RULES)
+        + self_description(derived_iri, DERIVED_RULES)
     )
 
 
@@ -260,10 +264,11 @@ def _in_graph(triples: set[Triple], graph: str) -> list[ox.Quad]:
 GRAPH_LABELS = {
     ENTAILED: ("Inferenze (grafo derivato)", "Inferences (derived graph)"),
     DERIVED: ("Affermazioni derivate (grafo derivato)", "Derived statements (derived graph)"),
+    RECONCILED: ("Riconciliazioni (grafo derivato)", "Reconciliations (derived graph)"),
 }
 
 
-def _self_description(graph: str, rules: tuple[str, str]) -> list[ox.Quad]:
+def self_description(graph: str, rules: tuple[str, str]) -> list[ox.Quad]:
     """Each derived graph says, in itself, that it is derived, by which rules, and how pages name it."""
     g = ox.NamedNode(graph)
     it, en = rules

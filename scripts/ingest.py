@@ -31,7 +31,7 @@ from scripts.build import BuildError, Progress, build, validate_quads
 from scripts.csv2rdf import Cell, Converted, Problem, did_you_mean
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
 from scripts.rdfscreen import screen
-from scripts.sources import contributions_dir, graph_iri, read_sources, release_sources
+from scripts.sources import RECONCILED_KEY, contributions_dir, graph_iri, read_sources, release_sources
 from scripts.submission_report import FORMATS, SubmissionReport
 from scripts.territories import Cities
 from scripts.validate import Finding
@@ -92,7 +92,6 @@ def ingest(
     _mint_and_reconcile(converted, background, publisher, report)
     decided = {tuple(p) for p in decisions["confirmed"] + decisions["rejected"]}
     report.candidates = [c for c in report.candidates if (c["submitted"], c["existing"]) not in decided]
-    converted.quads += reconcile.same_as_quads(decisions, publisher_graph(publisher))
     report.problems += references(converted, background, publisher)
     report.problems += foreign_subjects(converted, background)
     if report.problems:
@@ -100,7 +99,7 @@ def ingest(
     if dry_run:
         _check(settings, publisher, converted, report, progress)
         return report
-    _publish(settings, publisher, converted, report, progress)
+    _publish(settings, publisher, converted, report, progress, reconcile.reconciled_graph(settings, {}))
     if report.ok:
         decisions["candidates"] = report.candidates
         reconcile.save_decisions(settings, publisher, decisions)
@@ -359,18 +358,28 @@ def _unknown_reference(
 
 
 def _publish(
-    settings: Settings, publisher: str, converted: Converted, report: SubmissionReport, progress: Progress | None
+    settings: Settings,
+    publisher: str,
+    converted: Converted,
+    report: SubmissionReport,
+    progress: Progress | None,
+    reconciled: list[ox.Quad] | None = None,
 ) -> None:
-    """Build a release with the candidate contribution; map SHACL findings back to cells on refusal."""
+    """Build a release with the candidate contribution (and `graph/reconciled`, when given: the owl:sameAs of
+    scripts/reconcile.py); map SHACL findings back to cells on refusal."""
     work = settings.build_dir / f".tmp-ingest-{os.getpid()}-{publisher}"
     _remove_abandoned(settings.build_dir)
     shutil.rmtree(work, ignore_errors=True)
     (work / "contributions").mkdir(parents=True)
-    candidate = work / "contributions" / f"{publisher}.nq"
-    candidate.write_bytes(ox.serialize(sorted(set(converted.quads), key=str), format=ox.RdfFormat.N_QUADS) or b"")
+    files = {publisher: converted.quads}
+    if reconciled is not None:
+        files[RECONCILED_KEY] = reconciled
+    candidates = {key: work / "contributions" / f"{key}.nq" for key in files}
+    for key, quads in files.items():
+        candidates[key].write_bytes(ox.serialize(sorted(set(quads), key=str), format=ox.RdfFormat.N_QUADS) or b"")
     before = previous_release(settings)
     try:
-        release = build(settings, progress, {publisher: candidate})
+        release = build(settings, progress, candidates)
     except BuildError as error:
         _add_findings(error.report.findings if error.report else [], converted, report)
         if not report.problems:
@@ -509,7 +518,8 @@ def _column_for(converted: Converted, focus: str, path: str | None, shape: str |
 
 
 def republish(settings: Settings, publisher: str, decisions: dict[str, Any]) -> SubmissionReport:
-    """Publish the publisher's accepted statements again with the owl:sameAs of `decisions` (used by reconcile)."""
+    """Publish the publisher's accepted statements again, and `graph/reconciled` with the owl:sameAs of
+    `decisions` (used by reconcile); an owl:sameAs left in the publisher's graph by an earlier version moves."""
     report = SubmissionReport(publisher, [f"contributions/{publisher}.nq"])
     current = contributions_dir(settings) / f"{publisher}.nq"
     converted = Converted()
@@ -517,8 +527,7 @@ def republish(settings: Settings, publisher: str, decisions: dict[str, Any]) -> 
     for q in read_quads(current, graph) if current.exists() else []:
         if q.predicate.value != reconcile.SAME_AS:
             converted.quads.append(q)
-    converted.quads += reconcile.same_as_quads(decisions, graph.value)
-    _publish(settings, publisher, converted, report, None)
+    _publish(settings, publisher, converted, report, None, reconcile.reconciled_graph(settings, {publisher: decisions}))
     return report
 
 

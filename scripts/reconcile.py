@@ -5,6 +5,11 @@ identity of a comune or province); else same normalised label, kind and territor
 (listed by `parita reconcile` for a person to confirm, then recorded as owl:sameAs): same label
 where one side has no territory, or labels at least 85% alike. Decisions are kept per publisher in
 `build/reconciliation/<publisher>.json`, outside any release, and applied on every ingest.
+
+A harvested body keeps its publisher's IRI, so a certain match (and a confirmed one, of ingest or harvest)
+becomes an owl:sameAs. It is derived, not stated by the publisher: every publisher's owl:sameAs are the
+derived graph `graph/reconciled` (ontology/README.md, "Derived graphs"), rebuilt from all the decisions
+whenever one publisher's change, and published with that publisher's graph in the same release.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -19,8 +25,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from scripts.derive import RECONCILED, derived_graphs, graph_name, self_description
+from scripts.sources import RECONCILED_KEY, contributions_dir
 from server import terms
 from server.config import DEFAULT_BASE_URI, Settings
+from server.release import read_dump
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 BODY_KINDS = ("organization", "post", "network")
@@ -28,6 +37,18 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 IPA = "https://w3id.org/italia/onto/COV/IPAcode"
 LEGAL_STATUS = "https://w3id.org/italia/onto/COV/hasLegalStatus"
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+PROV_DERIVED_FROM = "http://www.w3.org/ns/prov#wasDerivedFrom"
+RECONCILED_RULES = (
+    "owl:sameAs calcolati dalle regole di riconciliazione (scripts/reconcile.py; ontology/README.md, «Grafi "
+    "derivati»): tra un ente di un editore (graph/publisher/ID) e uno già pubblicato, quando hanno lo stesso "
+    "codice IPA, o lo stesso territorio ISTAT e forma giuridica, o la stessa etichetta, tipo e territorio; "
+    "oppure quando una persona ha confermato la corrispondenza (parita reconcile). prov:wasDerivedFrom nomina "
+    "i grafi confrontati.",
+    'owl:sameAs computed by the reconcile rules (scripts/reconcile.py; ontology/README.md, "Derived graphs"): '
+    "between a publisher's body (graph/publisher/ID) and a published one, when they have the same IPA code, or "
+    "the same ISTAT territory and legal status, or the same label, kind and territory; or when a person "
+    "confirmed the match (parita reconcile). prov:wasDerivedFrom names the graphs compared.",
+)
 SIMILAR = 0.85
 
 
@@ -154,6 +175,7 @@ def load_decisions(settings: Settings, publisher: str) -> dict[str, Any]:
     data = json.loads(path.read_text()) if path.exists() else {}
     return {
         "candidates": data.get("candidates", []),
+        "certain": data.get("certain", []),  # the rules' certain matches at the last harvest
         "confirmed": data.get("confirmed", []),
         "rejected": data.get("rejected", []),
     }
@@ -172,11 +194,50 @@ def pending(decisions: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in decisions["candidates"] if (c["submitted"], c["existing"]) not in decided]
 
 
-def same_as_quads(decisions: dict[str, Any], graph: str) -> list[ox.Quad]:
-    return [
-        ox.Quad(ox.NamedNode(a), ox.NamedNode(SAME_AS), ox.NamedNode(b), ox.NamedNode(graph))
-        for a, b in decisions["confirmed"]
-    ]
+def linked(decisions: dict[str, Any]) -> list[tuple[str, str]]:
+    """The pairs a publisher's decisions publish as owl:sameAs: certain or confirmed, never rejected."""
+    rejected = {tuple(p) for p in decisions["rejected"]}
+    return sorted({(a, b) for a, b in decisions["certain"] + decisions["confirmed"] if (a, b) not in rejected})
+
+
+def reconciled_graph(settings: Settings, changed: dict[str, dict[str, Any]]) -> list[ox.Quad] | None:
+    """The quads of `graph/reconciled` (written against the default base) from every publisher's decisions,
+    `changed` in place of the saved ones: the owl:sameAs, and the graph's description of itself (a
+    parita:DerivedGraph, its rule, and prov:wasDerivedFrom each publisher's graph and the graphs that describe
+    the bodies matched, in the current release). None when there is nothing to publish and nothing was."""
+    folder = settings.build_dir / "reconciliation"
+    saved = {p.stem: load_decisions(settings, p.stem) for p in sorted(folder.glob("*.json"))} if folder.exists() else {}
+    pairs = {publisher: linked(d) for publisher, d in {**saved, **changed}.items()}
+    if not any(pairs.values()):
+        return [] if (contributions_dir(settings) / f"{RECONCILED_KEY}.nq").exists() else None
+
+    def default(iri: str) -> str:  # this instance's IRIs as the files write them (rebased on output)
+        return DEFAULT_BASE_URI + iri[len(settings.base_uri) :] if iri.startswith(settings.base_uri) else iri
+
+    graph = ox.NamedNode(graph_name(RECONCILED))
+    quads = self_description(graph.value, RECONCILED_RULES)
+    compared = {graph_name(f"publisher/{p}") for p, found in pairs.items() if found}
+    described = _graphs_describing(settings, {b for found in pairs.values() for _, b in found})
+    for found in pairs.values():
+        for a, b in found:
+            quads.append(ox.Quad(ox.NamedNode(default(a)), ox.NamedNode(SAME_AS), ox.NamedNode(default(b)), graph))
+            compared |= {default(g) for g in described.get(b, ())}
+    quads += [ox.Quad(graph, ox.NamedNode(PROV_DERIVED_FROM), ox.NamedNode(g), graph) for g in sorted(compared)]
+    return quads
+
+
+def _graphs_describing(settings: Settings, iris: set[str]) -> dict[str, set[str]]:
+    """The graphs of the current release in which each of `iris` is a subject (derived graphs left out)."""
+    current = settings.current_release
+    if not current.exists():
+        return {}
+    derived = set(derived_graphs(settings.base_uri)) | set(derived_graphs())
+    found: dict[str, set[str]] = defaultdict(set)
+    for q in read_dump(current.resolve()):
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value in iris and isinstance(q.graph_name, ox.NamedNode):
+            if q.graph_name.value not in derived:
+                found[q.subject.value].add(q.graph_name.value)
+    return found
 
 
 def as_dict(m: Match) -> dict[str, Any]:

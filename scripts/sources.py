@@ -1,8 +1,12 @@
 """What a release is built from: which files, the named graph of each, and reading them.
 
 One data file per source document (its graph `{base}graph/<file stem>`), the ontology and the shapes, and
-one graph per publisher whose contribution was accepted (`build/contributions/<ID>.nq`). Files are written
-against the default base URI and rebased when a release is written. Used by `build`, `validate` and `ingest`.
+one graph per publisher whose contribution was accepted (`build/contributions/<ID>.nq`). The reconcile
+rules' owl:sameAs are a derived graph, `graph/reconciled`, carried as the contribution file
+`build/contributions/_reconciled.nq` (no publisher ID starts with "_"): it is validated, installed and
+counted in the build's inputs with the publisher's graph it was computed for, in the same release. Files are
+written against the default base URI and rebased when a release is written. Used by `build`, `validate`,
+`ingest` and `harvest`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from scripts.derive import RECONCILED
 from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, read_quads
 from server.config import DEFAULT_BASE_URI, Settings
 
@@ -32,8 +37,17 @@ def release_sources(settings: Settings, contributions: dict[str, Path] | None = 
         if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
     ]
     files = {**published_contributions(settings), **(contributions or {})}
-    sources += [SourceFile(files[name], graph_iri(base, f"publisher/{name}")) for name in sorted(files)]
+    sources += [SourceFile(files[name], graph_iri(base, contribution_graph(name))) for name in sorted(files)]
     return sources
+
+
+#: The contributions key (and file stem) of the derived graph `graph/reconciled` (scripts/reconcile.py).
+RECONCILED_KEY = "_" + RECONCILED
+
+
+def contribution_graph(key: str) -> str:
+    """The graph name of a contributions file: `reconciled` for the reconcile rules', else `publisher/<ID>`."""
+    return RECONCILED if key == RECONCILED_KEY else f"publisher/{key}"
 
 
 def contributions_dir(settings: Settings) -> Path:

@@ -98,11 +98,11 @@ def _dataset_kwargs(job: Job, store: ox.Store) -> dict[str, object]:
 
 def _graphs(names: tuple[str, ...], store: ox.Store, base: str | None) -> list[ox.NamedNode]:
     """The named graphs a dataset IRI list means: `{base}graph/asserted` stands for every graph but the derived
-    ones (`graph/entailed`, `graph/derived`; ontology/README.md), any other IRI for itself."""
+    ones (`graph/entailed`, `graph/derived`, `graph/reconciled`; ontology/README.md), any other IRI for itself."""
     graphs: list[ox.NamedNode] = []
     for name in names:
         if base and name == f"{base}graph/asserted":
-            derived = {f"{base}graph/entailed", f"{base}graph/derived"}
+            derived = {f"{base}graph/{name}" for name in ("entailed", "derived", "reconciled")}
             graphs += sorted(
                 (g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in derived), key=str
             )

@@ -30,7 +30,7 @@ def service_description(
         RDFS + "comment",
         lit(
             f"Read-only SPARQL 1.1 Query endpoint. The default graph is the union of all named graphs, the derived "
-            f"{settings.base_uri}graph/entailed and graph/derived included, unless default-graph-uri/named-graph-uri "
+            f"{settings.base_uri}graph/entailed, graph/derived and graph/reconciled included, unless default-graph-uri/named-graph-uri "
             f"or FROM say otherwise; default-graph-uri={settings.base_uri}graph/asserted means every graph but the "
             f"derived ones. Queries stop after {settings.sparql_timeout:g} s; "
             f"at most {settings.sparql_row_limit} rows are returned (the X-Parita-Truncated header says when results "

@@ -12,6 +12,7 @@ from tests.ingest_helpers import GRAPH, PUBLISHER, cuneo_files, ingested_release
 from tests.release_helpers import select
 
 ORG = "https://w3id.org/parita/id/organization/"
+RECONCILED = "https://w3id.org/parita/graph/reconciled"
 
 
 def test_normalise_folds_accents_case_and_punctuation() -> None:
@@ -47,8 +48,14 @@ def test_confirming_a_candidate_records_owl_same_as(tmp_path: Path, capsys) -> N
     assert "1 candidato/i" in capsys.readouterr().out
     assert reconcile_command.main(["--publisher", PUBLISHER, "--confirm", "1"], settings=settings) == 0
     store = ox.Store.read_only(str(settings.current_release.resolve() / "store"))
-    same = select(store, f"SELECT ?a ?b WHERE {{ GRAPH <{GRAPH}> {{ ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }} }}")
-    assert same == [(ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")]
+    # a derived statement: in graph/reconciled, under its rule, never in the publisher's graph
+    same = select(store, "SELECT ?g ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }")
+    assert same == [(RECONCILED, ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")]
+    about = select(store, f"SELECT ?p ?o WHERE {{ GRAPH <{RECONCILED}> {{ <{RECONCILED}> ?p ?o }} }} ORDER BY ?p ?o")
+    assert ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "https://w3id.org/parita/ontology#DerivedGraph") in about
+    compared = {o for p, o in about if p == "http://www.w3.org/ns/prov#wasDerivedFrom"}
+    assert GRAPH in compared and len(compared) >= 2  # the publisher's graph and the one describing the match
+    assert any(p.endswith("comment") and "scripts/reconcile.py" in o for p, o in about)
     assert reconcile.pending(reconcile.load_decisions(settings, PUBLISHER)) == []
     again = __import__("scripts.ingest", fromlist=["ingest"]).ingest(settings, PUBLISHER, uploads(cuneo_files()))
     assert again.ok and again.candidates == []
