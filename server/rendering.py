@@ -3,7 +3,7 @@ Pure functions: no HTTP, no store access."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -68,7 +68,8 @@ class View:
 
 
 class Renderer:
-    """Builds `View`s for one language; `prefix_map` gives CURIEs for property names."""
+    """Builds `View`s for one language; `prefix_map` gives CURIEs for property names; `harvested` are the
+    things outside the base that this instance describes (a publisher's graph)."""
 
     def __init__(
         self,
@@ -77,9 +78,16 @@ class Renderer:
         lang: str,
         prefix_map: dict[str, str],
         graph_sources: Mapping[str, str] | None = None,
+        harvested: Collection[str] = frozenset(),
     ) -> None:
         self.urls, self.labels, self.lang, self.prefix_map = urls, labels, lang, prefix_map
         self.graph_sources = graph_sources or {}
+        self.harvested = harvested
+
+    def link(self, iri: str) -> str:
+        """Where a value links: a harvested thing's description here (its own page says "published by X, at
+        <home>"), rather than its publisher's home; any other IRI as `Urls.link`."""
+        return self.urls.foreign_document(iri) if iri in self.harvested else self.urls.link(iri)
 
     def term(self, term: object, nested_from: dict[str, list[ox.Quad]] | None = None) -> Value:
         if isinstance(term, ox.NamedNode):
@@ -87,7 +95,7 @@ class Renderer:
             text = stored_label(iri, self.labels, self.lang) or known_label(iri, self.lang)
             if text is None:  # no label anywhere: our IRIs by their last segment, others as a CURIE or the IRI
                 text = local_name(iri) if iri.startswith(self.urls.base) else curie(iri, self.prefix_map)
-            return Value(text, self.urls.link(iri), "", iri)
+            return Value(text, self.link(iri), "", iri)
         if isinstance(term, ox.Literal):
             note = f"@{term.language}" if term.language else curie(term.datatype.value, self.prefix_map)
             return Value(term.value, None, "" if note == "xsd:string" else note)

@@ -24,6 +24,9 @@ T = TypeVar("T")
 GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
+#: Things outside the base that a publisher's graph describes (harvested: their pages here are `/doc/?uri=`).
+HARVESTED = """SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(isIRI(?s) && STRSTARTS(STR(?g), "{base}graph/publisher/") && !STRSTARTS(STR(?s), "{base}")) }}"""
 #: Incoming links from which a resource counts as a hub: describing it sorts them all (seconds for 100k).
 HUB_LINKS = 1000
 SORTED_INCOMING = 1000  # a resource with this many incoming links or more pages them unsorted (`incoming_page`)
@@ -92,6 +95,7 @@ class DataStore:
         self.order = order
         self._label_cache: dict[str, list[tuple[ox.NamedNode, ox.Literal]]] = {}
         self._graph_sources: dict[str, str] | None = None
+        self._harvested: dict[str, frozenset[str]] = {}
         self._len: int | None = None
 
     def graph_sources(self) -> dict[str, str]:
@@ -103,6 +107,13 @@ class DataStore:
                 mapping.setdefault(row["g"].value, row["src"].value)
             self._graph_sources = mapping
         return self._graph_sources
+
+    def harvested(self, base: str) -> frozenset[str]:
+        """The IRIs outside `base` that some `graph/publisher/ID` describes (once per release: it never changes)."""
+        if base not in self._harvested:
+            query = HARVESTED.format(base=base.replace("\\", "\\\\").replace('"', '\\"'))
+            self._harvested[base] = frozenset(row["s"].value for row in self.select(query))
+        return self._harvested[base]
 
     def source_of_graph(self, graph_iri: str) -> str | None:
         return self.graph_sources().get(graph_iri)

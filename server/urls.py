@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .formats import DOCUMENT_FORMATS, Format
 
@@ -52,6 +52,11 @@ class Urls:
             return None
         path = path.split("#", 1)[0]
         return "/doc/" + path[len("/id/") :] if path.startswith("/id/") else path
+
+    @staticmethod
+    def foreign_document(iri: str) -> str:
+        """The description here of a thing outside the base (a harvested publisher's): `/doc/?uri=IRI`."""
+        return "/doc/?" + urlencode({"uri": iri})
 
     @staticmethod
     def with_format(doc_path: str, fmt: Format) -> str:

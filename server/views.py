@@ -40,7 +40,9 @@ def resource_context(
     published_by: dict[str, str] | None = None,
 ) -> Context:
     """`resource.html`: `desc` with the graph sources of the release it was read from (`served`)."""
-    renderer = Renderer(urls, desc.labels, lang, prefixes(urls.base), served.data.graph_sources())
+    renderer = Renderer(
+        urls, desc.labels, lang, prefixes(urls.base), served.data.graph_sources(), served.data.harvested(urls.base)
+    )
     view = renderer.view(desc)
     pages = max(1, -(-desc.incoming_total // desc.limit)) if desc.limit else 1
     return {

@@ -3,8 +3,6 @@ The policy is described in `server/urls.py`."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pyoxigraph as ox
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -74,7 +72,7 @@ async def foreign_document(request: Request) -> Response:
         first = graphs[0]
         name = first["publisher"].value if "publisher" in first else first["g"].value.rsplit("/", 1)[-1]
         published_by = {"publisher": name, "home": iri, "graph": first["g"].value}
-    doc_path = "/doc/?" + urlencode({"uri": iri})
+    doc_path = rt.urls.foreign_document(iri)
     return await describe_response(request, served, iri, doc_path, None, published_by)
 
 
