@@ -159,6 +159,20 @@ def page_triples(base: str, release: Path, page: Page) -> list[ox.Triple]:
     return out + versions
 
 
+def page_ntriples(base: str, release: Path, page: Page) -> bytes:
+    """`page_triples` as N-Triples, without parsing: the page's file is N-Triples already (one statement a
+    line), and each `tree:member` is read off a `dct:isVersionOf` line, whose first term is the version."""
+    data = (release / STREAM_DIR / page.file).read_bytes()
+    version_of = f"<{VERSION_OF}>".encode()
+    head = [f"<{page_iri(base, page.id)}> <{RDF}type> <{TREE}Node> .".encode()]
+    member = f"<{stream_iri(base)}> <{TREE}member> ".encode()
+    for line in data.splitlines():
+        subject, predicate, rest = (line.split(b" ", 2) + [b"", b""])[:3]
+        if predicate == version_of and rest:
+            head.append(member + subject + b" .")
+    return b"\n".join(head) + b"\n" + data
+
+
 def jsonld_context() -> dict[str, Any]:
     return {"@context": dict(CONTEXT_PREFIXES)}
 
