@@ -15,7 +15,8 @@ screened, checked (its subjects inside its base URIs or the shared namespaces; i
 things described), and published as the named graph `graph/publisher/ID` in a new release that `parita
 build` validates with the shapes: a refusal leaves that source's last good data published and the next
 source goes on. From a catalog: the RDF dump distribution, downloaded with a conditional GET, its
-`spdx:checksum` verified. From an LDES: every page the first time, then only pages not seen before, each
+`spdx:checksum` verified. Its bodies are reconciled with published ones: the owl:sameAs go into the
+derived graph `graph/reconciled` (scripts/reconcile.py), published in the same release. From an LDES: every page the first time, then only pages not seen before, each
 version applied to the entity it is a version of (the newest wins; a tombstone removes it). A parita
 source's ontology and shapes are parita's own: their terms are read as this instance's and not copied.
 
@@ -46,9 +47,10 @@ import pyoxigraph as ox
 
 from scripts import reconcile
 from scripts.build import BuildError, build
+from scripts.derive import derived_graphs
 from scripts.rdfio import UnreadableInput
 from scripts.rdfscreen import HostileInput, screen
-from scripts.sources import graph_iri
+from scripts.sources import RECONCILED_KEY, contributions_dir, graph_iri
 from server.config import DEFAULT_BASE_URI, Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
 from server.release import read_dump
@@ -545,35 +547,37 @@ def _entities(triples: list[ox.Triple], bases: tuple[str, ...]) -> dict[str, rec
     return {back.get(e.iri, e.iri): replace(e, iri=back.get(e.iri, e.iri)) for e in reconcile.entities(quads).values()}
 
 
-def same_as(triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings) -> list[ox.Triple]:
-    """`owl:sameAs` from each of the source's bodies to the published body the reconcile rules match with
-    certainty (same IPA code; same territory and legal status; same label, kind and territory), or that a
-    person confirmed (`parita reconcile --publisher ID`, which lists the uncertain ones): published bodies are
-    this instance's own data and the other publishers' graphs, as in the current release. A derived
-    statement, kept in the source's graph with the rest of what its harvest published."""
+def reconcile_source(
+    triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings
+) -> dict[str, Any]:
+    """The source's reconcile decisions after this harvest: each of its bodies that the reconcile rules match
+    with certainty with a published body (same IPA code; same territory and legal status; same label, kind
+    and territory) is `certain`; the uncertain ones are `candidates`, which `parita reconcile --publisher ID`
+    lists for a person to confirm. Published bodies are this instance's own data and the other publishers'
+    graphs, as in the current release. The pairs become owl:sameAs in the derived graph `graph/reconciled`
+    (scripts/reconcile.py), never in the source's graph: the publisher did not state them."""
+    decisions = reconcile.load_decisions(settings, source.id)
     current = settings.current_release
     if not current.exists():
-        return []
+        return decisions
     theirs = graph_iri(settings.base_uri, f"publisher/{source.id}")
+    ignored = {theirs, *derived_graphs(settings.base_uri)}
     published = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in read_dump(current.resolve())
-        if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != theirs
+        if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value not in ignored
     ]
     bases = tuple(b for s in sources.sources if s.id != source.id for b in s.base_uris) + (settings.base_uri,)
     known = _entities(published, bases)
-    decisions = reconcile.load_decisions(settings, source.id)
     rejected = {tuple(p) for p in decisions["rejected"]}
-    pairs, candidates = [tuple(p) for p in decisions["confirmed"]], []
+    certain, candidates = [], []
     for entity in _entities(triples, source.base_uris).values():
         matches = [m for m in reconcile.match(entity, known) if m.existing != entity.iri]
         if matches and matches[0].certain and (entity.iri, matches[0].existing) not in rejected:
-            pairs.append((entity.iri, matches[0].existing))
-        else:  # uncertain: `parita reconcile --publisher ID` lists them; a confirmed one is linked next time
+            certain.append([entity.iri, matches[0].existing])
+        else:  # uncertain: listed by `parita reconcile --publisher ID`; a confirmed one is linked next time
             candidates += [reconcile.as_dict(m) for m in matches]
-    decisions["candidates"] = candidates
-    reconcile.save_decisions(settings, source.id, decisions)
-    return [ox.Triple(ox.NamedNode(a), ox.NamedNode(OWL + "sameAs"), ox.NamedNode(b)) for a, b in sorted(set(pairs))]
+    return {**decisions, "certain": sorted(certain), "candidates": candidates}
 
 
 def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[str, Any]) -> list[ox.Triple]:
@@ -607,18 +611,25 @@ def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[s
     return out
 
 
-def publish(settings: Settings, source: Source, triples: list[ox.Triple]) -> Path:
-    """A release in which only `graph/publisher/ID` changes; BuildError (SHACL) leaves everything as it was."""
+def publish(
+    settings: Settings, source: Source, triples: list[ox.Triple], reconciled: list[ox.Quad] | None = None
+) -> Path:
+    """A release in which only `graph/publisher/ID` (and `graph/reconciled`, when given) change; BuildError
+    (SHACL) leaves everything as it was."""
     graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
     work = settings.build_dir / f".tmp-harvest-{os.getpid()}-{source.id}"
     work.mkdir(parents=True, exist_ok=True)
-    candidate = work / f"{source.id}.nq"
-    quads = sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)
-    candidate.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    files = {source.id: sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)}
+    if reconciled is not None:
+        files[RECONCILED_KEY] = sorted(set(reconciled), key=str)
+    candidates = {key: work / f"{key}.nq" for key in files}
+    for key, quads in files.items():
+        candidates[key].write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
     try:
-        return build(settings, None, {source.id: candidate})
+        return build(settings, None, candidates)
     finally:
-        candidate.unlink(missing_ok=True)
+        for path in candidates.values():
+            path.unlink(missing_ok=True)
         work.rmdir()
 
 
@@ -666,9 +677,11 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
         else:
             triples = own_terms(triples, source)  # from here on: publishing the source's whole graph
             check_iris(triples, source, sources, settings)
-            links = same_as(triples, source, sources, settings)
-            summary["same_as"] = len(links)
-            release = publish(settings, source, triples + links + provenance(source, settings, started, facts))
+            decisions = reconcile_source(triples, source, sources, settings)
+            summary["same_as"] = len(reconcile.linked(decisions))
+            reconciled = reconcile.reconciled_graph(settings, {source.id: decisions})
+            release = publish(settings, source, triples + provenance(source, settings, started, facts), reconciled)
+            reconcile.save_decisions(settings, source.id, decisions)  # once published: they describe what is
             record.update(facts)
             summary["release"] = release.name
             record["triples"] = len(triples)
@@ -711,21 +724,68 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
     return summary
 
 
-def harvest(settings: Settings, sources: SourcesFile) -> list[dict[str, Any]]:
-    """Every source in turn; the state is saved after each, so a harvest killed halfway loses only that source."""
+def harvest(settings: Settings, sources: SourcesFile, prune: bool = False) -> list[dict[str, Any]]:
+    """Every source in turn; the state is saved after each, so a harvest killed halfway loses only that source.
+    With `prune`, first the graphs of sources harvested before but no longer listed are unpublished."""
     state = load_state(settings)
-    summaries = []
+    summaries = prune_unlisted(settings, sources, state) if prune else []
     for source in sources.sources:
         summaries.append(harvest_source(settings, sources, source, state))
         save_state(settings, state)
     return summaries
 
 
+def prune_unlisted(settings: Settings, sources: SourcesFile, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Unpublish the sources the harvest state knows but the sources file no longer lists: one release without
+    their graphs (and without their owl:sameAs in `graph/reconciled`), then their state and reconcile decisions
+    are forgotten. A refused build (BuildError) puts their graphs back and reports them refused."""
+    listed = {s.id for s in sources.sources}
+    gone = sorted(set(state) - listed)
+    if not gone:
+        return []
+    folder = contributions_dir(settings)
+    work = settings.build_dir / f".tmp-prune-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    moved = {sid: work / f"{sid}.nq" for sid in gone if (folder / f"{sid}.nq").exists()}
+    forgotten: dict[str, dict[str, Any]] = {
+        sid: {"candidates": [], "certain": [], "confirmed": [], "rejected": []} for sid in gone
+    }
+    reconciled = reconcile.reconciled_graph(settings, forgotten)
+    try:
+        for sid, aside in moved.items():
+            os.replace(folder / f"{sid}.nq", aside)
+        extra: dict[str, Path] = {}
+        if reconciled is not None:
+            extra[RECONCILED_KEY] = work / f"{RECONCILED_KEY}.nq"
+            extra[RECONCILED_KEY].write_bytes(
+                ox.serialize(sorted(set(reconciled), key=str), format=ox.RdfFormat.N_QUADS) or b""
+            )
+        release = build(settings, None, extra).name if moved else None
+    except (BuildError, UnreadableInput) as error:
+        for sid, aside in moved.items():
+            os.replace(aside, folder / f"{sid}.nq")
+        fix = "Restore the source in the sources file, or fix what the release without it breaks."
+        return [
+            {"source": sid, "status": "refused", "reason": "prune", "error": str(error), "fix": fix} for sid in gone
+        ]
+    finally:
+        for path in work.iterdir():
+            path.unlink()
+        work.rmdir()
+    for sid in gone:
+        state.pop(sid, None)
+        reconcile.decisions_path(settings, sid).unlink(missing_ok=True)
+    save_state(settings, state)
+    return [{"source": sid, "status": "pruned", "release": release, "unpublished": sid in moved} for sid in gone]
+
+
 def format_text(summaries: list[dict[str, Any]]) -> str:
     lines = []
     for s in summaries:
         head = f"{s['source']}: {s['status']}"
-        if s["status"] == "refused":
+        if s["status"] == "pruned":
+            lines.append(f"{head} — no longer in the sources file: its graph is unpublished")
+        elif s["status"] == "refused":
             lines.append(f"{head} ({s['reason']}) — {s['error']}\n    fix: {s['fix']}")
         else:
             extra = f", release {s['release']}" if "release" in s else ""
@@ -742,6 +802,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     parser.add_argument("--watch", type=float, metavar="SECONDS", help="harvest again every SECONDS, until stopped")
     parser.add_argument("--rounds", type=int, default=0, help="with --watch: stop after this many harvests (0: never)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--prune", action="store_true", help="unpublish the graphs of sources no longer in the sources file"
+    )
     args = parser.parse_args(argv)
     settings = settings or Settings.from_env()
     try:
@@ -751,7 +814,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return EXIT_USAGE
     rounds = 0
     while True:
-        summaries = harvest(settings, sources)
+        summaries = harvest(settings, sources, args.prune)
         print(json.dumps(summaries, indent=1) if args.format == "json" else format_text(summaries), flush=True)
         rounds += 1
         if args.watch is None or (args.rounds and rounds >= args.rounds):

@@ -3,6 +3,11 @@
 dcat:mediaType and spdx:checksum) and hostile or broken ones. Every statement in it is FICTITIOUS, made up
 for these tests (the labels say so); no real body is described.
 
+Sources: `ckan` (good), `status500`, `slow`, `redirect` (to another host), `loop` (an LDES page linking to
+itself), `checksum` (the catalog's checksum is another file's), `big`, `xxe`, `jsonld` (a remote context),
+`squat` (mints in the aggregator's namespace), `shacl` (fails the shapes), `parse` (truncated Turtle),
+`trickle` (a dump that stalls until released). `variants` makes any source serve a fault's data from now on.
+
 Each source lives under its own path `/{name}/`, which is also the base URI it mints under.
 """
 
@@ -58,6 +63,19 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 </rdf:RDF>
 """
 
+#: An organisation (an ORG class) that names no source page: parsed and inside its base, refused by the shapes.
+UNSOURCED = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+<{subject}> a org:Organization ;
+    rdfs:label "Ufficio fittizio senza fonte (dati inventati)"@it , "Fictitious office without a source (made up)"@en .
+"""
+
+#: Turtle cut off in the middle of a statement.
+BROKEN_TURTLE = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<{subject}> rdfs:label "Ufficio fittizio (dati inventati)"@it ;
+    rdfs:comment
+"""
+
 REMOTE_CONTEXT = """{{"@context": "http://example.org/context.jsonld",
  "@id": "{subject}", "label": "Ufficio fittizio (dati inventati)"}}
 """
@@ -83,6 +101,8 @@ class Publishers:
         self.release_trickle = threading.Event()
         self.stop_slow = threading.Event()
         self.hits: list[str] = []
+        #: source name -> the fault whose data it serves now (`shacl`, `parse`); absent: its own data
+        self.variants: dict[str, str] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -108,6 +128,10 @@ class Publishers:
             return REMOTE_CONTEXT.format(subject=subject).encode(), "application/ld+json", "jsonld"
         if name == "squat":
             subject = self.aggregator_base + "id/organization/ufficio-fittizio"
+        variant = self.variants.get(name, name)
+        if variant in ("shacl", "parse"):
+            body = UNSOURCED if variant == "shacl" else BROKEN_TURTLE
+            return body.format(subject=subject).encode(), "text/turtle", "ttl"
         body = TURTLE.format(subject=subject)
         if name == "big":
             body += "# riempitivo fittizio\n" * (self.big_bytes // 22 + 1)

@@ -26,11 +26,14 @@ import pytest
 from scripts.build import build
 from scripts.harvest import Refused, harvest, load_sources, parse
 from server.config import PROJECT_ROOT, Settings
+from server.urls import Urls
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.harvest_fixtures import Publishers, wait_for
 from tools.processes import clean_env, free_port, launch
 
 DERIVED = ("http://www.w3.org/ns/prov#wasDerivedFrom", "http://purl.org/dc/terms/source")
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+TREE_NODE = "https://w3id.org/tree#node"
 NETWORKS_AND_MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
 SELECT DISTINCT ?network ?member WHERE {{ {pattern} }}"""
 MEMBERSHIP = (
@@ -167,6 +170,12 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         stop_server(instance.server)
 
 
+def _turtle(client: httpx.Client, url: str) -> list[ox.Triple]:
+    answer = client.get(url, headers={"Accept": "text/turtle"})
+    assert answer.status_code == 200, answer.text
+    return list(ox.parse(answer.content, format=ox.RdfFormat.TURTLE))
+
+
 def harvested(network: Network) -> set[tuple[str, ...]]:
     graphs = network.aggregator.settings.base_uri + "graph/publisher/"
     pattern = f'GRAPH ?g {{ {MEMBERSHIP} }} FILTER(STRSTARTS(STR(?g), "{graphs}"))'
@@ -188,11 +197,24 @@ def test_one_harvest_answers_as_the_union_of_the_provinces(network: Network) -> 
         network.modena.url,
     }
     assert harvested(network) == expected
-    # a body the aggregator already publishes is one entity: an owl:sameAs pair, never two unrelated copies
+    # a body the aggregator already publishes is one entity: an owl:sameAs pair, never two unrelated copies.
+    # The pair is derived by the reconcile rules, not stated by Asti: it lives in graph/reconciled only.
     agg = network.aggregator.settings.base_uri
-    linked = network.aggregator.select(
-        f"SELECT ?a ?b WHERE {{ GRAPH <{agg}graph/publisher/asti> {{ ?a <http://www.w3.org/2002/07/owl#sameAs> ?b }} }}"
+    same_as = network.aggregator.select(
+        "SELECT ?g ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }"
     )
+    assert same_as and {g for g, _, _ in same_as} == {agg + "graph/reconciled"}
+    linked = {(a, b) for _, a, b in same_as}
+    rule = network.aggregator.select(
+        f"""SELECT ?compared WHERE {{ GRAPH <{agg}graph/reconciled> {{ <{agg}graph/reconciled> a
+        <{agg}ontology#DerivedGraph> ; <http://www.w3.org/2000/01/rdf-schema#comment> ?rule ;
+        <http://www.w3.org/ns/prov#wasDerivedFrom> ?compared }} FILTER(CONTAINS(?rule, "scripts/reconcile.py")) }}"""
+    )
+    assert (agg + "graph/publisher/asti",) in rule and len(rule) >= 2, rule  # Asti's graph and the matches' graphs
+    with httpx.Client(base_url=network.aggregator.url) as client:  # the stream carries what sources state
+        pages = [t.object.value for t in _turtle(client, "/ldes") if t.predicate.value == TREE_NODE]
+        members = [t for url in pages for t in _turtle(client, url)]
+    assert members and not [t for t in members if t.predicate.value == OWL_SAME_AS]
     bodies = network.aggregator.select(
         f"""SELECT DISTINCT ?a ?b WHERE {{ GRAPH <{agg}graph/publisher/asti> {{ ?a a ?type }}
         FILTER(REGEX(STR(?a), "/id/(organization|post|network)/"))
@@ -268,6 +290,8 @@ def test_a_ckan_catalog_with_one_turtle_distribution_is_harvested(network: Netwo
         ("squat", "outside-base"),
         ("redirect", "redirect-host"),
         ("loop", "loop"),
+        ("shacl", "shacl"),
+        ("parse", "parse"),
     ],
 )
 def test_a_faulty_source_is_refused_and_the_others_go_on(network: Network, fault: str, reason: str) -> None:
@@ -281,6 +305,38 @@ def test_a_faulty_source_is_refused_and_the_others_go_on(network: Network, fault
     assert network.aggregator.release() == before  # nothing published, the last good data stays
     state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())
     assert state[fault]["status"] == "refused" and state[fault]["error"] == refused["error"]
+
+
+@pytest.mark.parametrize("fault", ["shacl", "parse"])
+def test_a_source_that_turns_bad_keeps_its_last_good_data_published(network: Network, fault: str) -> None:
+    """Harvested once with good data, then serving data that fails the shapes or does not parse: refused with
+    the source, the reason and the fix; its good statements stay published and the other sources go on."""
+    name = f"turns-{fault}"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    query = f"SELECT ?label WHERE {{ <{network.publishers.base(name)}ente/ufficio-fittizio> {label} ?label }}"
+    first = network.harvest(name)
+    assert first[name]["status"] == "ok", first[name]
+    good = network.aggregator.select(query)
+    assert good == {("Ufficio fittizio per i test (dati inventati)",)}
+    before = network.aggregator.release()
+    network.publishers.variants[name] = fault
+    try:
+        summaries = network.harvest("ckan", name)
+    finally:
+        del network.publishers.variants[name]
+    refused = summaries[name]
+    assert refused["status"] == "refused" and refused["reason"] == fault, refused
+    assert refused["fix"] and refused["url"] == f"{network.publishers.base(name)}catalog"
+    if fault == "shacl":  # the report names the node the shapes refused
+        assert f"{network.publishers.base(name)}ente/ufficio-fittizio" in str(refused["error"]), refused
+    else:  # the parser's message, with where
+        assert "cannot be parsed as TURTLE" in str(refused["error"]), refused
+    assert all(summaries[s]["status"] == "unchanged" for s in ("asti", "modena", "ckan"))
+    assert network.aggregator.release() == before
+    assert network.aggregator.select(query) == good  # the last good data stays published
+    state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())[name]
+    assert state["status"] == "refused" and state["error"] == refused["error"] and state["last_success"]
+    assert summaries[name]["triples"] == first[name]["triples"]
 
 
 def test_kill_9_halfway_leaves_the_release_served_and_the_next_harvest_completes(network: Network) -> None:
@@ -371,6 +427,47 @@ def test_a_harvested_thing_is_described_on_the_aggregator_with_its_publisher_and
         redirect = client.get("/doc/", params={"uri": own})
         assert redirect.status_code == 303 and redirect.headers["location"] == "/doc/network/rete-antiviolenza-asti"
         assert client.get("/doc/", params={"uri": "http://example.org/unknown"}).status_code == 404
+
+
+def test_links_to_harvested_things_go_to_their_description_here(network: Network) -> None:
+    """A page linking to a thing outside this instance's base that a harvested graph describes links to its
+    description here (`/doc/?uri=`), not to its publisher; that page still says where its home is."""
+    asti = network.asti.url
+    network_iri, member = asti + "/id/network/rete-antiviolenza-asti", asti + "/id/organization/prefettura-di-asti"
+    assert (network_iri, member) in harvested(network)  # a member the network's page links to
+    with httpx.Client(base_url=network.aggregator.url) as client:
+        page = client.get("/doc/", params={"uri": network_iri}, headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert f'href="{Urls.foreign_document(member)}"' in page.text
+        assert f'href="{member}"' not in page.text
+        assert f'Pubblicato da Provincia di Asti, su <a href="{network_iri}">' in page.text  # its home, kept
+        described = client.get(Urls.foreign_document(member), headers={"Accept": "text/html"})
+        assert described.status_code == 200 and f'href="{member}"' in described.text  # the member's home
+        # an IRI outside the base that no publisher's graph describes keeps linking to itself
+        assert 'href="http://www.w3.org/ns/org#OrganizationalCollaboration"' in page.text
+
+
+def test_a_source_removed_from_the_file_stays_until_a_harvest_with_prune(network: Network) -> None:
+    """Without --prune a source no longer listed keeps its graph; `--prune` unpublishes it in one release."""
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    ckan = (network.aggregator.settings.base_uri + "graph/publisher/ckan",)
+    network.harvest("ckan")
+    assert ckan in network.aggregator.select(graphs)
+    network.harvest()  # the provinces only: ckan is not listed, and stays published
+    assert ckan in network.aggregator.select(graphs)
+    before = network.aggregator.release()
+    summaries = harvest(network.aggregator.settings, load_sources(network.sources()), prune=True)
+    pruned = {str(s["source"]): s for s in summaries if s["status"] == "pruned"}
+    assert pruned["ckan"]["unpublished"] is True and pruned["ckan"]["release"]
+    assert "down" in pruned and pruned["down"]["unpublished"] is False  # never published: only forgotten
+    wait_for(lambda: network.aggregator.release() == pruned["ckan"]["release"])
+    assert network.aggregator.release() != before
+    published = network.aggregator.select(graphs)
+    assert ckan not in published
+    assert {(network.aggregator.settings.base_uri + f"graph/publisher/{p}",) for p in ("asti", "modena")} <= published
+    state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())
+    assert set(state) == {"asti", "modena"}
+    assert [s["source"] for s in summaries if s["status"] != "pruned"] == ["asti", "modena"]
 
 
 @pytest.mark.parametrize(
