@@ -85,7 +85,7 @@ class Instance:
 
     def rebuild(self) -> None:
         release = build(self.settings)
-        wait_for(lambda: httpx.get(self.url + "/health").json()["release"] == release.name)
+        wait_for(lambda: self.release() == release.name)
 
     def select(self, query: str) -> set[tuple[str, ...]]:
         answer = httpx.post(
@@ -97,7 +97,8 @@ class Instance:
         return {tuple(row.get(n, {}).get("value", "") for n in names) for row in body["results"]["bindings"]}
 
     def release(self) -> str:
-        return str(httpx.get(self.url + "/health").json()["release"])
+        # the request that finds a new release opens it before answering: seconds on a loaded machine
+        return str(httpx.get(self.url + "/health", timeout=60).json()["release"])
 
 
 @dataclass
