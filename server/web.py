@@ -7,7 +7,8 @@ meets them.
 3. Rendering: a template and the context a view built (`server/views.py`, or the route) → an HTML response.
 4. Validators, 304 and alternates: ETag/Last-Modified, conditional requests (RFC 9110 §13), the `Link`
    header and the HTML "download as" links of a document's formats.
-5. The document response: choose the format, then a 304 or the representation, with every header.
+5. The document response: the suffix's or the negotiated format, then a 304 or the representation, with
+   every header.
 6. The one error renderer: HTML for browsers, JSON for JSON clients, plain text otherwise.
 """
 
@@ -26,8 +27,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.templating import Jinja2Templates
 
 from . import __version__, site_index
-from .errors import PublisherError, error_body, error_text
-from .formats import DOCUMENT_FORMATS, DOCUMENT_RDF_FORMATS, ERROR_FORMATS, Format, content_type
+from .errors import NotFound, PublisherError, error_body, error_text
+from .formats import DOCUMENT_FORMATS, DOCUMENT_RDF_FORMATS, ERROR_FORMATS, Format, by_extension, content_type
 from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
 from .negotiation import choose, negotiate_or_first
 from .release import Release
@@ -191,31 +192,37 @@ TriplesFn = Callable[[], Sequence[ox.Triple]]
 HtmlFn = Callable[[str], Awaitable[Response]]
 
 
-def pick_format(request: Request, fixed: Format | None, offered: Sequence[Format] = DOCUMENT_FORMATS) -> Format:
-    """The suffix's format when the URL has one, else `format=` or the Accept header."""
-    return fixed or choose(request.headers.get("accept"), request.query_params.get("format"), offered)
+def suffix_format(doc_path: str, ext: str | None, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> Format | None:
+    """The format a suffix URL fixes (`/catalog.ttl`), None without a suffix; an unknown suffix is a 404."""
+    if not ext:
+        return None
+    if (fmt := by_extension(ext, offered)) is None:
+        raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
+    return fmt
 
 
 async def document_response(
     request: Request,
     served: Served,
     doc_path: str,
-    fmt: Format,
-    fixed: bool,
+    fixed: Format | None,
     triples: TriplesFn,
     html: HtmlFn,
     variant: str = "",
     heavy: bool = True,
+    offered: Sequence[Format] = DOCUMENT_FORMATS,
 ) -> Response:
-    """One representation of the document at `doc_path`; `variant` distinguishes pages of one document.
+    """One representation of the document at `doc_path`: the suffix URL's format (`fixed`), else the one `format=`
+    or the Accept header chooses among `offered`; `variant` distinguishes pages of one document.
     `heavy=False`: the caller knows `triples` is a quick, bounded look-up, so it runs inline (see `Served.look`)."""
+    fmt = fixed or choose(request.headers.get("accept"), request.query_params.get("format"), offered)
     lang = language(request) if fmt.name == "html" else ""
     headers = {
         "Vary": "Accept, Accept-Language",
         "Cache-Control": DOC_CACHE,
-        "Link": alternate_links(doc_path, DOCUMENT_FORMATS),
+        "Link": alternate_links(doc_path, offered),
     }
-    if not fixed:
+    if fixed is None:
         headers["Content-Location"] = Urls.with_format(doc_path, fmt)
     etag = served.release.etag(doc_path, fmt.name, lang, variant)
     if (hit := conditional(request, served.release, etag, headers)) is not None:

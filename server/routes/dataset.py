@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from ..catalog import GraphFile, catalog_description, dates_query, graph_periods, harvest_blockers, period_rows
 from ..catalog_page import catalog_view
 from ..errors import NotFound
-from ..formats import BY_NAME, by_extension, served_media_type
+from ..formats import BY_NAME, served_media_type
 from ..i18n import t
 from ..results import write_triples
 from ..runtime import Memo, Served
@@ -24,11 +24,11 @@ from ..web import (
     alternates,
     conditional,
     document_response,
-    pick_format,
     render,
     runtime,
     served_for,
     stats_of,
+    suffix_format,
     validators,
 )
 
@@ -117,11 +117,8 @@ def _catalog_context(request: Request, triples: list[ox.Triple], lang: str, doc_
 
 
 async def _respond(request: Request, key: str, doc_path: str, ext: str | None, title: str) -> Response:
-    fixed = by_extension(ext) if ext else None
-    if ext and fixed is None:
-        raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
+    fixed = suffix_format(doc_path, ext)
     served, triples = await _description(request, key)
-    fmt = pick_format(request, fixed)
     base = runtime(request).settings.base_uri
 
     async def html(lang: str) -> Response:
@@ -134,7 +131,7 @@ async def _respond(request: Request, key: str, doc_path: str, ext: str | None, t
             {"title": title, "turtle": text, "alternates": alternates(doc_path), "doc_path": doc_path},
         )
 
-    return await document_response(request, served, doc_path, fmt, fixed is not None, lambda: triples, html)
+    return await document_response(request, served, doc_path, fixed, lambda: triples, html)
 
 
 @router.get("/" + VOID_PATH)

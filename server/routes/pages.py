@@ -10,12 +10,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..catalog import announcements, link_header
 from ..errors import NotFound
-from ..formats import by_extension
 from ..rendering import label
 from ..site_index import CATEGORIES
 from ..views import vocabulary_context
 from ..void import about_graph
-from ..web import document_response, index_of, language, pick_format, render, runtime, served_for, stats_of
+from ..web import document_response, index_of, language, render, runtime, served_for, stats_of, suffix_format
 
 router = APIRouter()
 KINDS = {  # `id/{kind}/` → (Italian, English); the first four are the home page's entry points
@@ -106,13 +105,10 @@ async def kind_list(request: Request, kind: str, page: int = 1) -> Response:
 async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
     rt = runtime(request)
     served = await served_for(request)
-    fixed = by_extension(ext) if ext else None
-    if ext and fixed is None:
-        raise NotFound(f"/{name}.{ext}: unknown suffix.")
+    fixed = suffix_format("/" + name, ext)
     doc_iri, graph_iri = rt.urls.iri(name), rt.urls.iri("graph/" + name)
     if not await run_in_threadpool(served.data.graph_exists, graph_iri):
         raise NotFound(f"The {name} graph <{graph_iri}> is not in this release.")
-    fmt = pick_format(request, fixed)
 
     def rdf() -> list[ox.Triple]:
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in served.data.graph_quads(graph_iri)]
@@ -122,7 +118,7 @@ async def _vocabulary(request: Request, name: str, ext: str | None) -> Response:
         context = await vocabulary_context(rt.urls, served, doc_iri, graph_iri, "/" + name, lang)
         return render(request, "vocabulary.html", context)
 
-    return await document_response(request, served, "/" + name, fmt, fixed is not None, rdf, html)
+    return await document_response(request, served, "/" + name, fixed, rdf, html)
 
 
 @router.get("/ontology")

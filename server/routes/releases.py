@@ -19,12 +19,12 @@ from starlette.responses import FileResponse, Response
 from ..catalog import add_distribution, catalog_iri
 from ..config import Settings
 from ..errors import NotFound
-from ..formats import BY_NAME, DUMP_MEDIA_TYPES, GRAPH_FORMATS, by_extension, served_media_type
+from ..formats import BY_NAME, DUMP_MEDIA_TYPES, GRAPH_FORMATS, served_media_type
 from ..i18n import t
 from ..rdfbuild import Builder, iri, lit
 from ..release import release_list
 from ..vocab import ADMS, DCAT, DCT, PROV
-from ..web import document_response, language, pick_format, render, runtime, served_for
+from ..web import document_response, language, render, runtime, served_for, suffix_format
 
 router = APIRouter()
 OFFERED = (BY_NAME["html"],) + GRAPH_FORMATS
@@ -81,10 +81,7 @@ async def _respond(
     detail: bool = False,
 ) -> Response:
     """Through the document response every other document uses: ETag, Last-Modified, Cache-Control, Link."""
-    fixed = by_extension(ext, OFFERED) if ext else None
-    if ext and fixed is None:
-        raise NotFound(f"{doc_path}.{ext}: unknown suffix.")
-    fmt = pick_format(request, fixed, OFFERED)
+    fixed = suffix_format(doc_path, ext, OFFERED)
     served = await served_for(request)
     # the list changes when a release is built, pruned or rolled back onto: part of every validator
     variant = " ".join(f"{r['id']}{'*' if r['current'] else ''}" for r in release_list(settings))
@@ -95,7 +92,7 @@ async def _respond(
     def triples() -> list[ox.Triple]:
         return describe(settings, items, str(request.base_url))
 
-    return await document_response(request, served, doc_path, fmt, fixed is not None, triples, html, variant)
+    return await document_response(request, served, doc_path, fixed, triples, html, variant, offered=OFFERED)
 
 
 def release_iri(settings: Settings, release_id: str) -> str:

@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import NotFound
+from ..formats import Format
 from ..runtime import Served
 from ..store import Description
 from ..urls import Urls
 from ..views import graph_context, resource_context
 from ..void import graph_document
-from ..web import document_response, pick_format, render, runtime, served_for
+from ..web import document_response, render, runtime, served_for
 
 router = APIRouter()  # /id/, /doc/, /graph/: matched first, they are most of the traffic
 fallback = APIRouter()  # any other path under the base: matched last
@@ -93,15 +94,14 @@ async def describe_response(
     served: Served,
     iri: str,
     doc_path: str,
-    fixed: object,
+    fixed: Format | None,
     published_by: dict[str, str] | None = None,
 ) -> Response:
     """Negotiate and answer the description of `iri` published at `doc_path` (`published_by`: the harvested
     publisher's name, the graph and the home of a thing outside the base, said on the page and in the RDF)."""
-    fmt = pick_format(request, fixed)  # type: ignore[arg-type]
     page = max(1, _int(request.query_params.get("incoming"), 1))
 
-    def rdf() -> list:  # type: ignore[type-arg]
+    def rdf() -> list[ox.Triple]:
         triples = served.data.describe(iri, 0, RDF_INCOMING_LIMIT).triples()
         if published_by is not None:  # where this description comes from: the publisher's graph, its home
             triples.append(
@@ -121,7 +121,7 @@ async def describe_response(
         return render(request, "resource.html", context)
 
     variant = f"incoming={page}" + ("" if order == "sorted" else f";order={order}")
-    return await document_response(request, served, doc_path, fmt, fixed is not None, rdf, html, variant, heavy=heavy)
+    return await document_response(request, served, doc_path, fixed, rdf, html, variant, heavy=heavy)
 
 
 @router.get("/graph/{path:path}")
@@ -136,7 +136,6 @@ async def graph(request: Request, path: str) -> Response:
             f"There is no named graph <{graph_iri}>. The list is in /.well-known/void.",
             it=f"Non esiste il grafo <{graph_iri}>. L'elenco è in /.well-known/void.",
         )
-    fmt = pick_format(request, fixed)
 
     def rdf() -> list[ox.Triple]:  # exactly the graph (what it is part of, its size and source: VoID)
         return graph_document(served.data.graph_quads(graph_iri))
@@ -144,7 +143,7 @@ async def graph(request: Request, path: str) -> Response:
     async def html(lang: str) -> Response:
         return render(request, "graph.html", await graph_context(rt.urls, served, graph_iri, "/graph/" + stem, lang))
 
-    return await document_response(request, served, "/graph/" + stem, fmt, fixed is not None, rdf, html)
+    return await document_response(request, served, "/graph/" + stem, fixed, rdf, html)
 
 
 def _int(value: str | None, default: int) -> int:
