@@ -109,7 +109,7 @@ def harvest_bench(scale: float, folder: Path, say: Callable[[str], None]) -> lis
         f"- LDES pages ({len(pages)}, N-Triples): {page_rate[0]:.1f} req/s, {page_rate[1]:.1f} MB/s; entity documents "
         f"(Turtle): {doc_rate[0]:.1f} req/s, {doc_rate[1]:.2f} MB/s; page ÷ document: {page_rate[0] / doc_rate[0]:.3f}× "
         f"the requests, {page_rate[1] / doc_rate[1]:.1f}× the bytes per second (sequential, one connection, "
-        f"{THROUGHPUT_SECONDS:g} s each)",
+        f"{THROUGHPUT_SECONDS:g} s each, cycling over the URLs: one asked again is answered from memory)",
     ]
 
 
