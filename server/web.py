@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.templating import Jinja2Templates
 
 from . import __version__, site_index
+from .backends.cache import PINNED_RELEASE
 from .errors import NotFound, PublisherError, error_body, error_text
 from .formats import DOCUMENT_FORMATS, DOCUMENT_RDF_FORMATS, ERROR_FORMATS, Format, by_extension, content_type
 from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
@@ -50,11 +51,12 @@ def runtime(request: Request) -> Runtime:
 
 
 async def served_for(request: Request) -> Served:
-    """The release this request is answered from: asked of the runtime once, then the same for the whole
-    request, whatever a build switches meanwhile."""
-    found: Served | None = getattr(request.state, "served", None)
+    """The release this request is answered from: the one the response cache pinned, else asked of the runtime
+    once; then the same for the whole request, whatever a build switches meanwhile."""
+    state = request.scope.setdefault("state", {})
+    found: Served | None = state.get(PINNED_RELEASE)
     if found is None:
-        found = request.state.served = await runtime(request).served()
+        found = state[PINNED_RELEASE] = await runtime(request).served()
     return found
 
 

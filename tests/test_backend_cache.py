@@ -124,3 +124,26 @@ def test_label_cache_is_bounded_and_still_answers(monkeypatch: Any) -> None:
     assert [got[i][0][1].value for i in iris] == [f"L{i}" for i in iris]
     assert len(data._label_cache) == 5
     assert data.label_pairs(iris[0])[0][1].value == f"L{iris[0]}"  # evicted, looked up again
+
+
+def test_the_app_answers_from_the_release_the_response_cache_read() -> None:
+    """The cache files an answer under the release it read; the views read that same release (web.served_for),
+    even when the runtime has switched by the time they ask."""
+    from server.web import served_for
+
+    class SwitchingRuntime(FakeRuntime):
+        async def served(self) -> FakeServed:  # each call finds a newer release
+            self.served_ = FakeServed(FakeRelease(self.served_.release.id + "+"))
+            return self.served_
+
+    runtime = SwitchingRuntime()
+
+    async def doc(request: Request) -> Response:
+        served: Any = await served_for(request)
+        return PlainTextResponse(served.release.id, headers={"Cache-Control": "no-store"})
+
+    inner = Starlette(routes=[Route("/doc", doc)])
+    inner.state.runtime = runtime
+    with TestClient(ResponseCache(inner, runtime)) as client:  # type: ignore[arg-type]
+        assert client.get("/doc").text == "r1+"  # the cache's read, not a second one ("r1++")
+        assert client.get("/doc", headers={"If-None-Match": '"x"'}).text == "r1++"  # not cached: the view's own read

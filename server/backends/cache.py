@@ -99,6 +99,11 @@ class _Stored:
         return {"type": "http.response.start", "status": self.status, "headers": list(self.headers)}
 
 
+#: Where a request's ASGI state keeps the release it is answered from (read by `web.served_for`): the response
+#: cache sets it to the release its entries belong to, so what it stores was made from that very release.
+PINNED_RELEASE = "parita.served"
+
+
 class ResponseCache:
     """ASGI middleware: replays public, cacheable GET/HEAD responses of the current release from memory.
 
@@ -141,6 +146,7 @@ class ResponseCache:
         if served.release.id != self._release:
             self.cache.clear()
             self._release = served.release.id
+        scope.setdefault("state", {})[PINNED_RELEASE] = served
         key = (scope["method"], scope.get("scheme"), host, scope["path"], scope["query_string"], accept, lang, origin)
         hit: _Stored | None = self.cache.get(key)
         if hit is not None:
