@@ -24,9 +24,12 @@ T = TypeVar("T")
 GRAPH_SOURCES = """SELECT ?g ?src (COUNT(*) AS ?n) {
   GRAPH ?g { ?x <http://www.w3.org/ns/prov#wasDerivedFrom> ?src FILTER(isIRI(?src)) }
 } GROUP BY ?g ?src ORDER BY ?g DESC(?n) ?src"""
-#: Things outside the base that a publisher's graph describes (harvested: their pages here are `/doc/?uri=`).
-HARVESTED = """SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(isIRI(?s) && STRSTARTS(STR(?g), "{base}graph/publisher/") && !STRSTARTS(STR(?s), "{base}")) }}"""
+#: Things outside the base that a publisher's graph describes (harvested: their pages here are `/doc/?uri=`):
+#: the publishers' graphs first (an index look-up), then their subjects, so data without them costs nothing.
+PUBLISHER_GRAPHS = """SELECT DISTINCT ?g {{ GRAPH ?g {{ }} FILTER(STRSTARTS(STR(?g), "{base}graph/publisher/")) }}"""
+HARVESTED = (
+    """SELECT DISTINCT ?s {{ GRAPH <{graph}> {{ ?s ?p ?o }} FILTER(isIRI(?s) && !STRSTARTS(STR(?s), "{base}")) }}"""
+)
 #: Incoming links from which a resource counts as a hub: describing it sorts them all (seconds for 100k).
 HUB_LINKS = 1000
 SORTED_INCOMING = 1000  # a resource with this many incoming links or more pages them unsorted (`incoming_page`)
@@ -111,8 +114,11 @@ class DataStore:
     def harvested(self, base: str) -> frozenset[str]:
         """The IRIs outside `base` that some `graph/publisher/ID` describes (once per release: it never changes)."""
         if base not in self._harvested:
-            query = HARVESTED.format(base=base.replace("\\", "\\\\").replace('"', '\\"'))
-            self._harvested[base] = frozenset(row["s"].value for row in self.select(query))
+            quoted = base.replace("\\", "\\\\").replace('"', '\\"')
+            graphs = [row["g"].value for row in self.select(PUBLISHER_GRAPHS.format(base=quoted))]
+            self._harvested[base] = frozenset(
+                row["s"].value for g in graphs for row in self.select(HARVESTED.format(graph=g, base=quoted))
+            )
         return self._harvested[base]
 
     def source_of_graph(self, graph_iri: str) -> str | None:
