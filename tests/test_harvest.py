@@ -23,6 +23,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from scripts import reconcile, reconcile_command
 from scripts.build import build
 from scripts.harvest import Refused, harvest, load_sources, parse
 from server.config import PROJECT_ROOT, Settings
@@ -242,6 +243,23 @@ def test_a_second_harvest_with_nothing_new_fetches_one_root_and_publishes_nothin
     assert summaries["asti"]["status"] == "unchanged" and summaries["asti"]["requests"] == 1
     assert summaries["modena"]["status"] == "unchanged"  # the dump answered 304 to its ETag
     assert network.aggregator.release() == before
+
+
+def test_a_candidate_a_person_confirms_is_linked_in_graph_reconciled_only(network: Network) -> None:
+    """`parita reconcile --publisher asti --confirm 1` on the aggregator: the pair becomes an owl:sameAs in the
+    derived graph, not in Asti's graph, and the next harvest keeps it."""
+    settings = network.aggregator.settings
+    todo = reconcile.pending(reconcile.load_decisions(settings, "asti"))
+    assert todo, "the first harvest left no uncertain candidate to confirm"
+    pair = (todo[0]["submitted"], todo[0]["existing"])
+    assert reconcile_command.main(["--publisher", "asti", "--confirm", "1"], settings=settings) == 0
+    wait_for(lambda: network.aggregator.release() == settings.current_release.resolve().name)
+    query = "SELECT ?g ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }"
+    same_as = network.aggregator.select(query)
+    assert (settings.base_uri + "graph/reconciled", *pair) in same_as
+    assert {g for g, _, _ in same_as} == {settings.base_uri + "graph/reconciled"}
+    assert network.harvest()["asti"]["status"] == "unchanged"
+    assert (settings.base_uri + "graph/reconciled", *pair) in network.aggregator.select(query)
 
 
 def test_a_new_member_arrives_in_one_incremental_harvest_and_a_removed_one_leaves(network: Network) -> None:
