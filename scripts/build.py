@@ -19,6 +19,7 @@ import shutil
 import sys
 import time
 import typing
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
+from scripts.derive import derived_graphs
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -45,13 +47,17 @@ from scripts.validate import ENGINES, Report, format_text, validate_graph
 from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
-from server.formats import DUMP_MEDIA_TYPES
+from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP
 from server.release import TMP_PREFIX
 from server.stats import STATS_FILE, Stats, compute
 from server.store import DataStore
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
 Progress = Callable[[str], None]
+#: What a release keeps for the next build to reuse: each graph's inputs and its piece of the N-Quads dump.
+PIECES_FILE = "pieces.json"
+#: Bump when what PIECES_FILE records, or how a release is written from it, changes: the next build is then full.
+PIECES_VERSION = 1
 
 
 class BuildError(Exception):
@@ -115,14 +121,53 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
     del store
 
 
+def write_store_from(folder: Path, previous: Path, delta: Delta) -> None:
+    """The previous release's store with `delta` applied. `backup` of a store opened read-only hard-links its
+    immutable files into `folder`: the previous store is neither written nor locked, so the server keeps
+    reading it."""
+    source = ox.Store.read_only(str(previous / "store"))
+    source.backup(str(folder))
+    del source
+    store = ox.Store(str(folder))
+    for quad in delta.removed:
+        store.remove(quad)
+    store.bulk_extend(delta.added)
+    store.flush()
+    del store
+
+
 def write_dumps(
-    folder: Path, quads: list[ox.Quad], sources: list[SourceFile], base_uri: str = DEFAULT_BASE_URI
-) -> dict[str, dict[str, Any]]:
+    folder: Path,
+    quads: list[ox.Quad],
+    sources: list[SourceFile],
+    base_uri: str = DEFAULT_BASE_URI,
+    kept: dict[str, bytes] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible.
-    One sorted dump in memory at a time, written in slices, and the Turtle streamed from the N-Triples file:
-    the dumps are the build's peak of memory."""
+    Returns the dumps' manifest and where each graph's piece lies in the N-Quads dump.
+
+    The N-Quads dump is one gzip member per named graph, in graph order, each the graph's sorted lines: a
+    graph whose statements did not change is copied from the previous release (`kept`: graph → its gzip
+    member) instead of being serialized, sorted and compressed again, and the bytes are the same either way.
+    One sorted dump in memory at a time, and the Turtle streamed from the N-Triples file: the dumps are the
+    build's peak of memory."""
     folder.mkdir()
-    _write_gzip(folder / "parita.nq.gz", _sorted_lines(ox.serialize(quads, format=ox.RdfFormat.N_QUADS)))
+    kept = kept or {}
+    by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
+    for q in quads:
+        by_graph[graph_of(q)].append(q)
+    pieces: dict[str, dict[str, int]] = {}
+    offset = 0
+    with open(folder / NQ_DUMP, "wb") as out:
+        for graph in sorted(by_graph):
+            member = kept.get(graph)
+            if member is None:
+                lines = _sorted_lines(ox.serialize(by_graph[graph], format=ox.RdfFormat.N_QUADS))
+                member = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0)
+            out.write(member)
+            pieces[graph] = {"offset": offset, "length": len(member)}
+            offset += len(member)
+    del by_graph
     triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
     _write_gzip(folder / "parita.nt.gz", _sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
     with open(folder / "parita.nt.gz", "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as sorted_triples:
@@ -137,7 +182,7 @@ def write_dumps(
         data = (folder / name).read_bytes()
         files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "media_type": media_type}
     (folder / "SHA256SUMS").write_text("".join(f"{v['sha256']}  {k}\n" for k, v in files.items()))
-    return files
+    return files, pieces
 
 
 def _sorted_lines(serialized: bytes | None) -> list[str]:
@@ -161,6 +206,85 @@ def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
             ):
                 prefixes.setdefault(prefix, namespace)
     return prefixes
+
+
+@dataclasses.dataclass(frozen=True)
+class Delta:
+    """How a release's statements differ from the previous release's, found graph by graph."""
+
+    previous: Path
+    members: dict[str, bytes]  # unchanged graph → its gzip member of the previous N-Quads dump
+    added: set[ox.Quad]
+    removed: set[ox.Quad]
+    touched: set[str]  # IRI subjects of the changed graphs' old and new statements (derived graphs aside)
+    changed: list[str]  # the graphs whose statements differ
+
+
+def graph_inputs(settings: Settings, sources: list[SourceFile]) -> dict[str, str]:
+    """Per named graph of the release: SHA-256 over its sources' positions, graph and bytes (a blank node's
+    label depends on its source's position, scripts/sources.py), so equal inputs mean equal statements."""
+    hashers: dict[str, Any] = {}
+    for number, source in enumerate(sources):
+        hasher = hashers.setdefault(rebase_iri(source.graph, settings.base_uri), hashlib.sha256())
+        hasher.update(f"{number}\0{source.graph}\0".encode() + source.path.read_bytes() + b"\0")
+    return {graph: hasher.hexdigest() for graph, hasher in hashers.items()}
+
+
+def _reuse_key(settings: Settings) -> str:
+    return f"{PIECES_VERSION} {settings.base_uri}"
+
+
+def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[str, Any], set[str]] | None:
+    """The previous release, its pieces and the graphs whose inputs changed, when a build may start from it:
+    same base URI and format, same ontology and shapes (they change what everything else means), its store
+    and dump in place. None means a full build."""
+    previous = lifecycle.previous_release(settings)
+    if previous is None:
+        return None
+    try:
+        recorded = json.loads((previous / PIECES_FILE).read_text())
+        old_inputs, pieces = dict(recorded["inputs"]), dict(recorded["pieces"])
+        if recorded["key"] != _reuse_key(settings):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not (previous / "store").is_dir() or not (previous / "dumps" / NQ_DUMP).is_file():
+        return None
+    changed = {g for g in inputs.keys() | old_inputs.keys() if inputs.get(g) != old_inputs.get(g)}
+    if changed & {rebase_iri(g, settings.base_uri) for g in meta_graphs()}:
+        return None
+    return previous, pieces, changed | set(derived_graphs(settings.base_uri))
+
+
+def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: list[ox.Quad], base_uri: str) -> Delta:
+    """Compare the changed graphs' statements with their pieces of the previous N-Quads dump; the other
+    graphs' pieces are carried as they are."""
+    dump = (previous / "dumps" / NQ_DUMP).read_bytes()
+
+    def member(graph: str) -> bytes:
+        return dump[pieces[graph]["offset"] : pieces[graph]["offset"] + pieces[graph]["length"]]
+
+    now: dict[str, set[ox.Quad]] = defaultdict(set)
+    for q in quads:
+        if graph_of(q) in changed:
+            now[graph_of(q)].add(q)
+    derived = set(derived_graphs(base_uri))
+    added: set[ox.Quad] = set()
+    removed: set[ox.Quad] = set()
+    touched: set[str] = set()
+    differ = []
+    for graph in sorted(changed):
+        new = now.get(graph, set())
+        old = set(ox.parse(gzip.decompress(member(graph)), format=ox.RdfFormat.N_QUADS)) if graph in pieces else set()
+        if old == new:
+            continue
+        differ.append(graph)
+        added |= new - old
+        removed |= old - new
+        if graph not in derived:
+            touched |= {q.subject.value for q in old | new if isinstance(q.subject, ox.NamedNode)}
+    members = {graph: member(graph) for graph in pieces if graph not in differ}
+    return Delta(previous, members, added, removed, touched, differ)
 
 
 def statistics(store_dir: Path, base_uri: str) -> Stats:
@@ -236,11 +360,16 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     quads += derive.derive(quads, meta_graphs())  # after validation: the rules, not the sources, answer for them
 
     quads = rebase(quads, settings.base_uri)
+    inputs = graph_inputs(settings, sources)
+    delta = None
+    if (reuse := _reusable(settings, inputs)) is not None:
+        delta = _delta(*reuse, quads, settings.base_uri)
+        say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
     release_id = lifecycle.new_release_id(releases)
     work = releases / f"{TMP_PREFIX}{release_id}"
     work.mkdir()
     try:
-        manifest = _write_candidate(work, quads, sources, settings, report, say)
+        manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, delta)
     except OSError:
         shutil.rmtree(work, ignore_errors=True)  # a full disk must not leave half a release behind
         raise
@@ -258,13 +387,28 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
 
 
 def _write_candidate(
-    work: Path, quads: list[ox.Quad], sources: list[SourceFile], settings: Settings, report: Report, say: Progress
+    work: Path,
+    quads: list[ox.Quad],
+    sources: list[SourceFile],
+    settings: Settings,
+    report: Report,
+    say: Progress,
+    inputs: dict[str, str],
+    delta: Delta | None = None,
 ) -> dict[str, Any]:
-    """Store, dumps, statistics, manifest and changelog of a new release, in the folder `work`."""
+    """Store, dumps, statistics, manifest and changelog of a new release, in the folder `work`; with `delta`,
+    from the previous release plus what changed (the same files a full build writes)."""
     release_id = work.name[len(TMP_PREFIX) :]
-    write_store(work / "store", quads)
+    if delta is not None:
+        write_store_from(work / "store", delta.previous, delta)
+    else:
+        write_store(work / "store", quads)
     say("store written; writing dumps")
-    dumps = write_dumps(work / "dumps", quads, sources, settings.base_uri)
+    dumps, pieces = write_dumps(
+        work / "dumps", quads, sources, settings.base_uri, delta.members if delta is not None else None
+    )
+    recorded = {"key": _reuse_key(settings), "inputs": inputs, "pieces": pieces}
+    (work / PIECES_FILE).write_text(json.dumps(recorded, indent=1, sort_keys=True))
     say("dumps written; counting the VoID statistics")
     stats = statistics(work / "store", settings.base_uri)
     say("statistics counted; writing the changelog and the LDES stream")
@@ -290,7 +434,10 @@ def _write_candidate(
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats.graphs)
-    log = lifecycle.changelog(lifecycle.previous_release(settings), quads)
+    if delta is not None:
+        log = lifecycle.changelog_of_delta(delta.previous, quads, delta.added, delta.removed)
+    else:
+        log = lifecycle.changelog(lifecycle.previous_release(settings), quads)
     (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
     ldes_build.write_stream(
         work,
@@ -299,6 +446,7 @@ def _write_candidate(
         created,
         settings.base_uri,
         settings.ldes_retention_days,
+        delta.touched if delta is not None else None,
     )
     _snapshot_contributions(work / "contributions", sources)
     return manifest

@@ -104,9 +104,20 @@ def _version(
 
 
 def write_stream(
-    work: Path, previous: Path | None, quads: list[ox.Quad], created: str, base_uri: str, retention_days: int = 0
+    work: Path,
+    previous: Path | None,
+    quads: list[ox.Quad],
+    created: str,
+    base_uri: str,
+    retention_days: int = 0,
+    touched: set[str] | None = None,
 ) -> StreamIndex:
-    """Write `work/ldes/`: the previous release's pages (those the retention keeps) and this release's."""
+    """Write `work/ldes/`: the previous release's pages (those the retention keeps) and this release's.
+
+    `touched`, when the build knows it, names every entity whose statements may differ from `previous`'s
+    (the IRI subjects of the changed graphs' old and new statements): only those are digested again, every
+    other entity keeps the digest the previous release recorded. Blank nodes are scoped to one source file,
+    so an entity's description reaches only blank nodes of graphs it is itself stated in."""
     folder = work / STREAM_DIR
     (folder / "pages").mkdir(parents=True)
     earlier = read_index(previous) if previous is not None else None
@@ -117,12 +128,18 @@ def write_stream(
     except FileNotFoundError:
         known = {}
     derived = set(derived_graphs(base_uri))  # re-derived by whoever reads the stream: not a source's claims
-    graph = _by_subject(
-        q for q in quads if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in derived)
-    )
-    entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
-    digests = {e.value: hashlib.sha256(_canonical(graph, e).encode()).hexdigest()[:32] for e in entities}
-    changed = [e.value for e in entities if known.get(e.value) != digests[e.value]]
+    stated = (q for q in quads if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in derived))
+    if touched is not None and known:
+        graph = _by_subject(q for q in stated if not isinstance(q.subject, ox.NamedNode) or q.subject.value in touched)
+        entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
+        digests = {k: v for k, v in known.items() if k not in touched}
+    else:
+        graph = _by_subject(stated)
+        entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
+        digests = {}
+    fresh = {e.value: hashlib.sha256(_canonical(graph, e).encode()).hexdigest()[:32] for e in entities}
+    digests.update(fresh)
+    changed = [iri for iri, digest in fresh.items() if known.get(iri) != digest]
     removed = sorted(set(known) - set(digests))
     release_id = work.name.removeprefix(".tmp-")
     time = ox.Literal(created, datatype=ox.NamedNode(XSD + "dateTime"))
@@ -133,12 +150,12 @@ def write_stream(
             if page.time >= cutoff:
                 _carry(previous / STREAM_DIR / page.file, folder / page.file)  # type: ignore[operator]
                 pages.append(page)
-    touched = sorted(changed + removed)
+    versioned = sorted(changed + removed)
     by_iri = {e.value: e for e in entities}
-    for number, start in enumerate(range(0, len(touched), PAGE_SIZE)):
+    for number, start in enumerate(range(0, len(versioned), PAGE_SIZE)):
         page_id = f"{release_id}/{number}"
         triples: list[ox.Triple] = []
-        for iri in touched[start : start + PAGE_SIZE]:
+        for iri in versioned[start : start + PAGE_SIZE]:
             key = hashlib.sha256(iri.encode()).hexdigest()[:16]
             version = ox.NamedNode(f"{page_iri(base_uri, page_id)}#{key}")
             if iri in by_iri:
@@ -148,7 +165,7 @@ def write_stream(
                 triples.append(ox.Triple(version, ox.NamedNode(RDF + "type"), ox.NamedNode(TOMBSTONE)))
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         data = ("\n".join(sorted(set(text.decode().splitlines()))) + "\n").encode()
-        page = Page(page_id, created, len(touched[start : start + PAGE_SIZE]), hashlib.sha256(data).hexdigest())
+        page = Page(page_id, created, len(versioned[start : start + PAGE_SIZE]), hashlib.sha256(data).hexdigest())
         (folder / page.file).parent.mkdir(parents=True, exist_ok=True)
         (folder / page.file).write_bytes(data)
         pages.append(page)

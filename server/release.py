@@ -211,20 +211,41 @@ def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]
     removed per named graph, and the entities added, removed or changed, with their labels."""
     new = set(quads)
     old = read_dump(previous) if previous is not None else set()
-    added, removed = new - old, old - new
+    return changelog_of_delta(previous, new, new - old, old - new)
+
+
+def changelog_of_delta(
+    previous: Path | None, quads: Iterable[ox.Quad], added: set[ox.Quad], removed: set[ox.Quad]
+) -> dict[str, Any]:
+    """`changelog` from the difference alone: `quads` are the new release's statements, `added` and `removed`
+    what differs from `previous`'s. A build that knows which graphs changed passes their difference and never
+    reads the previous release's other statements (the old statements are `quads` - `added` + `removed`)."""
     graphs: dict[str, dict[str, int]] = defaultdict(lambda: {"added": 0, "removed": 0})
     for change, changed in (("added", added), ("removed", removed)):
         for q in changed:
             assert not isinstance(q.graph_name, ox.DefaultGraph), "a release states everything in named graphs"
             graphs[q.graph_name.value][change] += 1
-    new_subjects, old_subjects = _subjects(new), _subjects(old)
     touched = {q.subject.value for q in added | removed if isinstance(q.subject, ox.NamedNode)}
+    now: set[str] = set()  # touched IRIs that are a subject in the new release
+    before = {q.subject.value for q in removed if isinstance(q.subject, ox.NamedNode)}  # ... and in the old one
+    about_touched = [
+        (q.subject.value, q) for q in quads if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched
+    ]
+    for iri, q in about_touched:
+        now.add(iri)
+        if q not in added:
+            before.add(iri)
     entities = {
-        "added": sorted(touched & (new_subjects - old_subjects)),
-        "removed": sorted(touched & (old_subjects - new_subjects)),
-        "changed": sorted(touched & new_subjects & old_subjects),
+        "added": sorted(now - before),
+        "removed": sorted(before - now),
+        "changed": sorted(now & before),
     }
-    names = labels_of(new) | {k: v for k, v in labels_of(old).items() if k in entities["removed"]}
+    # a label depends only on its subject's statements: label only the entities listed
+    listed = {i for v in entities.values() for i in v[:MAX_LISTED]}
+    gone = listed & set(entities["removed"])
+    names = labels_of(q for iri, q in about_touched if iri in listed) | labels_of(
+        q for q in removed if isinstance(q.subject, ox.NamedNode) and q.subject.value in gone
+    )
     return {
         "previous": previous.name if previous is not None else None,
         "triples": {"added": len(added), "removed": len(removed)},
@@ -232,10 +253,6 @@ def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]
         "entities": {k: [{"iri": i, "label": names.get(i)} for i in v[:MAX_LISTED]] for k, v in entities.items()},
         "entity_counts": {k: len(v) for k, v in entities.items()},
     }
-
-
-def _subjects(quads: set[ox.Quad]) -> set[str]:
-    return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
 
 
 def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:

@@ -1,0 +1,161 @@
+"""A rebuild starts from the previous release and redoes only the graphs whose inputs changed
+(scripts/build.py `_delta`): its store, dumps, statistics, changelog and LDES digests must be exactly what a
+full build of the same inputs publishes, and anything that does not line up means a full build.
+
+The changes are fictitious and marked so: a label of a real entity changed, and a temporary file stating a
+new organization (its org:subOrganizationOf reaches graph/entailed, so the derived graphs' difference is exercised too).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from scripts import ldes_build
+from scripts.build import PIECES_FILE, build
+from server import release as lifecycle
+from server.config import Settings
+from server.ldes import ENTITIES_FILE, STREAM_DIR, VERSION_OF, read_index
+from tests.release_helpers import copy_data, settings_for, tree_digest
+
+ID = "https://w3id.org/parita/id/"
+PISA = "pisa-ufficio-pari-opportunita.ttl"
+TEMPORARY_FILE = "zz-test-riuso.ttl"
+TEMPORARY = f"{ID}organization/test-riuso-temporanea"
+LABEL, NEW_LABEL = '"Provincia di Pisa"@it', '"Provincia di Pisa (etichetta fittizia, per i test)"@it'
+
+
+def change(data: Path) -> None:
+    text = (data / PISA).read_text()
+    assert LABEL in text, "the test data moved"
+    (data / PISA).write_text(text.replace(LABEL, NEW_LABEL, 1))
+    (data / TEMPORARY_FILE).write_text(
+        f'<{TEMPORARY}> <http://www.w3.org/2000/01/rdf-schema#label> "Ente temporaneo (fittizio, per i test)"@it ;\n'
+        f"  <http://www.w3.org/ns/org#subOrganizationOf> <{ID}organization/provincia-di-pisa> .\n"
+    )
+
+
+def undo(data: Path) -> None:
+    (data / PISA).write_text((data / PISA).read_text().replace(NEW_LABEL, LABEL, 1))
+    (data / TEMPORARY_FILE).unlink()
+
+
+def rebuild(settings: Settings) -> tuple[Path, list[str]]:
+    said: list[str] = []
+    return build(settings, said.append), said
+
+
+def reused(said: list[str]) -> bool:
+    return any("reusing the others" in m for m in said)
+
+
+def store_quads(release: Path) -> set[ox.Quad]:
+    store = ox.Store.read_only(str(release / "store"))
+    try:
+        return set(store)
+    finally:
+        del store
+
+
+def published(release: Path) -> dict[str, object]:
+    """Everything a release publishes that does not depend on when it was built."""
+    manifest = json.loads((release / "release.json").read_text())
+    return {
+        "dumps": tree_digest(release / "dumps"),
+        "stats": (release / "stats.json").read_text(),
+        "pieces": (release / PIECES_FILE).read_text(),
+        "manifest": {k: v for k, v in manifest.items() if k not in ("id", "created")},
+        "entity digests": (release / STREAM_DIR / ENTITIES_FILE).read_text(),
+    }
+
+
+def new_versions(release: Path) -> set[str]:
+    """The entities the release's own LDES pages carry a version of."""
+    index = read_index(release)
+    assert index is not None
+    out = set()
+    for page in index.pages:
+        if page.id.startswith(release.name + "/"):
+            text = (release / STREAM_DIR / page.file).read_bytes()
+            out |= {
+                t.object.value for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES) if t.predicate.value == VERSION_OF
+            }
+    return out
+
+
+def assert_same_as_a_full_computation(release: Path, previous: Path, tmp: Path) -> None:
+    """The changelog and the LDES versions the reusing build wrote are those computed from every statement."""
+    quads = lifecycle.read_dump(release)
+    full_log = lifecycle.changelog(previous, quads)
+    log = json.loads((release / "changelog.json").read_text())
+    assert log == json.loads(json.dumps(full_log))
+    work = tmp / f"{lifecycle.TMP_PREFIX}{release.name}"
+    work.mkdir(parents=True)
+    ldes_build.write_stream(work, previous, sorted(quads, key=str), "2026-01-01T00:00:00+00:00", Settings().base_uri)
+    assert (work / STREAM_DIR / ENTITIES_FILE).read_text() == (release / STREAM_DIR / ENTITIES_FILE).read_text()
+    full_pages = (work / STREAM_DIR / "pages" / release.name).rglob("*")
+    full_versions = {
+        t.object.value
+        for page in full_pages
+        if page.is_file()
+        for t in ox.parse(page.read_bytes(), format=ox.RdfFormat.N_TRIPLES)
+        if t.predicate.value == VERSION_OF
+    }
+    assert new_versions(release) == full_versions
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    tmp = tmp_path_factory.mktemp("reuse")
+    settings = settings_for(tmp, data_dir=copy_data(tmp))
+    return settings, build(settings)
+
+
+def test_a_rebuild_reuses_the_previous_release_and_publishes_what_a_full_build_does(
+    first: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, original = first
+    untouched = tree_digest(original)
+    change(settings.data_dir)
+    changed, said = rebuild(settings)
+    assert reused(said), said
+    full = build(settings_for(tmp_path / "full", data_dir=settings.data_dir))
+    assert published(changed) == published(full)
+    assert store_quads(changed) == store_quads(full)
+    assert_same_as_a_full_computation(changed, original, tmp_path)
+    log = json.loads((changed / "changelog.json").read_text())
+    assert [e["iri"] for e in log["entities"]["added"]] == [TEMPORARY]
+    assert f"{ID}organization/provincia-di-pisa" in {e["iri"] for e in log["entities"]["changed"]}
+    assert log["graphs"]["https://w3id.org/parita/graph/entailed"]["added"] > 0  # the derived graphs moved too
+    assert tree_digest(original) == untouched, "the previous release must stay as it was"
+
+    # and back: the entity goes, the label returns, and the release is the first one again
+    undo(settings.data_dir)
+    restored, said = rebuild(settings)
+    assert reused(said), said
+    assert published(restored) == published(original)
+    assert store_quads(restored) == store_quads(original)
+    assert_same_as_a_full_computation(restored, changed, tmp_path / "back")
+    log = json.loads((restored / "changelog.json").read_text())
+    assert [e["iri"] for e in log["entities"]["removed"]] == [TEMPORARY]
+
+
+def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(first: tuple[Settings, Path], tmp_path: Path) -> None:
+    shutil.copytree(first[0].data_dir, tmp_path / "data")
+    settings = settings_for(tmp_path, data_dir=tmp_path / "data")
+    build(settings)
+    (settings.current_release / PIECES_FILE).unlink()  # a release built before parita kept its pieces
+    change(settings.data_dir)
+    rebuilt, said = rebuild(settings)
+    assert not reused(said), said
+    assert published(rebuilt) == published(build(settings_for(tmp_path / "full", data_dir=settings.data_dir)))
+    undo(settings.data_dir)
+    assert reused(rebuild(settings)[1])  # the full build kept its pieces: the next one reuses them
+
+    moved = Settings(build_dir=settings.build_dir, data_dir=settings.data_dir, base_uri="https://example.org/parita/")
+    change(settings.data_dir)
+    assert not reused(rebuild(moved)[1]), "another base URI changes every IRI: nothing is reused"
