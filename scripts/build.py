@@ -50,6 +50,8 @@ from server.config import DEFAULT_BASE_URI, Settings
 from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP
 from server.release import TMP_PREFIX
 from server.stats import STATS_FILE, Stats, compute
+from server.stats import read as read_stats
+from server.stats import update as update_stats
 from server.store import DataStore
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
@@ -131,7 +133,7 @@ def write_store_from(folder: Path, previous: Path, delta: Delta) -> None:
     store = ox.Store(str(folder))
     for quad in delta.removed:
         store.remove(quad)
-    store.bulk_extend(delta.added)
+    store.bulk_extend(delta.added | delta.kept_alike)
     store.flush()
     del store
 
@@ -217,6 +219,9 @@ class Delta:
     added: set[ox.Quad]
     removed: set[ox.Quad]
     touched: set[str]  # IRI subjects of the changed graphs' old and new statements (derived graphs aside)
+    # statements kept whose subject, predicate and graph are those of a removed one: the store keeps one form
+    # of a literal ("01"^^xsd:integer is "1"), so removing the one may remove the other, which is put back
+    kept_alike: set[ox.Quad]
     changed: list[str]  # the graphs whose statements differ
 
 
@@ -284,13 +289,22 @@ def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: lis
         if graph not in derived:
             touched |= {q.subject.value for q in old | new if isinstance(q.subject, ox.NamedNode)}
     members = {graph: member(graph) for graph in pieces if graph not in differ}
-    return Delta(previous, members, added, removed, touched, differ)
+    gone = {(q.subject, q.predicate, q.graph_name) for q in removed}
+    alike = {q for graph in differ for q in now.get(graph, ()) if (q.subject, q.predicate, q.graph_name) in gone}
+    return Delta(previous, members, added, removed, touched, alike - added, differ)
 
 
-def statistics(store_dir: Path, base_uri: str) -> Stats:
-    """The release's counts (server/stats.py), computed on the written store: what SPARQL will say."""
+def statistics(store_dir: Path, base_uri: str, delta: Delta | None = None) -> Stats:
+    """The release's counts (server/stats.py), computed on the written store: what SPARQL will say. With
+    `delta`, the previous release's counts moved by what changed, looked up in both stores."""
     store = ox.Store.read_only(str(store_dir))
     try:
+        if delta is not None and (before := read_stats(delta.previous)) is not None:
+            old = ox.Store.read_only(str(delta.previous / "store"))
+            try:
+                return update_stats(before, old, store, delta.added | delta.removed, base_uri)
+            finally:
+                del old
         return compute(DataStore(store), base_uri)
     finally:
         del store  # the read-only store is released once counted
@@ -410,7 +424,7 @@ def _write_candidate(
     recorded = {"key": _reuse_key(settings), "inputs": inputs, "pieces": pieces}
     (work / PIECES_FILE).write_text(json.dumps(recorded, indent=1, sort_keys=True))
     say("dumps written; counting the VoID statistics")
-    stats = statistics(work / "store", settings.base_uri)
+    stats = statistics(work / "store", settings.base_uri, delta)
     say("statistics counted; writing the changelog and the LDES stream")
     (work / STATS_FILE).write_text(stats.to_json())
     created = datetime.now(UTC).isoformat(timespec="seconds")

@@ -12,9 +12,12 @@ everywhere, by construction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
 
 from .store import DataStore
 
@@ -94,3 +97,52 @@ def compute(data: DataStore, base: str) -> Stats:
         kinds=grouped(KINDS.format(space=space, excluded=excluded), "kind"),
         quads=one(QUADS),
     )
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def update(before: Stats, old: ox.Store, new: ox.Store, changed: Iterable[ox.Quad], base: str) -> Stats:
+    """`compute` on `new` when `before` is `compute` on `old` and `changed` holds every statement in one store
+    but not the other: only what those statements touch is looked up, each in both stores. The statements
+    are first put into a store of their own, so they are compared as the stores hold them (a store keeps
+    one canonical form of a literal: "01"^^xsd:integer is "1"^^xsd:integer)."""
+    space = base + "id/"
+    normalized = ox.Store()
+    normalized.extend(changed)
+    after = Stats(**asdict(before))  # asdict copies the dicts too
+
+    def move(counts: dict[str, int], key: str, by: int) -> None:
+        counts[key] = counts.get(key, 0) + by
+        if not counts[key]:
+            del counts[key]
+
+    def present(store: ox.Store, s: Any = None, p: Any = None, o: Any = None) -> bool:
+        return next(iter(store.quads_for_pattern(s, p, o, None)), None) is not None
+
+    for quad in normalized:
+        if by := (quad in new) - (quad in old):
+            assert isinstance(quad.graph_name, ox.NamedNode), "a release states everything in named graphs"
+            move(after.graphs, quad.graph_name.value, by)
+            after.quads += by
+    subjects, objects, typed = set(), set(), set()
+    for triple in {ox.Triple(q.subject, q.predicate, q.object) for q in normalized}:
+        if by := present(new, *triple) - present(old, *triple):
+            after.triples += by
+            move(after.properties, triple.predicate.value, by)
+            subjects.add(triple.subject)
+            objects.add(triple.object)
+            if triple.predicate.value == RDF_TYPE:
+                assert not isinstance(triple.object, ox.Triple), "a release states no triple terms"
+                move(after.classes, triple.object.value, by)
+                typed.add(triple.subject)
+    after.distinct_subjects += sum(present(new, s) - present(old, s) for s in subjects)
+    after.distinct_objects += sum(present(new, o=o) - present(old, o=o) for o in objects)
+    a = ox.NamedNode(RDF_TYPE)
+    for thing in typed:
+        rest = thing.value[len(space) :] if isinstance(thing, ox.NamedNode) and thing.value.startswith(space) else ""
+        kind = rest.partition("/")[0] if "/" in rest else ""
+        if kind and kind not in NOT_ENTITIES and (by := present(new, thing, a) - present(old, thing, a)):
+            after.entities += by
+            move(after.kinds, kind, by)
+    return after

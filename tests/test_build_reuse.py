@@ -20,6 +20,8 @@ from scripts.build import PIECES_FILE, build
 from server import release as lifecycle
 from server.config import Settings
 from server.ldes import ENTITIES_FILE, STREAM_DIR, VERSION_OF, read_index
+from server.stats import compute, update
+from server.store import DataStore
 from tests.release_helpers import copy_data, settings_for, tree_digest
 
 ID = "https://w3id.org/parita/id/"
@@ -159,3 +161,46 @@ def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(first: tuple[Setti
     moved = Settings(build_dir=settings.build_dir, data_dir=settings.data_dir, base_uri="https://example.org/parita/")
     change(settings.data_dir)
     assert not reused(rebuild(moved)[1]), "another base URI changes every IRI: nothing is reused"
+
+
+def test_counts_moved_by_a_change_are_the_counts_of_the_new_store() -> None:
+    """server/stats.py `update` against `compute`, on changes that move every count up and down, including
+    two forms of one literal (the store keeps one) and a triple stated in two graphs."""
+    base, xsd = "https://w3id.org/parita/", "http://www.w3.org/2001/XMLSchema#"
+    a, label, count = (
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+        ox.NamedNode(base + "ontology#count"),
+    )
+    org, network, membership = (ox.NamedNode(f"{ID}{k}/prova") for k in ("organization", "network", "membership"))
+    kind = ox.NamedNode("http://www.w3.org/ns/org#Organization")
+    g1, g2 = ox.NamedNode(base + "graph/uno"), ox.NamedNode(base + "graph/due")
+    node = ox.BlankNode("f1b0")
+
+    def quads(*rows: tuple[object, ...]) -> set[ox.Quad]:
+        return {ox.Quad(*row) for row in rows}  # type: ignore[misc]
+
+    shared = quads((org, label, ox.Literal("Prova", language="it"), g1), (network, a, kind, g2))
+    old = shared | quads(
+        (org, a, kind, g1),
+        (org, a, kind, g2),
+        (org, count, ox.Literal("01", datatype=ox.NamedNode(xsd + "integer")), g1),
+        (org, count, ox.Literal("1", datatype=ox.NamedNode(xsd + "integer")), g1),
+        (membership, a, kind, g1),
+        (node, label, ox.Literal("vuoto"), g1),
+    )
+    new = shared | quads(
+        (org, a, kind, g2),
+        (org, count, ox.Literal("1", datatype=ox.NamedNode(xsd + "integer")), g1),
+        (network, a, ox.NamedNode("http://www.w3.org/ns/org#OrganizationalCollaboration"), g1),
+        (network, label, ox.Literal("Rete di prova", language="it"), g2),
+    )
+    stores = []
+    for statements in (old, new):
+        store = ox.Store()
+        store.extend(statements)
+        stores.append(store)
+    before, after = (compute(DataStore(store), base) for store in stores)
+    assert before != after
+    assert update(before, stores[0], stores[1], old ^ new, base) == after
+    assert update(after, stores[1], stores[0], old ^ new, base) == before

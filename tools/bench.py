@@ -281,13 +281,22 @@ def timed_build(data_dir: Path, build_dir: Path, engine: str | None = None) -> d
 PYSHACL_MAX_SCALE = 4.0  # pySHACL's build needs ~3.5 GB at scale 4 and grows linearly: scale 16 would not fit
 
 
+BENCHED_ENGINES = ("parita", "pyshacl")
+#: A build's phases as `timed_build` names them, in order (the rebuild's are kept as `rebuild_<phase>`).
+PHASES = ("parse", "validate", "index", "dumps", "stats", "changelog_ldes", "total")
+
+
 def engine_builds(
-    scale: float, data_dir: Path, folder: Path, say: Callable[[str], None]
+    scale: float,
+    data_dir: Path,
+    folder: Path,
+    say: Callable[[str], None],
+    engines: tuple[str, ...] = BENCHED_ENGINES,
 ) -> dict[str, dict[str, float]]:
     """A full build of the same data with each SHACL engine (pySHACL only up to PYSHACL_MAX_SCALE), and with
-    the parita engine a rebuild after a change to one source graph."""
+    the parita engine a rebuild after a change to one source graph, phase by phase."""
     rows: dict[str, dict[str, float]] = {}
-    for engine in ("parita", "pyshacl"):
+    for engine in engines:
         if engine == "pyshacl" and scale > PYSHACL_MAX_SCALE:
             say(f"scale {scale:g}: pySHACL skipped (would need ~{3.5 * scale / 4:.0f} GB)")
             continue
@@ -297,7 +306,10 @@ def engine_builds(
         say(f"scale {scale:g}: {engine} build {json.dumps({k: round(v, 1) for k, v in rows[engine].items()})}")
         if engine == "parita":
             change_one_graph(data_dir)
-            rows[engine]["rebuild_one_graph"] = timed_build(data_dir, build_dir, engine)["total"]
+            rebuild = timed_build(data_dir, build_dir, engine)
+            say(f"scale {scale:g}: {engine} rebuild {json.dumps({k: round(v, 1) for k, v in rebuild.items()})}")
+            rows[engine]["rebuild_one_graph"] = rebuild["total"]
+            rows[engine].update({f"rebuild_{phase}": rebuild[phase] for phase in PHASES})
         shutil.rmtree(build_dir, ignore_errors=True)
     return rows
 
@@ -615,14 +627,16 @@ def markdown(reports: list[ScaleReport], seconds: float, connections: int, machi
     return "\n".join(out) + "\n"
 
 
-def builds_only(scale: float, folder: Path, say: Callable[[str], None]) -> ScaleReport:
+def builds_only(
+    scale: float, folder: Path, say: Callable[[str], None], engines: tuple[str, ...] = BENCHED_ENGINES
+) -> ScaleReport:
     from tools.synth import synthesize
 
     report = ScaleReport(scale)
     data_dir = folder / f"data-{scale:g}"
     say(f"scale {scale:g}: synthesising")
     synthesize(scale, data_dir, Settings.from_env())
-    report.engines = engine_builds(scale, data_dir, folder, say)
+    report.engines = engine_builds(scale, data_dir, folder, say, engines)
     return report
 
 
@@ -665,6 +679,24 @@ def engines_markdown(reports: list[ScaleReport]) -> list[str]:
                 f"{b['dumps']:.1f} | {b['stats']:.1f} | {b['changelog_ldes']:.1f} | {b['total']:.1f} | "
                 f"{b['peak_rss_mb']:.0f} | "
                 + (f"{rebuild:.1f} ({rebuild / b['total']:.2f}× full)" if rebuild else "—")
+                + " |"
+            )
+    rebuilt = [(r.scale, b) for r in measured for b in r.engines.values() if "rebuild_total" in b]
+    if rebuilt:
+        out += [
+            "",
+            "The parita engine's rebuild after a one-graph change (`tools.synth.change_one_graph`), phase by phase, "
+            "beside the full build of the same run:",
+            "",
+            "| scale | build | " + " | ".join(f"{phase.replace('_', '+')} s" for phase in PHASES) + " |",
+            "|---|---|" + "---|" * len(PHASES),
+        ]
+        for scale, b in rebuilt:
+            for label, prefix in (("full", ""), ("rebuild", "rebuild_")):
+                out.append(f"| {scale:g} | {label} | " + " | ".join(f"{b[prefix + p]:.1f}" for p in PHASES) + " |")
+            out.append(
+                f"| {scale:g} | rebuild ÷ full | "
+                + " | ".join(f"{b['rebuild_' + p] / b[p]:.2f}×" if b[p] else "—" for p in PHASES)
                 + " |"
             )
     rows: list[tuple[str, float, float]] = []
@@ -793,8 +825,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the harvest row (full vs incremental LDES harvest, page vs document throughput); replaces that section of --out",
     )
+    parser.add_argument(
+        "--engines",
+        default=",".join(BENCHED_ENGINES),
+        help="with --builds-only: comma-separated SHACL engines to build with (default parita,pyshacl; "
+        "`--engines parita` leaves out pySHACL's long build)",
+    )
     args = parser.parse_args(argv)
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+    if unknown := set(engines) - set(BENCHED_ENGINES):
+        parser.error(f"unknown engine(s) {', '.join(sorted(unknown))}; known: {', '.join(BENCHED_ENGINES)}")
     work = args.work or Path(tempfile.mkdtemp(prefix="parita-bench-"))
     work.mkdir(parents=True, exist_ok=True)
 
@@ -814,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
                 replace_section(args.out, "## Harvest", text)
                 continue
             if args.builds_only:
-                reports.append(builds_only(scale, folder, say))
+                reports.append(builds_only(scale, folder, say, engines))
                 text = "\n".join(engines_markdown(reports)[2:]) + f"\n\nMachine: {machine_line()}.\n"
                 replace_section(args.out, "## Build by SHACL engine", text)
                 continue
