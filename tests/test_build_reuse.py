@@ -15,8 +15,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from scripts import build as build_module
 from scripts import ldes_build
-from scripts.build import PIECES_FILE, build
+from scripts.build import PIECES_FILE, build, write_dumps, write_store, write_store_from
 from server import release as lifecycle
 from server.config import Settings
 from server.ldes import ENTITIES_FILE, STREAM_DIR, VERSION_OF, read_index
@@ -178,7 +179,7 @@ def test_counts_moved_by_a_change_are_the_counts_of_the_new_store() -> None:
     node = ox.BlankNode("f1b0")
 
     def quads(*rows: tuple[object, ...]) -> set[ox.Quad]:
-        return {ox.Quad(*row) for row in rows}  # type: ignore[misc]
+        return {ox.Quad(*row) for row in rows}  # type: ignore[arg-type]
 
     shared = quads((org, label, ox.Literal("Prova", language="it"), g1), (network, a, kind, g2))
     old = shared | quads(
@@ -204,3 +205,23 @@ def test_counts_moved_by_a_change_are_the_counts_of_the_new_store() -> None:
     assert before != after
     assert update(before, stores[0], stores[1], old ^ new, base) == after
     assert update(after, stores[1], stores[0], old ^ new, base) == before
+
+
+def test_a_store_moved_by_a_difference_holds_what_a_new_store_would(tmp_path: Path) -> None:
+    """Two forms of one literal: the store keeps one, so removing "01" must not take the kept "1" with it."""
+    graph = ox.NamedNode("https://w3id.org/parita/graph/uno")
+    thing, count = ox.NamedNode(f"{ID}organization/prova"), ox.NamedNode("https://w3id.org/parita/ontology#count")
+    integer = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    one, zero_one, two = (ox.Literal(v, datatype=integer) for v in ("1", "01", "2"))
+    old = [ox.Quad(thing, count, one, graph), ox.Quad(thing, count, zero_one, graph)]
+    new = [ox.Quad(thing, count, one, graph), ox.Quad(thing, count, two, graph)]
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    write_store(previous / "store", old)
+    _, pieces = write_dumps(previous / "dumps", old, [])
+    delta = build_module._delta(previous, pieces, {graph.value}, new, Settings().base_uri)
+    assert delta.removed == {old[1]} and delta.added == {new[1]}
+    write_store_from(tmp_path / "store", previous, delta)
+    fresh = ox.Store()
+    fresh.extend(new)
+    assert set(ox.Store.read_only(str(tmp_path / "store"))) == set(fresh)
