@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import gzip
 import hashlib
+import heapq
 import json
 import os
 import re
@@ -19,8 +20,9 @@ import shutil
 import sys
 import time
 import typing
+import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,7 @@ from scripts.validate import ENGINES, Report, format_text, validate_graph
 from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
-from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP
+from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP, NT_DUMP
 from server.release import TMP_PREFIX
 from server.stats import STATS_FILE, Stats, compute
 from server.stats import read as read_stats
@@ -143,36 +145,41 @@ def write_dumps(
     quads: list[ox.Quad],
     sources: list[SourceFile],
     base_uri: str = DEFAULT_BASE_URI,
-    kept: dict[str, bytes] | None = None,
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
+    kept: dict[str, dict[str, bytes]] | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, int]]]]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible.
-    Returns the dumps' manifest and where each graph's piece lies in the N-Quads dump.
+    Returns the dumps' manifest and, per gzipped dump, where each of its pieces lies in it.
 
-    The N-Quads dump is one gzip member per named graph, in graph order, each the graph's sorted lines: a
-    graph whose statements did not change is copied from the previous release (`kept`: graph → its gzip
-    member) instead of being serialized, sorted and compressed again, and the bytes are the same either way.
-    One sorted dump in memory at a time, and the Turtle streamed from the N-Triples file: the dumps are the
-    build's peak of memory."""
+    Both gzipped dumps are a series of gzip members (one gzip file to any reader), so a piece that did not
+    change is copied from the previous release (`kept`: dump name → piece → its member) instead of being
+    compressed again, and the bytes are the same either way. N-Quads: one member per named graph, in graph
+    order, each the graph's sorted lines. N-Triples: the merge of the graphs' sorted lines without their
+    graph, duplicates dropped, cut into pieces where a line's CRC-32 says so (the same lines, the same cuts),
+    each piece known by its SHA-256. The Turtle is streamed from the N-Triples file."""
     folder.mkdir()
     kept = kept or {}
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in quads:
         by_graph[graph_of(q)].append(q)
-    pieces: dict[str, dict[str, int]] = {}
-    offset = 0
-    with open(folder / NQ_DUMP, "wb") as out:
+    lines_of: dict[str, list[str]] = {}
+    pieces: dict[str, dict[str, dict[str, int]]] = {NQ_DUMP: {}, NT_DUMP: {}}
+    with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
         for graph in sorted(by_graph):
-            member = kept.get(graph)
+            member = kept.get(NQ_DUMP, {}).get(graph)
             if member is None:
-                lines = _sorted_lines(ox.serialize(by_graph[graph], format=ox.RdfFormat.N_QUADS))
-                member = gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0)
-            out.write(member)
-            pieces[graph] = {"offset": offset, "length": len(member)}
-            offset += len(member)
+                lines_of[graph] = _sorted_lines(ox.serialize(by_graph.pop(graph), format=ox.RdfFormat.N_QUADS))
+                member = _gzip_member(_text(lines_of[graph]))
+            else:
+                lines_of[graph] = gzip.decompress(member).decode().splitlines()
+            out.write(graph, member)
     del by_graph
-    triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
-    _write_gzip(folder / "parita.nt.gz", _sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
-    with open(folder / "parita.nt.gz", "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as sorted_triples:
+    merged = heapq.merge(*(_without_graph(lines, graph) for graph, lines in lines_of.items()))
+    with _GzipPieces(folder / NT_DUMP, pieces[NT_DUMP]) as out:
+        for text in _nt_pieces(merged):
+            key = hashlib.sha256(text).hexdigest()
+            out.write(key, kept.get(NT_DUMP, {}).get(key) or _gzip_member(text))
+    del lines_of, merged
+    with open(folder / NT_DUMP, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as sorted_triples:
         ox.serialize(
             ox.parse(typing.cast(typing.IO[bytes], sorted_triples), format=ox.RdfFormat.N_TRIPLES),
             str(folder / "parita.ttl"),
@@ -187,15 +194,62 @@ def write_dumps(
     return files, pieces
 
 
+class _GzipPieces:
+    """A file written as a series of gzip members, recording each one's offset and length under its key."""
+
+    def __init__(self, path: Path, where: dict[str, dict[str, int]]) -> None:
+        self.path, self.where, self.offset = path, where, 0
+
+    def __enter__(self) -> _GzipPieces:
+        self.out = open(self.path, "wb")  # closed by __exit__
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.out.close()
+
+    def write(self, key: str, member: bytes) -> None:
+        self.out.write(member)
+        self.where.setdefault(key, {"offset": self.offset, "length": len(member)})
+        self.offset += len(member)
+
+
+def _gzip_member(text: bytes) -> bytes:
+    return gzip.compress(text, mtime=0)  # mtime=0: the same bytes, so the same checksum, for the same data
+
+
+def _text(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _without_graph(lines: list[str], graph: str) -> Iterator[str]:
+    """A graph's sorted N-Quads lines as N-Triples lines, still sorted: every line ends in the same ` <graph> .`,
+    and what precedes it ends a term, so cutting it off keeps the order."""
+    cut = len(f" <{graph}> .")
+    return (line[:-cut] + " ." for line in lines)
+
+
+#: A piece of the N-Triples dump ends after a line whose CRC-32 is a multiple of this (~1,000 lines a piece).
+NT_PIECE = 1024
+
+
+def _nt_pieces(sorted_lines: Iterable[str]) -> Iterator[bytes]:
+    """Sorted lines without duplicates, cut where the content says: a change moves only the cuts near it."""
+    piece: list[str] = []
+    last = None
+    for line in sorted_lines:
+        if line == last:
+            continue
+        last = line
+        piece.append(line)
+        if zlib.crc32(line.encode()) % NT_PIECE == 0:
+            yield _text(piece)
+            piece = []
+    if piece:
+        yield _text(piece)
+
+
 def _sorted_lines(serialized: bytes | None) -> list[str]:
     return sorted(set((serialized or b"").decode().splitlines()))
-
-
-def _write_gzip(path: Path, lines: list[str], slice_size: int = 65536) -> None:
-    # mtime=0 keeps the gzip header, and so the checksum, identical across builds of the same data
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
-        for start in range(0, len(lines), slice_size):
-            out.write(("\n".join(lines[start : start + slice_size]) + "\n").encode("utf-8"))
 
 
 def _prefixes(sources: list[SourceFile]) -> dict[str, str]:
@@ -215,7 +269,7 @@ class Delta:
     """How a release's statements differ from the previous release's, found graph by graph."""
 
     previous: Path
-    members: dict[str, bytes]  # unchanged graph → its gzip member of the previous N-Quads dump
+    members: dict[str, dict[str, bytes]]  # dump → piece → its gzip member in the previous release (write_dumps)
     added: set[ox.Quad]
     removed: set[ox.Quad]
     touched: set[str]  # IRI subjects of the changed graphs' old and new statements (derived graphs aside)
@@ -253,7 +307,7 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[st
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not (previous / "store").is_dir() or not (previous / "dumps" / NQ_DUMP).is_file():
+    if not (previous / "store").is_dir() or not all((previous / "dumps" / name).is_file() for name in pieces):
         return None
     changed = {g for g in inputs.keys() | old_inputs.keys() if inputs.get(g) != old_inputs.get(g)}
     if changed & {rebase_iri(g, settings.base_uri) for g in meta_graphs()}:
@@ -264,10 +318,11 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[st
 def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: list[ox.Quad], base_uri: str) -> Delta:
     """Compare the changed graphs' statements with their pieces of the previous N-Quads dump; the other
     graphs' pieces are carried as they are."""
-    dump = (previous / "dumps" / NQ_DUMP).read_bytes()
-
-    def member(graph: str) -> bytes:
-        return dump[pieces[graph]["offset"] : pieces[graph]["offset"] + pieces[graph]["length"]]
+    members = {
+        name: {key: data[at["offset"] : at["offset"] + at["length"]] for key, at in pieces[name].items()}
+        for name, data in ((name, (previous / "dumps" / name).read_bytes()) for name in (NQ_DUMP, NT_DUMP))
+    }
+    graphs = members[NQ_DUMP]
 
     now: dict[str, set[ox.Quad]] = defaultdict(set)
     for q in quads:
@@ -280,7 +335,7 @@ def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: lis
     differ = []
     for graph in sorted(changed):
         new = now.get(graph, set())
-        old = set(ox.parse(gzip.decompress(member(graph)), format=ox.RdfFormat.N_QUADS)) if graph in pieces else set()
+        old = set(ox.parse(gzip.decompress(graphs[graph]), format=ox.RdfFormat.N_QUADS)) if graph in graphs else set()
         if old == new:
             continue
         differ.append(graph)
@@ -288,7 +343,8 @@ def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: lis
         removed |= old - new
         if graph not in derived:
             touched |= {q.subject.value for q in old | new if isinstance(q.subject, ox.NamedNode)}
-    members = {graph: member(graph) for graph in pieces if graph not in differ}
+    for graph in differ:
+        graphs.pop(graph, None)
     gone = {(q.subject, q.predicate, q.graph_name) for q in removed}
     alike = {q for graph in differ for q in now.get(graph, ()) if (q.subject, q.predicate, q.graph_name) in gone}
     return Delta(previous, members, added, removed, touched, alike - added, differ)

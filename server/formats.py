@@ -159,10 +159,10 @@ class Dump:
     gzip: bool
 
 
-NQ_DUMP = "parita.nq.gz"
+NQ_DUMP, NT_DUMP = "parita.nq.gz", "parita.nt.gz"
 DUMPS = (
     Dump(NQ_DUMP, BY_NAME["nquads"], True),
-    Dump("parita.nt.gz", BY_NAME["ntriples"], True),
+    Dump(NT_DUMP, BY_NAME["ntriples"], True),
     Dump("parita.ttl", BY_NAME["turtle"], False),
 )
 #: Dump file → the media type of the syntax inside (what the catalog and release.json state).
