@@ -18,6 +18,7 @@ import pytest
 from scripts import build as build_module
 from scripts import ldes_build
 from scripts.build import PIECES_FILE, build, write_dumps, write_store, write_store_from
+from scripts.releases import roll_back
 from server import release as lifecycle
 from server.config import Settings
 from server.ldes import ENTITIES_FILE, STREAM_DIR, VERSION_OF, read_index
@@ -225,3 +226,18 @@ def test_a_store_moved_by_a_difference_holds_what_a_new_store_would(tmp_path: Pa
     fresh = ox.Store()
     fresh.extend(new)
     assert set(ox.Store.read_only(str(tmp_path / "store"))) == set(fresh)
+
+
+def test_a_rebuild_after_a_rollback_starts_from_the_rolled_back_release(
+    first: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    shutil.copytree(first[0].data_dir, tmp_path / "data")
+    settings = settings_for(tmp_path, data_dir=tmp_path / "data")
+    build(settings)
+    change(settings.data_dir)
+    changed = build(settings)
+    roll_back(settings)  # the first release's content again, the inputs still changed
+    again, said = rebuild(settings)
+    assert reused(said) and again != changed, said
+    assert published(again) == published(changed)
+    assert store_quads(again) == store_quads(changed)
