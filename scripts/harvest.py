@@ -232,14 +232,20 @@ class Fetcher:
 
 
 def _gunzip(data: bytes, limit: int, url: str) -> bytes:
-    """Decompress at most `limit` bytes: a small gzip that expands enormously is refused as too large."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise Refused("parse", f"{url} is not valid gzip ({error}).", "Serve a valid gzip file.") from None
-    if len(out) > limit:
-        raise Refused("too-large", f"{url} expands beyond {limit} bytes.", "Publish a smaller dump.")
+    """Decompress at most `limit` bytes: a small gzip that expands enormously is refused as too large. Every
+    member of the file: a gzip file may be a series of members (RFC 1952 §2.2), as parita's dumps are."""
+    out, rest = b"", data
+    while rest:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(rest, limit + 1 - len(out))
+        except zlib.error as error:
+            raise Refused("parse", f"{url} is not valid gzip ({error}).", "Serve a valid gzip file.") from None
+        if len(out) > limit:
+            raise Refused("too-large", f"{url} expands beyond {limit} bytes.", "Publish a smaller dump.")
+        if not inflater.eof:  # cut short: what it held so far, as a one-member file read so far gives
+            break
+        rest = inflater.unused_data
     return out
 
 

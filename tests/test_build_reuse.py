@@ -8,6 +8,7 @@ new organization (its org:subOrganizationOf reaches graph/entailed, so the deriv
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from scripts import build as build_module
 from scripts import ldes_build
 from scripts.build import PIECES_FILE, build, write_dumps, write_store, write_store_from
+from scripts.harvest import Refused, _gunzip
 from scripts.releases import roll_back
 from server import release as lifecycle
 from server.config import Settings
@@ -241,3 +243,14 @@ def test_a_rebuild_after_a_rollback_starts_from_the_rolled_back_release(
     assert reused(said) and again != changed, said
     assert published(again) == published(changed)
     assert store_quads(again) == store_quads(changed)
+
+
+def test_a_dump_of_many_gzip_members_is_read_whole_by_the_harvester(first: tuple[Settings, Path]) -> None:
+    """The gzipped dumps are a series of members; `parita harvest` must read them all, not the first graph."""
+    for name in ("parita.nq.gz", "parita.nt.gz"):
+        data = (first[1] / "dumps" / name).read_bytes()
+        whole = gzip.decompress(data)
+        assert data.count(b"\x1f\x8b\x08") > 1  # several members
+        assert _gunzip(data, len(whole), name) == whole
+        with pytest.raises(Refused):
+            _gunzip(data, len(whole) - 1, name)
