@@ -1,7 +1,8 @@
 """Write a release's Linked Data Event Stream (the model is described in `server/ldes.py`).
 
-Versions carry what the sources assert: `graph/entailed` and `graph/derived` (scripts/derive.py) are left out,
-as a consumer derives them by the same rules. The stream is derived from the releases only: a build compares every entity's statements with the digests
+Versions carry what the sources assert: the graphs a rule makes (`derived_graphs()` in scripts/derive.py:
+`graph/entailed`, `graph/derived`, `graph/reconciled`) are left out, as a consumer derives them by the same
+documented rules. The stream is derived from the releases only: a build compares every entity's statements with the digests
 the previous release recorded, writes one version per entity added, changed or removed, and carries the
 previous release's pages over unchanged (hard links). The same data built twice therefore adds nothing, and
 a restart or a rebuild of the server changes nothing. A previous release without a stream (built before

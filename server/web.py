@@ -15,7 +15,9 @@ meets them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,7 +34,6 @@ from .errors import NotFound, PublisherError, error_body, error_text
 from .formats import DOCUMENT_FORMATS, DOCUMENT_RDF_FORMATS, ERROR_FORMATS, Format, by_extension, content_type
 from .i18n import LANGUAGES, STRINGS, pick_language, plural_forms, t, tn
 from .negotiation import choose, negotiate_or_first
-from .release import Release
 from .results import write_triples
 from .runtime import Memo, Runtime, Served
 from .stats import Stats, compute
@@ -149,30 +150,34 @@ def render(
 DOC_CACHE = "public, max-age=3600"
 
 
-def validators(release: Release, etag: str) -> dict[str, str]:
-    return {"ETag": etag, "Last-Modified": release.last_modified}
+def validators(modified: datetime | None, etag: str) -> dict[str, str]:
+    """ETag, and Last-Modified when the representation has a time (a release's, a stream page's)."""
+    found = {"ETag": etag}
+    if modified is not None:
+        found["Last-Modified"] = format_datetime(modified.replace(microsecond=0), usegmt=True)
+    return found
 
 
-def not_modified(request: Request, etag: str, release: Release) -> bool:
+def not_modified(request: Request, etag: str, modified: datetime | None) -> bool:
     """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since is read only without it."""
     inm = request.headers.get("if-none-match")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in tags or etag in tags
     ims = request.headers.get("if-modified-since")
-    if ims:
+    if ims and modified is not None:
         try:
-            return parsedate_to_datetime(ims) >= release.created.replace(microsecond=0)
+            return parsedate_to_datetime(ims) >= modified.replace(microsecond=0)
         except (TypeError, ValueError):
             return False
     return False
 
 
-def conditional(request: Request, release: Release, etag: str, headers: dict[str, str]) -> Response | None:
+def conditional(request: Request, modified: datetime | None, etag: str, headers: dict[str, str]) -> Response | None:
     """A 304 carrying the same validators and Vary when the client's copy is current, else None."""
-    if not_modified(request, etag, release):
+    if not_modified(request, etag, modified):
         keep = {k: v for k, v in headers.items() if k in ("Vary", "Cache-Control", "Content-Location", "Link")}
-        return Response(status_code=304, headers={**keep, **validators(release, etag)})
+        return Response(status_code=304, headers={**keep, **validators(modified, etag)})
     return None
 
 
@@ -181,10 +186,12 @@ def alternate_links(doc_path: str, offered: Sequence[Format]) -> str:
     return ", ".join(f'<{Urls.with_format(doc_path, f)}>; rel="alternate"; type="{f.media_type}"' for f in offered)
 
 
-def alternates(doc_path: str) -> list[dict[str, str]]:
+def alternates(doc_path: str, offered: Sequence[Format] = DOCUMENT_RDF_FORMATS) -> list[dict[str, str]]:
     """The same alternates for a page's "download as" links (the RDF formats only)."""
     return [
-        {"href": Urls.with_format(doc_path, f), "type": f.media_type, "label": f.label} for f in DOCUMENT_RDF_FORMATS
+        {"href": Urls.with_format(doc_path, f), "type": f.media_type, "label": f.label}
+        for f in offered
+        if f.name != "html"
     ]
 
 
@@ -203,6 +210,39 @@ def suffix_format(doc_path: str, ext: str | None, offered: tuple[Format, ...] = 
     return fmt
 
 
+@dataclass(frozen=True)
+class Representation:
+    """The format chosen for a request, the language of an HTML answer, every header, and the 304 when the
+    client's copy is current: all decided before anything is read or serialised."""
+
+    fmt: Format
+    lang: str
+    headers: dict[str, str]
+    not_modified: Response | None
+
+
+def representation(
+    request: Request,
+    doc_path: str,
+    fixed: Format | None,
+    offered: Sequence[Format],
+    etag: Callable[[Format, str], str],
+    modified: datetime | None,
+    cache: str = DOC_CACHE,
+) -> Representation:
+    """The suffix URL's format (`fixed`), else the one `format=` or the Accept header chooses among `offered`;
+    `etag(format, language)` the representation's strong ETag; `modified` its Last-Modified time."""
+    fmt = fixed or choose(request.headers.get("accept"), request.query_params.get("format"), offered)
+    lang = language(request) if fmt.name == "html" else ""
+    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": cache, "Link": alternate_links(doc_path, offered)}
+    if fixed is None:
+        headers["Content-Location"] = Urls.with_format(doc_path, fmt)
+    tag = etag(fmt, lang)
+    hit = conditional(request, modified, tag, headers)
+    headers.update(validators(modified, tag))
+    return Representation(fmt, lang, headers, hit)
+
+
 async def document_response(
     request: Request,
     served: Served,
@@ -214,29 +254,27 @@ async def document_response(
     heavy: bool = True,
     offered: Sequence[Format] = DOCUMENT_FORMATS,
 ) -> Response:
-    """One representation of the document at `doc_path`: the suffix URL's format (`fixed`), else the one `format=`
-    or the Accept header chooses among `offered`; `variant` distinguishes pages of one document.
-    `heavy=False`: the caller knows `triples` is a quick, bounded look-up, so it runs inline (see `Served.look`)."""
-    fmt = fixed or choose(request.headers.get("accept"), request.query_params.get("format"), offered)
-    lang = language(request) if fmt.name == "html" else ""
-    headers = {
-        "Vary": "Accept, Accept-Language",
-        "Cache-Control": DOC_CACHE,
-        "Link": alternate_links(doc_path, offered),
-    }
-    if fixed is None:
-        headers["Content-Location"] = Urls.with_format(doc_path, fmt)
-    etag = served.release.etag(doc_path, fmt.name, lang, variant)
-    if (hit := conditional(request, served.release, etag, headers)) is not None:
-        return hit
-    headers.update(validators(served.release, etag))
-    if fmt.name == "html":
-        response = await html(lang)
-        response.headers.update(headers)
+    """One representation of the document at `doc_path` (see `representation`); `variant` distinguishes pages
+    of one document. `heavy=False`: the caller knows `triples` is a quick, bounded look-up, so it runs inline
+    (see `Served.look`)."""
+    release = served.release
+    chosen = representation(
+        request,
+        doc_path,
+        fixed,
+        offered,
+        lambda f, lang: release.etag(doc_path, f.name, lang, variant),
+        release.created,
+    )
+    if chosen.not_modified is not None:
+        return chosen.not_modified
+    if chosen.fmt.name == "html":
+        response = await html(chosen.lang)
+        response.headers.update(chosen.headers)
         return response
     base = runtime(request).settings.base_uri
-    body = await served.look(lambda: write_triples(triples(), fmt, prefixes(base)), heavy=heavy)
-    return Response(body, media_type=content_type(fmt), headers=headers)
+    body = await served.look(lambda: write_triples(triples(), chosen.fmt, prefixes(base)), heavy=heavy)
+    return Response(body, media_type=content_type(chosen.fmt), headers=chosen.headers)
 
 
 # 6. The one error renderer -----------------------------------------------------------------------------------

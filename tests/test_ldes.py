@@ -10,11 +10,14 @@ the second; a fictitious comment changes a real entity in the second.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -112,6 +115,43 @@ def test_pages_are_immutable_with_strong_etags_and_304(stream: Stream) -> None:
         again = client.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""
         assert client.get(url, headers={"Accept": "application/n-triples"}).headers["etag"] != etag
+
+
+def test_pages_and_root_carry_last_modified_and_link_alternates(stream: Stream) -> None:
+    """Like every document: Last-Modified (a page: the time of the release that wrote it), an If-Modified-Since
+    304, and a `Link` alternate per format whose suffix URL answers that format with the same ETag."""
+    with httpx.Client() as client:
+        url = page_urls(client, stream.server.url + "/ldes")[0]
+        first = client.get(url, headers={"Accept": "text/turtle"})
+        root_triples = turtle(client, stream.server.url + "/ldes")
+        node_of = {t.subject: t.object.value for t in root_triples if t.predicate.value == TREE + "node"}
+        value_of = {t.subject: t.object.value for t in root_triples if t.predicate.value == TREE + "value"}
+        written = datetime.fromisoformat(next(value_of[r] for r, node in node_of.items() if node == url))
+        assert parsedate_to_datetime(first.headers["last-modified"]) == written.replace(microsecond=0)
+        since = client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+        assert since.status_code == 304 and since.headers["etag"] == first.headers["etag"]
+        assert "immutable" in since.headers["cache-control"]
+        links = {
+            m.group(2): m.group(1)
+            for m in re.finditer(r'<([^>]+)>; rel="alternate"; type="([^"]+)"', first.headers["link"])
+        }
+        assert set(links) == {
+            "text/turtle",
+            "application/n-triples",
+            "application/ld+json",
+            "application/trig",
+            "application/n-quads",
+            "text/html",
+        }
+        assert first.headers["content-location"] == links["text/turtle"]
+        nquads = client.get(stream.server.url + links["application/n-quads"])
+        assert nquads.status_code == 200 and nquads.headers["content-type"].startswith("application/n-quads")
+        negotiated = client.get(url, headers={"Accept": "application/n-quads"})
+        assert nquads.headers["etag"] == negotiated.headers["etag"] and nquads.content == negotiated.content
+        root = client.get(stream.server.url + "/ldes", headers={"Accept": "text/turtle"})
+        assert "last-modified" in root.headers and 'rel="alternate"' in root.headers["link"]
+        assert client.get(stream.server.url + "/ldes.nt").headers["content-type"].startswith("application/n-triples")
+        assert client.get(stream.server.url + "/ldes/view.rdf").status_code == 404  # a suffix the stream lacks
 
 
 def test_a_browser_gets_the_stream_as_a_page(stream: Stream) -> None:

@@ -174,12 +174,12 @@ async def dump(request: Request, name: str) -> Response:
     info = served.release.dumps.get(name, {})
     etag = f'"{info["sha256"]}"' if "sha256" in info else served.release.etag("dump", name)
     headers = {"Cache-Control": "public, max-age=3600"}
-    if (hit := conditional(request, served.release, etag, headers)) is not None:
+    if (hit := conditional(request, served.release.created, etag, headers)) is not None:
         return hit
     return FileResponse(
         path,
         media_type=served_media_type(name),
-        headers={**headers, **validators(served.release, etag)},
+        headers={**headers, **validators(served.release.created, etag)},
         filename=None if name == "SHA256SUMS" else name,
     )
 

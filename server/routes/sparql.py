@@ -136,7 +136,7 @@ async def _execute(
     )
     if request.method == "GET" and not VOLATILE.search(req.query or ""):
         headers["Cache-Control"] = "public, max-age=300"
-        if (hit := conditional(request, served.release, etag, headers)) is not None:
+        if (hit := conditional(request, served.release.created, etag, headers)) is not None:
             return hit
         headers["ETag"] = etag
     given = bool(req.default_graphs or req.named_graphs)
