@@ -21,6 +21,8 @@ import pytest
 
 from scripts.ldes_build import write_stream
 from server.config import Settings
+from tests.ingest_helpers import Ingested, ingest_cuneo
+from tests.release_helpers import copy_build
 from tools.processes import start_parita, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,14 +225,30 @@ def virtuoso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
 
 
 @pytest.fixture(scope="session")
-def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real uvicorn server over a release built by `scripts.build` from the project's own data/, for the
-    site and browser tests (what people will look at)."""
+def built_data(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The project's own data/ built once by `scripts.build` with the default settings (about 44,000 triples
+    with ISTAT's territories, seconds per build). READ ONLY: tests and servers that only read the release share
+    it; a test that builds, ingests or rolls back works on a copy (tests/release_helpers.copy_build)."""
     from scripts.build import build
 
-    tmp = tmp_path_factory.mktemp("site")
-    settings = Settings(build_dir=tmp / "build", sparql_timeout=10.0)
+    settings = Settings(build_dir=tmp_path_factory.mktemp("real") / "build")
     build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def cuneo_ingested(built_data: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    """A copy of `built_data` with the fictitious Cuneo set ingested (tests/ingest_helpers.py), once per session:
+    (settings, the new release, the ingest's report). READ ONLY; a test that writes takes `copy_ingested`."""
+    return ingest_cuneo(copy_build(built_data, tmp_path_factory.mktemp("cuneo")))
+
+
+@pytest.fixture(scope="session")
+def site_server(built_data: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real uvicorn server over the release built by `scripts.build` from the project's own data/
+    (`built_data`, which it only reads), for the site and browser tests (what people will look at)."""
+    tmp = tmp_path_factory.mktemp("site")
+    settings = Settings(build_dir=built_data.build_dir, sparql_timeout=10.0)
     server = start_server(settings, tmp / "uvicorn.log")
     yield server
     stop_server(server)

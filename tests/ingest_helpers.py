@@ -1,19 +1,20 @@
 """Helpers for tests that need a release with a publisher's contribution (issue 5).
 
-`ingested_release(tmp)` builds the repo data into `tmp/build`, then ingests the fictitious
-Cuneo example set (tests/data/ingest/cuneo/) as publisher `cuneo`; server tests can use it to
-check that the contributed bodies dereference.
+`ingest_cuneo(settings)` ingests the fictitious Cuneo example set (tests/data/ingest/cuneo/) as publisher
+`cuneo` into a build of the repo data. tests/conftest.py does that once per session (`cuneo_ingested`, read
+only: server tests use it to check that the contributed bodies dereference); a test that writes (a rollback,
+a re-ingest) takes `copy_ingested`, a copy of the whole build folder of its own.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
-from scripts.build import build
 from scripts.ingest import Upload, ingest
 from scripts.submission_report import SubmissionReport
 from server.config import PROJECT_ROOT, Settings
-from tests.release_helpers import settings_for
+from tests.release_helpers import copy_build
 
 CUNEO = PROJECT_ROOT / "tests" / "data" / "ingest" / "cuneo"
 PUBLISHER = "cuneo"
@@ -29,10 +30,20 @@ def uploads(files: dict[str, bytes]) -> list[Upload]:
     return [Upload(name, data) for name, data in files.items()]
 
 
-def ingested_release(tmp: Path, **overrides: object) -> tuple[Settings, Path, SubmissionReport]:
-    """A built release plus the Cuneo contribution; returns settings, the release folder and the report."""
-    settings = settings_for(tmp, **overrides)
-    build(settings)
+Ingested = tuple[Settings, Path, SubmissionReport]
+
+
+def ingest_cuneo(settings: Settings) -> Ingested:
+    """The Cuneo contribution ingested into the build of `settings`; returns settings, the new release folder
+    and the report."""
     report = ingest(settings, PUBLISHER, uploads(cuneo_files()))
     assert report.ok, report.text()
     return settings, settings.current_release.resolve(), report
+
+
+def copy_ingested(ingested: Ingested, tmp: Path, **overrides: object) -> Ingested:
+    """A copy of the build folder of `ingested` in `tmp/build` (built release, then the Cuneo release), for a
+    test that writes; the same settings, release and report as if the build and the ingest had run there."""
+    built, release, report = ingested
+    settings = copy_build(built, tmp, **overrides)
+    return settings, settings.build_dir / "releases" / release.name, copy.deepcopy(report)

@@ -1,4 +1,9 @@
-"""Helpers shared by the tests that need a built release (no fixtures: each module builds its own)."""
+"""Helpers shared by the tests that need a built release.
+
+The project's data/ is built once per test session (tests/conftest.py `built_data`): a release is immutable,
+so tests that only read it share that build, and a test that writes (a new build, an ingest, a rollback)
+works on `copy_build`, a copy of the whole build folder of its own.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,16 @@ from server.config import PROJECT_ROOT, Settings
 def settings_for(tmp: Path, data_dir: Path | None = None, **overrides: object) -> Settings:
     """Settings that build into `tmp`, optionally from a copy of data/ the test may spoil."""
     return Settings(build_dir=tmp / "build", data_dir=data_dir or PROJECT_ROOT / "data", **overrides)  # type: ignore[arg-type]
+
+
+def copy_build(built: Settings, tmp: Path, data_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings for `tmp/build`, a full copy of the build folder of `built` (releases, `current`, the validation
+    cache, contributions), as if that build had run there. A real copy, not hard links: a later build or ingest
+    rewrites some files in place (the lock, the validation cache's state). The folder holds no absolute path
+    (`current` is a relative link), so the copy is the same build."""
+    settings = settings_for(tmp, data_dir=data_dir, **overrides)
+    shutil.copytree(built.build_dir, settings.build_dir, symlinks=True)
+    return settings
 
 
 def copy_data(tmp: Path) -> Path:

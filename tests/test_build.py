@@ -14,7 +14,8 @@ import pytest
 from scripts import build as build_module
 from scripts.build import BuildError, build
 from scripts.rdfio import UnreadableInput
-from tests.release_helpers import copy_data, settings_for, tree_digest
+from server.config import Settings
+from tests.release_helpers import copy_build, copy_data, settings_for, tree_digest
 
 BAD_ACT = """
 @prefix parita: <https://w3id.org/parita/ontology#> .
@@ -27,8 +28,9 @@ BAD_ACT = """
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(settings_for(tmp_path_factory.mktemp("build")))
+def release(built_data: Settings) -> Path:
+    """The session's build of data/ (tests/conftest.py), read only."""
+    return built_data.current_release.resolve()
 
 
 def test_release_holds_store_dumps_checksums_and_manifest(release: Path) -> None:
@@ -76,10 +78,9 @@ def test_dumps_are_reproducible(tmp_path: Path, release: Path) -> None:
     assert manifest_a == manifest_b
 
 
-def test_invalid_data_is_refused_and_the_release_stays_byte_identical(tmp_path: Path) -> None:
+def test_invalid_data_is_refused_and_the_release_stays_byte_identical(tmp_path: Path, built_data: Settings) -> None:
     data = copy_data(tmp_path)
-    settings = settings_for(tmp_path, data_dir=data)
-    build(settings)
+    settings = copy_build(built_data, tmp_path, data_dir=data)  # a build of data/, as `build(settings)` makes
     before = tree_digest(settings.build_dir)
     (data / "broken.ttl").write_text(BAD_ACT)
     with pytest.raises(BuildError) as refused:
@@ -91,10 +92,11 @@ def test_invalid_data_is_refused_and_the_release_stays_byte_identical(tmp_path: 
     assert tree_digest(settings.build_dir) == before
 
 
-def test_unreadable_data_is_refused_with_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_data_is_refused_with_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], built_data: Settings
+) -> None:
     data = copy_data(tmp_path)
-    settings = settings_for(tmp_path, data_dir=data)
-    build(settings)
+    settings = copy_build(built_data, tmp_path, data_dir=data)
     before = tree_digest(settings.build_dir)
     text = (data / "asti-pari-opportunita.ttl").read_text()
     (data / "asti-pari-opportunita.ttl").write_text(text[: len(text) // 2])
@@ -106,9 +108,9 @@ def test_unreadable_data_is_refused_with_line_and_column(tmp_path: Path, capsys:
     assert tree_digest(settings.build_dir) == before
 
 
-def test_a_build_killed_half_way_leaves_nothing_served(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
-    first = build(settings)
+def test_a_build_killed_half_way_leaves_nothing_served(tmp_path: Path, built_data: Settings) -> None:
+    settings = copy_build(built_data, tmp_path)
+    first = settings.current_release.resolve()
     abandoned = settings.build_dir / "releases" / ".tmp-20000101T000000Z"
     (abandoned / "store").mkdir(parents=True)
     half_switched = settings.build_dir / ".tmp-current-99999"
@@ -119,9 +121,10 @@ def test_a_build_killed_half_way_leaves_nothing_served(tmp_path: Path) -> None:
     assert settings.current_release.resolve() == second.resolve() != first.resolve()
 
 
-def test_current_switches_with_a_rename_not_a_delete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = settings_for(tmp_path)
-    build(settings)
+def test_current_switches_with_a_rename_not_a_delete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_data: Settings
+) -> None:
+    settings = copy_build(built_data, tmp_path)
     calls = []
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: (calls.append((Path(a).name, Path(b).name)), real_replace(a, b)))
@@ -138,9 +141,9 @@ def test_canonical_base_is_a_setting(tmp_path: Path) -> None:
     assert json.loads((release / "release.json").read_text())["base_uri"] == "http://data.example.org/po/"
 
 
-def test_old_releases_are_pruned_but_current_kept(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, keep_releases=2)  # PARITA_KEEP_RELEASES
-    built = [build(settings, force=True) for _ in range(3)]
+def test_old_releases_are_pruned_but_current_kept(tmp_path: Path, built_data: Settings) -> None:
+    settings = copy_build(built_data, tmp_path, keep_releases=2)  # PARITA_KEEP_RELEASES; one release already
+    built = [settings.current_release.resolve()] + [build(settings, force=True) for _ in range(2)]
     kept = sorted((settings.build_dir / "releases").iterdir())
     assert kept == built[1:]
 

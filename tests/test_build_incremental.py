@@ -13,7 +13,8 @@ import pytest
 from scripts import build as build_module
 from scripts.build import BuildError, build, validate_quads, validate_release
 from scripts.sources import meta_graphs, read_sources, release_sources
-from tests.release_helpers import copy_data, settings_for, tree_digest
+from server.config import Settings
+from tests.release_helpers import copy_build, copy_data, settings_for, tree_digest
 
 ID = "https://w3id.org/parita/id/"
 RDFS, ORG, PROV = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#"
@@ -80,10 +81,11 @@ def keys(findings) -> Counter:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build of a copy of the real data: its validation cache is where every mutation starts from."""
+def baseline(tmp_path_factory: pytest.TempPathFactory, built_data: Settings) -> Path:
+    """A build of a copy of the real data (a copy of the session's build): its validation cache is where every
+    mutation starts from."""
     tmp = tmp_path_factory.mktemp("baseline")
-    build(settings_for(tmp, data_dir=copy_data(tmp)))
+    copy_build(built_data, tmp, data_dir=copy_data(tmp))
     return tmp
 
 
@@ -165,9 +167,10 @@ def test_an_unreadable_cache_means_a_full_validation(baseline: Path, tmp_path: P
     assert any("full validation" in m and "unreadable" in m for m in said), said
 
 
-def test_an_invalid_change_leaves_the_release_and_the_cache_untouched(baseline: Path, tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, data_dir=copy_data(tmp_path))
-    build(settings)
+def test_an_invalid_change_leaves_the_release_and_the_cache_untouched(
+    baseline: Path, tmp_path: Path, built_data: Settings
+) -> None:
+    settings = copy_build(built_data, tmp_path, data_dir=copy_data(tmp_path))
     before = tree_digest(settings.build_dir)
     MUTATIONS["link another graph to a secret facility"](settings.data_dir)
     said: list[str] = []

@@ -182,13 +182,11 @@ DCAT_AP_301_FULL = [SHAPES / n for n in ("shapes.ttl", "range.ttl", "shapes_reco
 
 
 @pytest.fixture(scope="module")
-def harvestable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The project's own data, built and served with the publisher settings a deployer sets."""
-    from scripts.build import build
-
+def harvestable(tmp_path_factory: pytest.TempPathFactory, built_data: Settings) -> Iterator[LiveServer]:
+    """The project's own data, built (the session's build, read only) and served with the publisher settings a
+    deployer sets."""
     tmp = tmp_path_factory.mktemp("harvestable")
-    settings = Settings(build_dir=tmp / "build", sparql_timeout=10.0)
-    build(settings)
+    settings = Settings(build_dir=built_data.build_dir, sparql_timeout=10.0)
     server = start_server(settings, tmp / "uvicorn.log", env_extra=PUBLISHER)
     yield server
     stop_server(server)

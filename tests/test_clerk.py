@@ -16,10 +16,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from scripts.build import build
 from scripts.ingest import Upload, convert, ingest
-from server.config import PROJECT_ROOT
-from tests.release_helpers import select, settings_for, tree_digest
+from server.config import PROJECT_ROOT, Settings
+from tests.release_helpers import copy_build, select, tree_digest
 
 MATERA = PROJECT_ROOT / "tests" / "data" / "ingest" / "matera"
 PUBLISHER = "matera"
@@ -57,10 +56,9 @@ def parita(*args: str, build_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = settings_for(tmp_path_factory.mktemp("clerk"))
-    build(settings)
-    return settings
+def settings(tmp_path_factory: pytest.TempPathFactory, built_data: Settings):  # type: ignore[no-untyped-def]
+    """A copy of the session's build of data/: Matera's contribution is ingested into it."""
+    return copy_build(built_data, tmp_path_factory.mktemp("clerk"))
 
 
 def test_every_istat_territory_is_in_the_release(settings) -> None:  # type: ignore[no-untyped-def]

@@ -11,15 +11,16 @@ import pytest
 import rdflib
 
 from scripts import ingest as ingest_module
-from scripts.build import build
 from scripts.ingest import RDF_TYPE, Upload, ingest
-from tests.ingest_helpers import CUNEO, GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
-from tests.release_helpers import select, settings_for, tree_digest
+from server.config import Settings
+from tests.ingest_helpers import CUNEO, GRAPH, PROVINCIA, PUBLISHER, Ingested, copy_ingested, cuneo_files, uploads
+from tests.release_helpers import copy_build, select, tree_digest
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings, release, report = ingested_release(tmp_path_factory.mktemp("ingest"))
+def ingested(tmp_path_factory: pytest.TempPathFactory, cuneo_ingested: Ingested):  # type: ignore[no-untyped-def]
+    """A copy of the session's build with Cuneo's contribution: a test here ingests into it again."""
+    settings, release, report = copy_ingested(cuneo_ingested, tmp_path_factory.mktemp("ingest"))
     first = settings.build_dir / "releases" / report.changelog["previous"]
     return settings, first, release, report
 
@@ -176,10 +177,9 @@ BAD = {
 
 
 @pytest.fixture(scope="module")
-def base_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = settings_for(tmp_path_factory.mktemp("bad"))
-    build(settings)
-    return settings
+def base_settings(tmp_path_factory: pytest.TempPathFactory, built_data: Settings):  # type: ignore[no-untyped-def]
+    """A copy of the session's build of data/ (the good templates are ingested into it)."""
+    return copy_build(built_data, tmp_path_factory.mktemp("bad"))
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
@@ -246,9 +246,8 @@ def test_rdf_outside_the_canonical_base_is_refused(base_settings) -> None:  # ty
     assert [p.kind for p in report.problems] == ["outside-base"]
 
 
-def test_a_reader_never_sees_a_partial_release(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
-    build(settings)
+def test_a_reader_never_sees_a_partial_release(tmp_path: Path, built_data: Settings) -> None:
+    settings = copy_build(built_data, tmp_path)
     old = len(ox.Store.read_only(str(settings.current_release / "store")))
     seen: set[int] = set()
     done = threading.Event()

@@ -9,15 +9,15 @@ import pytest
 import rdflib
 
 from tests.conftest import LiveServer, start_server, stop_server
-from tests.ingest_helpers import GRAPH, PROVINCIA, ingested_release
+from tests.ingest_helpers import GRAPH, PROVINCIA, Ingested
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, cuneo_ingested: Ingested) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("ingest-served")
-    settings, _, _ = ingested_release(tmp)
+    settings, _, _ = cuneo_ingested  # read only
     live = start_server(settings, tmp / "uvicorn.log")
     yield live
     stop_server(live)

@@ -8,16 +8,16 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from scripts.build import build
-from tests.release_helpers import select, settings_for
+from server.config import Settings
+from tests.release_helpers import select
 
 SEEDS = Path(__file__).parent / "data" / "seeds"  # the source pages, shipped as fixtures (see its README)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
-    release = build(settings_for(tmp_path_factory.mktemp("release")))
-    return ox.Store.read_only(str(release / "store"))
+def store(built_data: Settings) -> ox.Store:
+    """The store of the session's build of data/ (tests/conftest.py), read only."""
+    return ox.Store.read_only(str(built_data.current_release / "store"))
 
 
 def seed_text(prefix: str) -> str:

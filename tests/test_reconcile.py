@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from scripts import reconcile, reconcile_command
 from scripts.reconcile import Entity, match, normalise
-from tests.ingest_helpers import GRAPH, PUBLISHER, cuneo_files, ingested_release, uploads
+from tests.ingest_helpers import GRAPH, PUBLISHER, Ingested, copy_ingested, cuneo_files, uploads
 from tests.release_helpers import select
 
 ORG = "https://w3id.org/parita/id/organization/"
@@ -39,8 +39,8 @@ def test_rules_in_order() -> None:
     assert match(Entity(ORG + "n4", "post", "Croce Rossa", {"croce rossa"}), published) == []
 
 
-def test_confirming_a_candidate_records_owl_same_as(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    settings, _, report = ingested_release(tmp_path)
+def test_confirming_a_candidate_records_owl_same_as(tmp_path: Path, capsys, cuneo_ingested: Ingested) -> None:  # type: ignore[no-untyped-def]
+    settings, _, report = copy_ingested(cuneo_ingested, tmp_path)
     assert [(c["submitted"], c["existing"]) for c in report.candidates] == [
         (ORG + "cuneo-croce-rossa-italiana", ORG + "croce-rossa-italiana")
     ]

@@ -23,7 +23,7 @@ from server.errors import PublisherError
 from server.routes.releases import notes
 from server.runtime import Runtime
 from server.urls import Urls
-from tests.ingest_helpers import GRAPH, PROVINCIA, PUBLISHER, cuneo_files, ingested_release, uploads
+from tests.ingest_helpers import GRAPH, PROVINCIA, PUBLISHER, Ingested, copy_ingested, cuneo_files, uploads
 
 
 def app_for(routes, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
@@ -42,15 +42,16 @@ def app_for(routes, settings: Settings) -> TestClient:  # type: ignore[no-untype
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    return ingested_release(tmp_path_factory.mktemp("releases"))
+def ingested(cuneo_ingested: Ingested) -> Ingested:
+    """The session's build with Cuneo's contribution (tests/conftest.py), read only."""
+    return cuneo_ingested
 
 
-def test_a_forced_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path) -> None:
-    from tests.release_helpers import settings_for
+def test_a_forced_rebuild_without_changes_has_an_empty_changelog(tmp_path: Path, built_data: Settings) -> None:
+    from tests.release_helpers import copy_build
 
-    settings = settings_for(tmp_path)
-    first = json.loads((build(settings) / "changelog.json").read_text())
+    settings = copy_build(built_data, tmp_path)  # a first build into an empty folder
+    first = json.loads((settings.current_release / "changelog.json").read_text())
     second = json.loads((build(settings, force=True) / "changelog.json").read_text())
     assert first["previous"] is None and first["triples"]["removed"] == 0 and first["entity_counts"]["added"] > 50
     assert second["triples"] == {"added": 0, "removed": 0} and second["graphs"] == {}
@@ -95,8 +96,8 @@ def check_releases_routes(client: TestClient, settings, release) -> None:  # typ
     )  # 400: refused before routing
 
 
-def test_rollback_is_a_recorded_release_and_restores_contributions(tmp_path: Path) -> None:
-    settings, release, report = ingested_release(tmp_path)
+def test_rollback_is_a_recorded_release_and_restores_contributions(tmp_path: Path, cuneo_ingested: Ingested) -> None:
+    settings, release, report = copy_ingested(cuneo_ingested, tmp_path)
     previous = settings.build_dir / "releases" / report.changelog["previous"]
     assert releases.main([], settings=settings) == 0
     rolled = settings.current_release.resolve()
@@ -116,8 +117,8 @@ def test_rollback_is_a_recorded_release_and_restores_contributions(tmp_path: Pat
     assert json.loads((rebuilt / "release.json").read_text())["graphs"][GRAPH]["triples"] > 0
 
 
-def test_a_rollback_changelog_lists_what_it_removed_and_restored(tmp_path: Path) -> None:
-    settings, release, report = ingested_release(tmp_path)
+def test_a_rollback_changelog_lists_what_it_removed_and_restored(tmp_path: Path, cuneo_ingested: Ingested) -> None:
+    settings, release, report = copy_ingested(cuneo_ingested, tmp_path)
     added = report.changelog["entity_counts"]["added"]
     assert added > 0 and report.changelog["triples"]["added"] > 0
     assert releases.main([], settings=settings) == 0
@@ -135,8 +136,8 @@ def test_a_rollback_changelog_lists_what_it_removed_and_restored(tmp_path: Path)
     assert forward["entity_counts"]["added"] == added and forward["triples"]["removed"] == 0
 
 
-def test_pruning_keeps_the_releases_a_rollback_left_and_restored(tmp_path: Path) -> None:
-    settings, release, report = ingested_release(tmp_path, keep_releases=2)
+def test_pruning_keeps_the_releases_a_rollback_left_and_restored(tmp_path: Path, cuneo_ingested: Ingested) -> None:
+    settings, release, report = copy_ingested(cuneo_ingested, tmp_path, keep_releases=2)
     first = report.changelog["previous"]
     assert releases.main([], settings=settings) == 0  # from `release` onto `first`: three releases, two kept
     rolled = settings.current_release.resolve().name
@@ -147,8 +148,8 @@ def test_pruning_keeps_the_releases_a_rollback_left_and_restored(tmp_path: Path)
     assert any(first in line and release.name in line for line in said if line.startswith("removed 2 old release"))
 
 
-def test_an_identical_resubmission_publishes_nothing(tmp_path: Path) -> None:
-    settings, release, _ = ingested_release(tmp_path)
+def test_an_identical_resubmission_publishes_nothing(tmp_path: Path, cuneo_ingested: Ingested) -> None:
+    settings, release, _ = copy_ingested(cuneo_ingested, tmp_path)
     before = sorted((settings.build_dir / "releases").iterdir())
     again = ingest(settings, PUBLISHER, uploads(cuneo_files()))
     assert (
@@ -167,11 +168,11 @@ def test_an_identical_resubmission_publishes_nothing(tmp_path: Path) -> None:
     assert not list(settings.build_dir.glob(".tmp-ingest-*"))
 
 
-def test_a_rebuild_without_changes_publishes_nothing(tmp_path: Path) -> None:
-    from tests.release_helpers import copy_data, settings_for
+def test_a_rebuild_without_changes_publishes_nothing(tmp_path: Path, built_data: Settings) -> None:
+    from tests.release_helpers import copy_build, copy_data
 
-    settings = settings_for(tmp_path, data_dir=copy_data(tmp_path))
-    first = build(settings)
+    settings = copy_build(built_data, tmp_path, data_dir=copy_data(tmp_path))  # a build of data/ ...
+    first = build(settings)  # ... then the same build again
     releases = sorted((settings.build_dir / "releases").iterdir())
     assert build(settings) == first
     assert sorted((settings.build_dir / "releases").iterdir()) == releases

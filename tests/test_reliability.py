@@ -114,12 +114,12 @@ def test_service_allowlist_on_the_server(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Server]]:
-    """A release built from data/ by `scripts.build`, served by `parita serve`."""
-    from scripts.build import build
+def real_build(tmp_path_factory: pytest.TempPathFactory, built_data: Settings) -> Iterator[tuple[Path, Server]]:
+    """A release built from data/ by `scripts.build` (a copy of the session's build: the faults rebuild it),
+    served by `parita serve`."""
+    from tests.release_helpers import copy_build
 
-    build_dir = tmp_path_factory.mktemp("faults") / "build"
-    build(Settings(build_dir=build_dir))
+    build_dir = copy_build(built_data, tmp_path_factory.mktemp("faults")).build_dir
     with Server(build_dir, build_dir.parent / "serve.log", dict(ENV)) as server:
         yield build_dir, server
 

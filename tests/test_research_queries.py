@@ -8,11 +8,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from scripts.build import build
 from scripts.derive import derive, derived_graphs
 from scripts.rdfio import graph_of
 from scripts.sources import meta_graphs
-from tests.release_helpers import select, settings_for
+from server.config import Settings
+from tests.release_helpers import select
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "data" / "seeds"
@@ -29,9 +29,9 @@ PIEMONTE, TOSCANA, EMILIA = (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
-    release = build(settings_for(tmp_path_factory.mktemp("release")))
-    return ox.Store.read_only(str(release / "store"))
+def store(built_data: Settings) -> ox.Store:
+    """The store of the session's build of data/ (tests/conftest.py), read only."""
+    return ox.Store.read_only(str(built_data.current_release / "store"))
 
 
 def slugs(rows: list[tuple]) -> list[str]:

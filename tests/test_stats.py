@@ -13,21 +13,19 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 
-from scripts.build import build
 from server.app import create_app
 from server.config import Settings
 from server.stats import Stats, compute, read
 from server.store import DataStore
-from tests.release_helpers import settings_for
 
 BASE = "https://w3id.org/parita/"
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
-    settings = settings_for(tmp_path_factory.mktemp("stats"))
-    return settings, build(settings)
+def built(built_data: Settings) -> tuple[Settings, Path]:
+    """The session's build of data/ (tests/conftest.py), read only."""
+    return built_data, built_data.current_release.resolve()
 
 
 def test_an_entity_is_a_typed_iri_under_id_except_memberships_and_sources() -> None:

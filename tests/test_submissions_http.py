@@ -7,22 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build import build
 from server.config import Settings
 from server.routes.submissions import router
 from tests.ingest_helpers import cuneo_files
-from tests.release_helpers import settings_for, tree_digest
+from tests.release_helpers import copy_build, tree_digest
 from tests.test_releases import app_for
 
 TOKEN = "s3cret-token-for-tests"
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    base = settings_for(tmp_path_factory.mktemp("http"))
-    built = dataclasses.replace(base, submission_token=TOKEN, submission_max_bytes=200_000)
-    build(built)
-    return built
+def settings(tmp_path_factory: pytest.TempPathFactory, built_data: Settings) -> Settings:
+    """A copy of the session's build of data/, with submissions open: a test here publishes into it."""
+    base = copy_build(built_data, tmp_path_factory.mktemp("http"))
+    return dataclasses.replace(base, submission_token=TOKEN, submission_max_bytes=200_000)
 
 
 def files(content: dict[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
