@@ -22,6 +22,7 @@ import pytest
 from scripts.ldes_build import write_stream
 from server.config import Settings
 from tests.ingest_helpers import Ingested, ingest_cuneo
+from tests.locks import machine_lock
 from tests.release_helpers import copy_build
 from tools.processes import start_parita, stop_group
 
@@ -152,6 +153,28 @@ def settings(build_dir: Path) -> Settings:
     return Settings(build_dir=build_dir, sparql_timeout=3.0, sparql_row_limit=50, sparql_workers=2)
 
 
+#: Modules whose tests are independent of each other (no module fixture, no order) and long: under pytest-xdist
+#: their tests are handed to the workers one by one instead of all to one worker.
+INDEPENDENT_MODULES = {"test_validation_oracle"}  # pySHACL over the whole real data, once per test
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before pytest-xdist's own choice; absent without xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist loadfile` (pyproject.toml's addopts): a module's tests run together in one worker, in file order,
+    so its module fixtures are built once and tests that build on each other (tests/test_harvest.py) still do;
+    the tests of INDEPENDENT_MODULES are handed out one by one."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if Path(module).stem in INDEPENDENT_MODULES else module
+
+    return ModuleScheduling(config, log)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -197,11 +220,13 @@ def http(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def _engine_fixture(start: object, folder: Path) -> Iterator[object]:
-    """Start an engine (tools/engines.py) or skip loudly, with the install or start error as the reason."""
+    """Start an engine (tools/engines.py) or skip loudly, with the install or start error as the reason. An
+    engine may be installed with apt-get first: one install at a time on the machine (xdist workers)."""
     from tools.engines import EngineUnavailable
 
     try:
-        engine = start(folder)  # type: ignore[operator]
+        with machine_lock("apt-get"):
+            engine = start(folder)  # type: ignore[operator]
     except EngineUnavailable as error:
         pytest.skip(f"ENGINE NOT AVAILABLE, tests against it skipped: {error}")
     yield engine

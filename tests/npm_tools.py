@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.locks import CACHE, machine_lock
+
 LDES_CLIENT = ("ldes-client", "0.3.0")  # the TREE community's client (rdf-connect/ldes-client), pinned
 
 
 def npm_package(name: str, version: str) -> Path:
-    """The installed package folder; the test is skipped, loudly, when npm or the registry is unreachable."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parita-tests" / f"{name}-{version}"
+    """The installed package folder; the test is skipped, loudly, when npm or the registry is unreachable. One
+    process installs it while the others (xdist workers, other checkouts) wait for it."""
+    cache = CACHE / f"{name}-{version}"
     folder = cache / "node_modules" / name
     if (folder / "package.json").exists():
         return folder
+    with machine_lock(f"{name}-{version}"):  # another process may have installed it while this one waited
+        return folder if (folder / "package.json").exists() else _install(cache, folder, name, version)
+
+
+def _install(cache: Path, folder: Path, name: str, version: str) -> Path:
     if shutil.which("npm") is None or shutil.which("node") is None:
         pytest.skip(f"NPM NOT AVAILABLE: cannot install {name}@{version}; install node and npm to run this test")
     cache.mkdir(parents=True, exist_ok=True)

@@ -4,22 +4,30 @@ machine into a cached venv of its own by pip itself (as tests/npm_tools.py does 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.locks import CACHE, machine_lock
+
 
 def client_python(name: str, requirements: Path) -> Path:
     """The Python of a venv holding `requirements` (pinned); the test is skipped, loudly, when PyPI is
-    unreachable or the install fails. The venv is reused while the requirements file is unchanged."""
+    unreachable or the install fails. The venv is reused while the requirements file is unchanged; one
+    process installs it while the others (xdist workers, other checkouts) wait for it."""
     digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parita-tests" / f"{name}-{digest}"
+    cache = CACHE / f"{name}-{digest}"
     python, done = cache / "bin" / "python", cache / "installed"
     if done.exists():
         return python
+    with machine_lock(f"{name}-{digest}"):  # another process may have installed it while this one waited
+        return python if done.exists() else _install(cache, requirements, name)
+
+
+def _install(cache: Path, requirements: Path, name: str) -> Path:
+    python, done = cache / "bin" / "python", cache / "installed"
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(cache)], check=True, capture_output=True)
         install = subprocess.run(

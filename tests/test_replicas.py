@@ -8,13 +8,15 @@ import httpx
 import pytest
 
 from server.config import Settings
+from tests.locks import machine_lock
 from tools import replicas
 
 
 @pytest.fixture(scope="module")
 def nginx() -> str:
     try:
-        return replicas.ensure_nginx()
+        with machine_lock("apt-get"):  # one apt-get at a time on the machine (xdist workers)
+            return replicas.ensure_nginx()
     except (replicas.ReplicaError, OSError) as error:
         pytest.skip(f"NGINX NOT AVAILABLE, replica tests skipped: {error}")
 
