@@ -156,21 +156,23 @@ def settings(build_dir: Path) -> Settings:
 #: Modules whose tests are independent of each other (no module fixture, no order) and long: under pytest-xdist
 #: their tests are handed to the workers one by one instead of all to one worker.
 INDEPENDENT_MODULES = {"test_validation_oracle"}  # pySHACL over the whole real data, once per test
+#: Modules that read the same session fixture's long result run in one worker, so it is computed once there.
+RUN_WITH = {"test_server_real_data": "test_browser_site"}  # site_crawl
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # before pytest-xdist's own choice; absent without xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """`--dist loadfile` (pyproject.toml's addopts): a module's tests run together in one worker, in file order,
     so its module fixtures are built once and tests that build on each other (tests/test_harvest.py) still do;
-    the tests of INDEPENDENT_MODULES are handed out one by one."""
+    the tests of INDEPENDENT_MODULES are handed out one by one, and RUN_WITH's modules go with their partner."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
     class ModuleScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return nodeid if Path(module).stem in INDEPENDENT_MODULES else module
+            module = Path(nodeid.split("::", 1)[0]).stem
+            return nodeid if module in INDEPENDENT_MODULES else RUN_WITH.get(module, module)
 
     return ModuleScheduling(config, log)  # type: ignore[arg-type]
 
@@ -259,6 +261,15 @@ def built_data(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(build_dir=tmp_path_factory.mktemp("real") / "build")
     build(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def site_crawl(site_server: LiveServer) -> tuple[int, list[str]]:
+    """One HTTP crawl of `site_server` from its home page (test_html.crawl): (HTML pages seen, broken links).
+    The server only reads its release, so the tests that check the crawl share it instead of crawling again."""
+    from test_html import crawl
+
+    return crawl(site_server.url)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from conftest import ROOT, LiveServer
 from markupsafe import escape
-from test_html import CHROMIUM, CHROMIUM_ARGS, crawl
+from test_html import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
@@ -205,10 +205,10 @@ def test_phone_menu_opens(browser: Any, site_server: LiveServer) -> None:
         ctx.close()
 
 
-def test_crawl_from_home_finds_no_broken_link(site_server: LiveServer) -> None:
+def test_crawl_from_home_finds_no_broken_link(site_crawl: tuple[int, list[str]]) -> None:
     """Every internal link reachable from the home page answers 200 (an HTTP crawl; the pages above are the
     ones opened in the browser)."""
-    pages, broken = crawl(site_server.url)
+    pages, broken = site_crawl
     assert not broken, broken
     assert pages >= 100
 

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from conformance import check_publisher, failures, report
 from conftest import BASE, LiveServer
-from test_html import crawl
 from test_server_conformance import one_resource_per_class
 
 pytestmark = pytest.mark.server
@@ -33,8 +32,9 @@ def test_checker_on_every_class(real_server: LiveServer) -> None:
     assert all(f"ld:{p}:conneg_turtle" in {r.name for r in results} for p in paths)
 
 
-def test_crawl_real_data(real_server: LiveServer) -> None:
-    pages, broken = crawl(real_server.url)
+def test_crawl_real_data(site_crawl: tuple[int, list[str]]) -> None:
+    """The crawl of the real-data site (conftest.site_crawl): the site `real_server` serves."""
+    pages, broken = site_crawl
     assert not broken, broken[:20]
     assert pages > 100
 
