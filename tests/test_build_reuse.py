@@ -26,7 +26,7 @@ from server.config import Settings
 from server.ldes import ENTITIES_FILE, STREAM_DIR, VERSION_OF, read_index
 from server.stats import compute, update
 from server.store import DataStore
-from tests.release_helpers import copy_data, settings_for, tree_digest
+from tests.release_helpers import copy_build, copy_data, settings_for, tree_digest
 
 ID = "https://w3id.org/parita/id/"
 PISA = "pisa-ufficio-pari-opportunita.ttl"
@@ -115,10 +115,11 @@ def assert_same_as_a_full_computation(release: Path, previous: Path, tmp: Path) 
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+def first(tmp_path_factory: pytest.TempPathFactory, built_data: Settings) -> tuple[Settings, Path]:
+    """A build of a copy of data/ (a copy of the session's build, tests/conftest.py): the tests change both."""
     tmp = tmp_path_factory.mktemp("reuse")
-    settings = settings_for(tmp, data_dir=copy_data(tmp))
-    return settings, build(settings)
+    settings = copy_build(built_data, tmp, data_dir=copy_data(tmp))
+    return settings, settings.current_release.resolve()
 
 
 def test_a_rebuild_reuses_the_previous_release_and_publishes_what_a_full_build_does(
@@ -150,10 +151,11 @@ def test_a_rebuild_reuses_the_previous_release_and_publishes_what_a_full_build_d
     assert [e["iri"] for e in log["entities"]["removed"]] == [TEMPORARY]
 
 
-def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(first: tuple[Settings, Path], tmp_path: Path) -> None:
+def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(
+    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings
+) -> None:
     shutil.copytree(first[0].data_dir, tmp_path / "data")
-    settings = settings_for(tmp_path, data_dir=tmp_path / "data")
-    build(settings)
+    settings = copy_build(built_data, tmp_path, data_dir=tmp_path / "data")  # a build of data/
     (settings.current_release / PIECES_FILE).unlink()  # a release built before parita kept its pieces
     change(settings.data_dir)
     rebuilt, said = rebuild(settings)
@@ -231,11 +233,10 @@ def test_a_store_moved_by_a_difference_holds_what_a_new_store_would(tmp_path: Pa
 
 
 def test_a_rebuild_after_a_rollback_starts_from_the_rolled_back_release(
-    first: tuple[Settings, Path], tmp_path: Path
+    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings
 ) -> None:
     shutil.copytree(first[0].data_dir, tmp_path / "data")
-    settings = settings_for(tmp_path, data_dir=tmp_path / "data")
-    build(settings)
+    settings = copy_build(built_data, tmp_path, data_dir=tmp_path / "data")  # a build of data/
     change(settings.data_dir)
     changed = build(settings)
     roll_back(settings)  # the first release's content again, the inputs still changed
