@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import ssl
 import sys
 import time
 import tomllib
@@ -137,6 +138,33 @@ def load_sources(path: Path) -> SourcesFile:
 # --- Fetching: only the listed URLs, same-host redirects, bounded -----------------------------------
 
 
+def _failed_verification(error: BaseException) -> bool:
+    """Whether a transport error comes from a certificate the trusted authorities do not vouch for (httpx and
+    httpcore wrap the ssl module's error: it is down the chain of causes)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def trusted_authorities(settings: Settings) -> ssl.SSLContext:
+    """The public certificate authorities (certifi's, as httpx has them; never the environment's), plus those of
+    PARITA_HARVEST_CA_BUNDLE: an administration on a private PKI signs its servers with its own. ValueError
+    saying which file and why when that bundle cannot be read."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if settings.harvest_ca_bundle:
+        try:
+            context.load_verify_locations(cafile=settings.harvest_ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            raise ValueError(
+                f"PARITA_HARVEST_CA_BUNDLE={settings.harvest_ca_bundle}: not a readable PEM file of certificates "
+                f"({error})."
+            ) from None
+    return context
+
+
 @dataclass
 class Fetched:
     url: str
@@ -151,12 +179,15 @@ class Fetcher:
     max_bytes: int
     timeout: float
     max_requests: int
+    #: the certificate authorities an https answer is checked against (`trusted_authorities`)
+    authorities: ssl.SSLContext | None = None
     requests: int = 0
     bytes: int = 0
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = httpx.Client(follow_redirects=False, timeout=self.timeout, trust_env=False)
+        verify = self.authorities or httpx.create_ssl_context(trust_env=False)
+        self.client = httpx.Client(follow_redirects=False, timeout=self.timeout, trust_env=False, verify=verify)
 
     def close(self) -> None:
         self.client.close()
@@ -216,6 +247,13 @@ class Fetcher:
                 "Check the server's load, or raise PARITA_HARVEST_TIMEOUT.",
             ) from None
         except httpx.TransportError as error:
+            if _failed_verification(error):
+                raise Refused(
+                    "certificate",
+                    f"{url}: its certificate cannot be verified ({error}).",
+                    "Serve a certificate a public authority signed, or give the authority that signed it in "
+                    "PARITA_HARVEST_CA_BUNDLE.",
+                ) from None
             raise Refused(
                 "unreachable", f"{url} is unreachable ({error}).", "Check the URL and that the server runs."
             ) from None
@@ -658,11 +696,24 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def harvest_source(settings: Settings, sources: SourcesFile, source: Source, state: dict[str, Any]) -> dict[str, Any]:
-    """Harvest one source; returns its summary. `state[source.id]` is updated only as far as it succeeded."""
+def harvest_source(
+    settings: Settings,
+    sources: SourcesFile,
+    source: Source,
+    state: dict[str, Any],
+    authorities: ssl.SSLContext | None = None,
+) -> dict[str, Any]:
+    """Harvest one source; returns its summary. `state[source.id]` is updated only as far as it succeeded.
+    `authorities`: what `trusted_authorities(settings)` returns, made once per harvest (else here)."""
     previous = state.get(source.id, {})
     record = json.loads(json.dumps(previous))  # a working copy: kept only on success
-    fetcher = Fetcher(source, settings.harvest_max_bytes, settings.harvest_timeout, settings.harvest_max_requests)
+    fetcher = Fetcher(
+        source,
+        settings.harvest_max_bytes,
+        settings.harvest_timeout,
+        settings.harvest_max_requests,
+        authorities or trusted_authorities(settings),
+    )
     summary: dict[str, Any] = {"source": source.id, "url": source.url, "status": "ok", "members_applied": 0}
     started, clock = now(), time.perf_counter()
     try:
@@ -732,11 +783,13 @@ def harvest_source(settings: Settings, sources: SourcesFile, source: Source, sta
 
 def harvest(settings: Settings, sources: SourcesFile, prune: bool = False) -> list[dict[str, Any]]:
     """Every source in turn; the state is saved after each, so a harvest killed halfway loses only that source.
-    With `prune`, first the graphs of sources harvested before but no longer listed are unpublished."""
+    With `prune`, first the graphs of sources harvested before but no longer listed are unpublished.
+    ValueError, before anything is fetched, when PARITA_HARVEST_CA_BUNDLE cannot be read."""
+    authorities = trusted_authorities(settings)
     state = load_state(settings)
     summaries = prune_unlisted(settings, sources, state) if prune else []
     for source in sources.sources:
-        summaries.append(harvest_source(settings, sources, source, state))
+        summaries.append(harvest_source(settings, sources, source, state, authorities))
         save_state(settings, state)
     return summaries
 
@@ -817,6 +870,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         sources = load_sources(args.sources)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as error:
         print(f"unusable sources file: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        trusted_authorities(settings)
+    except ValueError as error:
+        print(f"unusable setting: {error}", file=sys.stderr)
         return EXIT_USAGE
     rounds = 0
     while True:

@@ -209,6 +209,12 @@ class Settings:
             "help": "`parita harvest`: most requests one source may cost in one harvest (catalog, dump, LDES pages, redirects)."
         },
     )
+    harvest_ca_bundle: str = field(
+        default="",
+        metadata={
+            "help": "`parita harvest`: a PEM file of certificate authorities an https source may also be signed by (an administration's private PKI), trusted besides the public ones (certifi's bundle); empty (the default): the public ones only."
+        },
+    )
 
     @property
     def current_release(self) -> Path:

@@ -6,7 +6,9 @@ for these tests (the labels say so); no real body is described.
 Sources: `ckan` (good), `status500`, `slow`, `redirect` (to another host), `loop` (an LDES page linking to
 itself), `checksum` (the catalog's checksum is another file's), `big`, `xxe`, `jsonld` (a remote context),
 `squat` (mints in the aggregator's namespace), `shacl` (fails the shapes), `parse` (truncated Turtle),
-`trickle` (a dump that stalls until released). `variants` makes any source serve a fault's data from now on.
+`trickle` (a dump that stalls until released). `variants` makes any source serve a fault's data from now on
+(`shacl`, `parse`), or redirect every request to the same URL over http (`downgrade`). Given a server TLS
+context, the publishers answer over https instead.
 
 Each source lives under its own path `/{name}/`, which is also the base URI it mints under.
 """
@@ -14,6 +16,7 @@ Each source lives under its own path `/{name}/`, which is also the base URI it m
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -93,7 +96,9 @@ LOOP_PAGE = """@prefix tree: <https://w3id.org/tree#> .
 class Publishers:
     """The fixture publishers; `aggregator_base` is the namespace the squatting source mints in."""
 
-    def __init__(self, aggregator_base: str, big_bytes: int, slow_seconds: float) -> None:
+    def __init__(
+        self, aggregator_base: str, big_bytes: int, slow_seconds: float, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.aggregator_base = aggregator_base
         self.big_bytes = big_bytes
         self.slow_seconds = slow_seconds
@@ -105,7 +110,10 @@ class Publishers:
         self.variants: dict[str, str] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:  # a client that fails the handshake is dropped at accept (an OSError it ignores)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.netloc = f"127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{'https' if tls else 'http'}://{self.netloc}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -165,6 +173,8 @@ class Publishers:
             def do_GET(self) -> None:
                 publishers.hits.append(self.path)
                 name, _, rest = self.path.lstrip("/").partition("/")
+                if publishers.variants.get(name) == "downgrade":
+                    return self.send(302, b"", "text/plain", {"Location": f"http://{publishers.netloc}{self.path}"})
                 if name == "status500":
                     return self.send(500, b"internal error (fictitious)", "text/plain")
                 if name == "slow":

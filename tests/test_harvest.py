@@ -13,15 +13,17 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
+import trustme
 
 from scripts import reconcile, reconcile_command
 from scripts.build import build
@@ -137,7 +139,11 @@ base_uris = ["{self.modena.settings.base_uri}"]
         return path
 
     def harvest(self, *extra: str) -> dict[str, dict[str, object]]:
-        summaries = harvest(self.aggregator.settings, load_sources(self.sources(*extra)))
+        return self.harvest_file(self.sources(*extra))
+
+    def harvest_file(self, path: Path, settings: Settings | None = None) -> dict[str, dict[str, object]]:
+        """Harvest the sources file `path` into the aggregator (with other `settings` of its, if given)."""
+        summaries = harvest(settings or self.aggregator.settings, load_sources(path))
         published = [s["release"] for s in summaries if "release" in s]
         if published:
             wait_for(lambda: self.aggregator.release() == published[-1])
@@ -324,6 +330,62 @@ def test_a_faulty_source_is_refused_and_the_others_go_on(network: Network, fault
     assert network.aggregator.release() == before  # nothing published, the last good data stays
     state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())
     assert state[fault]["status"] == "refused" and state[fault]["error"] == refused["error"]
+
+
+def test_an_https_source_is_verified_with_the_ca_bundle_and_never_followed_to_http(network: Network) -> None:
+    """PARITA_HARVEST_CA_BUNDLE: a source signed by a private authority (trustme's throwaway CA) is refused
+    without the bundle and harvested with it; redirecting to http from then on, it is refused with the reason,
+    its last good data stays published and the other sources go on. An unreadable bundle stops the harvest
+    before anything is fetched."""
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    bundle = network.tmp / "private-authority.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    secure = Publishers(network.aggregator.settings.base_uri, big_bytes=0, slow_seconds=0.0, tls=server_tls)
+    try:
+        sources = network.tmp / "sources-secure.toml"
+        sources.write_text(
+            f'[[source]]\nid = "secure"\ncatalog = "{secure.url}/secure/catalog"\n'
+            f'base_uris = ["{secure.base("secure")}"]\n\n'
+            f'[[source]]\nid = "ckan"\ncatalog = "{network.publishers.url}/ckan/catalog"\n'
+            f'base_uris = ["{network.publishers.base("ckan")}"]\n'
+        )
+        assert secure.url.startswith("https://")
+        with pytest.raises(ValueError, match="PARITA_HARVEST_CA_BUNDLE"):
+            network.harvest_file(sources, replace(network.aggregator.settings, harvest_ca_bundle=str(bundle) + "-x"))
+        assert secure.hits == []
+
+        untrusted = network.harvest_file(sources)["secure"]
+        assert untrusted["status"] == "refused" and untrusted["reason"] == "certificate", untrusted
+        assert "PARITA_HARVEST_CA_BUNDLE" in str(untrusted["fix"])
+
+        trusting = replace(network.aggregator.settings, harvest_ca_bundle=str(bundle))
+        first = network.harvest_file(sources, trusting)
+        assert first["secure"]["status"] == "ok", first["secure"]
+        query = (
+            f"SELECT ?label WHERE {{ <{secure.base('secure')}ente/ufficio-fittizio> "
+            "<http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+        )
+        good = network.aggregator.select(query)
+        assert good == {("Ufficio fittizio per i test (dati inventati)",)}
+        before = network.aggregator.release()
+
+        secure.variants["secure"] = "downgrade"
+        asked = len(secure.hits)
+        summaries = network.harvest_file(sources, trusting)
+        refused = summaries["secure"]
+        assert refused["status"] == "refused" and refused["reason"] == "redirect-downgrade", refused
+        assert f"redirects from https to http://{secure.netloc}/secure/catalog" in str(refused["error"]), refused
+        assert refused["fix"]
+        assert summaries["ckan"]["status"] == "unchanged"  # the other source went on
+        assert secure.hits[asked:] == ["/secure/catalog"]  # the redirect was not followed
+        assert network.aggregator.release() == before
+        assert network.aggregator.select(query) == good  # the last good data stays published
+        state = json.loads((network.aggregator.settings.build_dir / "harvest" / "state.json").read_text())["secure"]
+        assert state["status"] == "refused" and state["last_success"]
+    finally:
+        secure.stop()
 
 
 @pytest.mark.parametrize("fault", ["shacl", "parse"])
