@@ -46,6 +46,7 @@ PAGES = [
 ]
 
 
+PAGE = 5000  # SPARQL rows per request, under the endpoint's cap
 HOMOGRAPHS = {"Data"}  # Italian for "date", and an English word on every English page ("Data licence")
 
 
@@ -82,12 +83,21 @@ def without_identifiers(text: str) -> str:
 
 def literals(http: httpx.Client) -> list[str]:
     """Every literal of the served release, longest first (so a longer one is blanked before its parts)."""
-    r = http.get(
-        "/sparql",
-        params={"query": "SELECT DISTINCT ?o { ?s ?p ?o FILTER(isLiteral(?o)) }"},
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    values = {" ".join(b["o"]["value"].split()) for b in r.json()["results"]["bindings"]}
+    values: set[str] = set()
+    for offset in range(0, 50 * PAGE, PAGE):  # paged: the endpoint caps a result (territories alone exceed it)
+        r = http.get(
+            "/sparql",
+            params={
+                "query": f"SELECT DISTINCT ?o {{ ?s ?p ?o FILTER(isLiteral(?o)) }} ORDER BY ?o LIMIT {PAGE} OFFSET {offset}"
+            },
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        rows = r.json()["results"]["bindings"]
+        values |= {" ".join(b["o"]["value"].split()) for b in rows}
+        if len(rows) < PAGE:
+            break
+    else:
+        raise AssertionError("more literals than the test pages through")
     for document in ("/catalog.nt", "/.well-known/void.nt"):  # generated descriptions: data too
         values |= {" ".join(v.split()) for v in re.findall(r'"((?:[^"\\]|\\.)*)"', http.get(document).text)}
     return sorted({without_identifiers(v) for v in values if len(v) >= 4} - {""}, key=len, reverse=True)
@@ -110,3 +120,17 @@ def test_no_page_mixes_in_the_other_language(site_server: LiveServer, lang: str)
             if hits := foreign_phrases(ui_text(page.text, data), unwanted):
                 found[path] = hits
     assert found == {}, found
+
+
+def test_a_page_whose_language_the_cookie_chose_is_never_shared(site_server: LiveServer) -> None:
+    """Without `?lang=`, the switch's cookie picks the language: every page so chosen, documents included,
+    is `private` and varies on Cookie, so a shared cache never hands one visitor's language to another."""
+    leaks: dict[str, tuple[str, str]] = {}
+    with httpx.Client(base_url=site_server.url, timeout=30, cookies={"lang": "en"}) as http:
+        for path in PAGES:
+            page = http.get(path, headers={"Accept": "text/html"})
+            assert '<html lang="en"' in page.text, (path, page.status_code)
+            cache, vary = page.headers.get("cache-control", ""), page.headers.get("vary", "")
+            if "private" not in cache or "public" in cache or "cookie" not in vary.lower():
+                leaks[path] = (cache, vary)
+    assert leaks == {}, leaks
