@@ -271,6 +271,7 @@ async def document_response(
     if chosen.fmt.name == "html":
         response = await html(chosen.lang)
         response.headers.update(chosen.headers)
+        _cache_safe_language(request, response)  # again: the document's headers replaced the page's Vary and cache
         return response
     base = runtime(request).settings.base_uri
     body = await served.look(lambda: write_triples(triples(), chosen.fmt, prefixes(base)), heavy=heavy)
