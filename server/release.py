@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +61,6 @@ class Release:
     @property
     def graphs(self) -> dict[str, dict[str, Any]]:
         return dict(self.meta.get("graphs", {}))
-
-    @property
-    def last_modified(self) -> str:
-        """HTTP-date of the release (RFC 9110 §5.6.7)."""
-        return format_datetime(self.created.replace(microsecond=0), usegmt=True)
 
     def etag(self, *parts: str) -> str:
         """A strong ETag for one representation of one resource in this release."""
