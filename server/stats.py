@@ -20,6 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .store import DataStore
+from .vocab import RDF
 
 STATS_FILE = "stats.json"
 #: Path segments under `{base}id/` whose things are not entities (see the module's docstring).
@@ -99,7 +100,7 @@ def compute(data: DataStore, base: str) -> Stats:
     )
 
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = RDF + "type"
 
 
 def update(before: Stats, old: ox.Store, new: ox.Store, changed: Iterable[ox.Quad], base: str) -> Stats:
