@@ -31,7 +31,7 @@ from scripts.build import BuildError, Progress, build, validate_quads
 from scripts.csv2rdf import Cell, Converted, Problem, did_you_mean
 from scripts.rdfio import SYNTAX_BY_SUFFIX, UnreadableInput, read_quads
 from scripts.rdfscreen import screen
-from scripts.sources import RECONCILED_KEY, contributions_dir, graph_iri, read_sources, release_sources
+from scripts.sources import RECONCILED_KEY, contributions_dir, graph_iri, read_sources, release_sources, unrebase_iri
 from scripts.submission_report import FORMATS, SubmissionReport
 from scripts.territories import Cities
 from scripts.validate import Finding
@@ -212,9 +212,7 @@ def _convert_rdf(upload: Upload, graph: ox.NamedNode, out: Converted, base_uri: 
 
 
 def _unrebase(term: Any, base_uri: str) -> Any:
-    if base_uri != DEFAULT_BASE_URI and isinstance(term, ox.NamedNode) and term.value.startswith(base_uri):
-        return ox.NamedNode(DEFAULT_BASE_URI + term.value[len(base_uri) :])
-    return term
+    return ox.NamedNode(unrebase_iri(term.value, base_uri)) if isinstance(term, ox.NamedNode) else term
 
 
 def _mint_and_reconcile(

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts.derive import RECONCILED, derived_graphs, graph_name, self_description
-from scripts.sources import RECONCILED_KEY, contributions_dir
+from scripts.sources import RECONCILED_KEY, contributions_dir, unrebase_iri
 from server import terms
 from server.config import DEFAULT_BASE_URI, Settings
 from server.release import read_dump
@@ -212,7 +212,7 @@ def reconciled_graph(settings: Settings, changed: dict[str, dict[str, Any]]) -> 
         return [] if (contributions_dir(settings) / f"{RECONCILED_KEY}.nq").exists() else None
 
     def default(iri: str) -> str:  # this instance's IRIs as the files write them (rebased on output)
-        return DEFAULT_BASE_URI + iri[len(settings.base_uri) :] if iri.startswith(settings.base_uri) else iri
+        return unrebase_iri(iri, settings.base_uri)
 
     graph = ox.NamedNode(graph_name(RECONCILED))
     quads = self_description(graph.value, RECONCILED_RULES)

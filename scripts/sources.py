@@ -87,3 +87,8 @@ def meta_graphs() -> set[str]:
 
 def rebase_iri(iri: str, base_uri: str) -> str:
     return base_uri + iri[len(DEFAULT_BASE_URI) :] if iri.startswith(DEFAULT_BASE_URI) else iri
+
+
+def unrebase_iri(iri: str, base_uri: str) -> str:
+    """`rebase_iri` undone: a served IRI as the source files write it, under the default base."""
+    return DEFAULT_BASE_URI + iri[len(base_uri) :] if iri.startswith(base_uri) else iri
