@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 from conftest import RELEASE_ID, LiveServer
+from harvest_fixtures import wait_for
 
 pytestmark = pytest.mark.server
 
@@ -37,8 +39,13 @@ def test_startup_heap_is_kept_out_of_garbage_collections(http: httpx.Client) -> 
 
 def test_access_log_is_json(http: httpx.Client, live_server: LiveServer) -> None:
     http.get("/health", headers={"User-Agent": "parita-test"})
-    lines = [json.loads(line) for line in live_server.log.read_text().splitlines() if line.startswith("{")]
-    mine = [entry for entry in lines if entry["ua"] == "parita-test"]
+
+    def logged() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in live_server.log.read_text().splitlines() if line.startswith("{")]
+        return [entry for entry in lines if entry["ua"] == "parita-test"]
+
+    wait_for(lambda: bool(logged()), seconds=10)  # the server writes the line after the response has gone out
+    mine = logged()
     assert mine and mine[-1]["path"] == "/health" and mine[-1]["status"] == 200 and mine[-1]["ms"] >= 0
 
 
