@@ -18,7 +18,8 @@ import pytest
 
 from scripts import build as build_module
 from scripts import ldes_build
-from scripts.build import PIECES_FILE, build, write_dumps, write_store, write_store_from
+from scripts.build import PIECES_FILE, build, write_store, write_store_from
+from scripts.dumps import write_dumps
 from scripts.harvest import Refused, _gunzip
 from scripts.releases import roll_back
 from server import release as lifecycle
