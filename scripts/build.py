@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
-from scripts.derive import derived_graphs
-from scripts.dumps import write_dumps
+from scripts.derive import DERIVED, ENTAILED, derived_graphs
+from scripts.dumps import graph_piece, write_dumps
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -58,7 +58,7 @@ Progress = Callable[[str], None]
 #: What a release keeps for the next build to reuse: each graph's inputs and its piece of the N-Quads dump.
 PIECES_FILE = "pieces.json"
 #: Bump when what PIECES_FILE records, or how a release is written from it, changes: the next build is then full.
-PIECES_VERSION = 1
+PIECES_VERSION = 2
 
 
 class BuildError(Exception):
@@ -122,17 +122,27 @@ def write_store(folder: Path, quads: list[ox.Quad]) -> None:
     del store
 
 
-def write_store_from(folder: Path, previous: Path, delta: Delta) -> None:
-    """The previous release's store with `delta` applied. `backup` of a store opened read-only hard-links its
-    immutable files into `folder`: the previous store is neither written nor locked, so the server keeps
-    reading it."""
+def _apply(store: ox.Store, removed: Iterable[ox.Quad], added: Iterable[ox.Quad], alike: Iterable[ox.Quad]) -> None:
+    """Remove, then add: `alike` are kept statements a removal may have taken with it (see Delta.kept_alike)."""
+    for quad in removed:
+        store.remove(quad)
+    store.bulk_extend([*added, *alike])
+
+
+def open_store_from(folder: Path, previous: Path) -> ox.Store:
+    """A copy of the previous release's store, open for writing. `backup` of a store opened read-only
+    hard-links its immutable files into `folder`: the previous store is neither written nor locked, so the
+    server keeps reading it."""
     source = ox.Store.read_only(str(previous / "store"))
     source.backup(str(folder))
     del source
-    store = ox.Store(str(folder))
-    for quad in delta.removed:
-        store.remove(quad)
-    store.bulk_extend(delta.added | delta.kept_alike)
+    return ox.Store(str(folder))
+
+
+def write_store_from(folder: Path, previous: Path, delta: Delta) -> None:
+    """The previous release's store with `delta` applied."""
+    store = open_store_from(folder, previous)
+    _apply(store, delta.removed, delta.added, delta.kept_alike)
     store.flush()
     del store
 
@@ -142,14 +152,21 @@ class Delta:
     """How a release's statements differ from the previous release's, found graph by graph."""
 
     previous: Path
-    members: dict[str, dict[str, bytes]]  # dump → piece → its gzip member in the previous release (write_dumps)
+    # dump → piece → its gzip member (write_dumps): the previous release's, the changed graphs' N-Quads pieces
+    # rewritten (and those of graphs now empty left out)
+    members: dict[str, dict[str, bytes]]
     added: set[ox.Quad]
     removed: set[ox.Quad]
-    touched: set[str]  # IRI subjects of the changed graphs' old and new statements (derived graphs aside)
+    # entities whose description (LDES) may differ: the IRI subjects of the changed stated statements (derived
+    # graphs aside) and the IRIs that reach, through blank nodes, a blank node whose statements changed
+    touched: set[str]
     # statements kept whose subject, predicate and graph are those of a removed one: the store keeps one form
     # of a literal ("01"^^xsd:integer is "1"), so removing the one may remove the other, which is put back
     kept_alike: set[ox.Quad]
     changed: list[str]  # the graphs whose statements differ
+    # every typed literal of the release is written as the store holds it, so the store's answers are the
+    # statements themselves (the changelog and the LDES are then looked up in it)
+    as_stored: bool = False
 
 
 def graph_inputs(settings: Settings, sources: list[SourceFile]) -> dict[str, str]:
@@ -166,7 +183,18 @@ def _reuse_key(settings: Settings) -> str:
     return f"{PIECES_VERSION} {settings.base_uri}"
 
 
-def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[str, Any], set[str]] | None:
+@dataclasses.dataclass(frozen=True)
+class Reuse:
+    """What a rebuild starts from: the previous release, what its PIECES_FILE recorded, the graphs whose
+    inputs changed."""
+
+    previous: Path
+    pieces: dict[str, Any]
+    as_stored: bool
+    changed: set[str]
+
+
+def _reusable(settings: Settings, inputs: dict[str, str]) -> Reuse | None:
     """The previous release, its pieces and the graphs whose inputs changed, when a build may start from it:
     same base URI and format, same ontology and shapes (they change what everything else means), its store
     and dump in place. None means a full build."""
@@ -178,6 +206,7 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[st
         old_inputs, pieces = dict(recorded["inputs"]), dict(recorded["pieces"])
         if recorded["key"] != _reuse_key(settings):
             return None
+        as_stored = recorded["as_stored"] is True
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not (previous / "store").is_dir() or not all((previous / "dumps" / name).is_file() for name in pieces):
@@ -185,42 +214,109 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> tuple[Path, dict[st
     changed = {g for g in inputs.keys() | old_inputs.keys() if inputs.get(g) != old_inputs.get(g)}
     if changed & {rebase_iri(g, settings.base_uri) for g in meta_graphs()}:
         return None
-    return previous, pieces, changed | set(derived_graphs(settings.base_uri))
+    return Reuse(previous, pieces, as_stored, changed)
 
 
-def _delta(previous: Path, pieces: dict[str, Any], changed: set[str], quads: list[ox.Quad], base_uri: str) -> Delta:
-    """Compare the changed graphs' statements with their pieces of the previous N-Quads dump; the other
-    graphs' pieces are carried as they are."""
-    members = {
+def previous_members(previous: Path, pieces: dict[str, Any]) -> dict[str, dict[str, bytes]]:
+    """dump → piece → its gzip member in the release `previous` (where PIECES_FILE says it lies)."""
+    return {
         name: {key: data[at["offset"] : at["offset"] + at["length"]] for key, at in pieces[name].items()}
         for name, data in ((name, (previous / "dumps" / name).read_bytes()) for name in (NQ_DUMP, NT_DUMP))
     }
-    graphs = members[NQ_DUMP]
 
-    now: dict[str, set[ox.Quad]] = defaultdict(set)
-    for q in quads:
-        if graph_of(q) in changed:
-            now[graph_of(q)].add(q)
-    derived = set(derived_graphs(base_uri))
+
+def _piece_statements(members: dict[str, dict[str, bytes]], graph: str) -> set[ox.Quad]:
+    """A graph's statements in the previous release, as its N-Quads dump wrote them (every literal's form)."""
+    member = members[NQ_DUMP].get(graph)
+    return set(ox.parse(gzip.decompress(member), format=ox.RdfFormat.N_QUADS)) if member is not None else set()
+
+
+def _lines(quads: Iterable[ox.Quad]) -> set[str]:
+    return set((ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
+
+
+def _typed(term: object) -> bool:
+    """A literal whose form a store may change ("01"^^xsd:integer is kept as "1"): a typed one, not a string."""
+    return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
+
+
+def as_stored(quads: Iterable[ox.Quad]) -> bool:
+    """Whether a store gives back every typed literal of `quads` in the form it is written."""
+    typed = {q.object for q in quads if _typed(q.object)}
+    store = ox.Store()
+    store.extend(ox.Quad(ox.NamedNode(STORED), ox.NamedNode(STORED), literal, ox.DefaultGraph()) for literal in typed)
+    return {q.object for q in store} == typed
+
+
+STORED = "urn:parita:as-stored"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def rewrite_pieces(
+    members: dict[str, dict[str, bytes]], added: set[ox.Quad], removed: set[ox.Quad]
+) -> tuple[list[str], set[ox.Quad]]:
+    """Rewrite in `members` the N-Quads piece of each graph `added` and `removed` change, line by line (a
+    graph now empty loses its piece). Returns those graphs and the statements the store must keep though a
+    removal may take them (Delta.kept_alike): the new pieces' statements whose subject, predicate and graph are
+    those of a removed statement with a typed literal."""
+    by_graph: dict[str, tuple[list[ox.Quad], list[ox.Quad]]] = defaultdict(lambda: ([], []))
+    for index, quads in enumerate((added, removed)):
+        for q in quads:
+            by_graph[graph_of(q)][index].append(q)
+    alike: set[ox.Quad] = set()
+    pieces = members[NQ_DUMP]
+    for graph, (more, fewer) in sorted(by_graph.items()):
+        member = pieces.get(graph)
+        lines = set(gzip.decompress(member).decode().splitlines()) if member is not None else set()
+        lines = (lines - _lines(fewer)) | _lines(more)
+        if lines:
+            pieces[graph] = graph_piece(lines)
+        else:
+            pieces.pop(graph, None)
+        starts = {f"{q.subject} {q.predicate} " for q in fewer if _typed(q.object)}
+        if starts:
+            same = [line for line in lines if line[: line.find(" ", line.find(" ") + 1) + 1] in starts]
+            alike |= set(ox.parse("\n".join(same).encode(), format=ox.RdfFormat.N_QUADS))
+    return sorted(by_graph), alike - added
+
+
+def graph_changes(
+    members: dict[str, dict[str, bytes]], graphs: Iterable[str], now: Iterable[ox.Quad]
+) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """(added, removed): `now`, every statement of `graphs` in the new release, against their previous pieces."""
+    new: dict[str, set[ox.Quad]] = {graph: set() for graph in graphs}
+    for q in now:
+        new[graph_of(q)].add(q)
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
+    for graph, statements in new.items():
+        old = _piece_statements(members, graph)
+        added |= statements - old
+        removed |= old - statements
+    return added, removed
+
+
+def entities_touched(changes: Iterable[ox.Quad], stores: Iterable[ox.Store]) -> set[str]:
+    """The IRI subjects of `changes` and the IRIs that reach one of their blank-node subjects through blank
+    nodes, in any of `stores` (the old and the new release): every entity whose description may differ."""
     touched: set[str] = set()
-    differ = []
-    for graph in sorted(changed):
-        new = now.get(graph, set())
-        old = set(ox.parse(gzip.decompress(graphs[graph]), format=ox.RdfFormat.N_QUADS)) if graph in graphs else set()
-        if old == new:
-            continue
-        differ.append(graph)
-        added |= new - old
-        removed |= old - new
-        if graph not in derived:
-            touched |= {q.subject.value for q in old | new if isinstance(q.subject, ox.NamedNode)}
-    for graph in differ:
-        graphs.pop(graph, None)
-    gone = {(q.subject, q.predicate, q.graph_name) for q in removed}
-    alike = {q for graph in differ for q in now.get(graph, ()) if (q.subject, q.predicate, q.graph_name) in gone}
-    return Delta(previous, members, added, removed, touched, alike - added, differ)
+    blank: list[ox.BlankNode] = []
+    for q in changes:
+        if isinstance(q.subject, ox.NamedNode):
+            touched.add(q.subject.value)
+        elif isinstance(q.subject, ox.BlankNode):
+            blank.append(q.subject)
+    seen = set(blank)
+    while blank:
+        node = blank.pop()
+        for store in stores:
+            for q in store.quads_for_pattern(None, None, node, None):
+                if isinstance(q.subject, ox.NamedNode):
+                    touched.add(q.subject.value)
+                elif isinstance(q.subject, ox.BlankNode) and q.subject not in seen:
+                    seen.add(q.subject)
+                    blank.append(q.subject)
+    return touched
 
 
 def statistics(store_dir: Path, base_uri: str, delta: Delta | None = None) -> Stats:
@@ -293,28 +389,19 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     started = time.monotonic()
 
     sources = release_sources(settings, contributions)
-    say(f"reading {len(sources)} files")
-    quads = read_sources(sources)
-    say(f"read {len(quads)} statements; validating against the shapes")
-    report, snap = validate_quads(quads, settings, say, full_validation)
-    if not report.conforms:
-        raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
-    say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
-    quads += derive.derive(quads, meta_graphs())  # after validation: the rules, not the sources, answer for them
-
-    quads = rebase(quads, settings.base_uri)
     inputs = graph_inputs(settings, sources)
-    delta = None
-    if (reuse := _reusable(settings, inputs)) is not None:
-        delta = _delta(*reuse, quads, settings.base_uri)
-        say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
+    reuse = _reusable(settings, inputs)
     release_id = lifecycle.new_release_id(releases)
     work = releases / f"{TMP_PREFIX}{release_id}"
     work.mkdir()
     try:
+        if reuse is None:
+            report, snap, quads, delta = _write_store(work, sources, settings, say, full_validation)
+        else:
+            report, snap, quads, delta = _rewrite_store(work, sources, settings, say, reuse, full_validation)
         manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, delta)
-    except OSError:
-        shutil.rmtree(work, ignore_errors=True)  # a full disk must not leave half a release behind
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # refused, or a full disk: no half release is left behind
         raise
     final = releases / release_id
     os.rename(work, final)
@@ -329,9 +416,91 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     return final
 
 
+Built = tuple[Report, revalidate.Snapshot, list[ox.Quad] | None, Delta | None]
+
+
+def _write_store(
+    work: Path, sources: list[SourceFile], settings: Settings, say: Progress, full_validation: bool
+) -> Built:
+    """A full build's store: every source read, validated, derived over."""
+    say(f"reading {len(sources)} files")
+    quads = read_sources(sources)
+    say(f"read {len(quads)} statements; validating against the shapes")
+    report, snap = validate_quads(quads, settings, say, full_validation)
+    _refuse_violations(report)
+    say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
+    quads += derive.derive(quads, meta_graphs())  # after validation: the rules, not the sources, answer for them
+    quads = rebase(quads, settings.base_uri)
+    write_store(work / "store", quads)
+    say("store written; writing dumps")
+    return report, snap, quads, None
+
+
+def _rewrite_store(
+    work: Path, sources: list[SourceFile], settings: Settings, say: Progress, reuse: Reuse, full_validation: bool
+) -> Built:
+    """A rebuild's store: the previous release's plus what changed, found by reading only the sources of the
+    graphs whose inputs changed and comparing them with their pieces of the previous N-Quads dump."""
+    base = settings.base_uri
+    members = previous_members(reuse.previous, reuse.pieces)
+    wanted = {s.graph for s in sources if rebase_iri(s.graph, base) in reuse.changed}
+    say(f"reading {sum(s.graph in wanted for s in sources)} of {len(sources)} files (the changed graphs')")
+    fresh = rebase(read_sources(sources, wanted), base)
+    added, removed = graph_changes(members, reuse.changed, fresh)
+    say(f"read {len(fresh)} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
+    changed, alike = rewrite_pieces(members, added, removed)
+    store = open_store_from(work / "store", reuse.previous)
+    try:
+        _apply(store, removed, added, alike)
+        # every statement, for the validation and the derived graphs (until they work from the store)
+        quads = read_sources(sources)
+        report, snap = validate_quads(quads, settings, say, full_validation)
+        _refuse_violations(report)
+        say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
+        derived = [graph_iri(base, ENTAILED), graph_iri(base, DERIVED)]
+        derived_added, derived_removed = graph_changes(
+            members, derived, rebase(derive.derive(quads, meta_graphs()), base)
+        )
+        del quads
+        changed += rewrite_pieces(members, derived_added, derived_removed)[0]
+        _apply(store, derived_removed, derived_added, ())
+        store.flush()
+        old = ox.Store.read_only(str(reuse.previous / "store"))
+        touched = entities_touched(
+            (q for q in added | removed if graph_of(q) not in derived_graphs(base)), (store, old)
+        )
+        del old
+    finally:
+        del store
+    delta = Delta(
+        reuse.previous,
+        members,
+        added | derived_added,
+        removed | derived_removed,
+        touched,
+        alike,
+        changed,
+        reuse.as_stored and as_stored(added | derived_added),
+    )
+    say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
+    say("store written; writing dumps")
+    return report, snap, None, delta
+
+
+def _refuse_violations(report: Report) -> None:
+    if not report.conforms:
+        raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
+
+
+def _statements_of(release: Path) -> Iterator[ox.Quad]:
+    """The statements of a release being written, read from its N-Quads dump when first iterated: a rebuild
+    needs them only where the store cannot answer (Delta.as_stored)."""
+    yield from lifecycle.read_dump(release)
+
+
 def _write_candidate(
     work: Path,
-    quads: list[ox.Quad],
+    quads: list[ox.Quad] | None,
     sources: list[SourceFile],
     settings: Settings,
     report: Report,
@@ -339,18 +508,15 @@ def _write_candidate(
     inputs: dict[str, str],
     delta: Delta | None = None,
 ) -> dict[str, Any]:
-    """Store, dumps, statistics, manifest and changelog of a new release, in the folder `work`; with `delta`,
-    from the previous release plus what changed (the same files a full build writes)."""
+    """Dumps, statistics, manifest, changelog and LDES stream of a new release whose store is written, in the
+    folder `work`; from `quads`, every statement, or with `delta`, from the previous release plus what changed
+    (the same files a full build writes)."""
     release_id = work.name[len(TMP_PREFIX) :]
-    if delta is not None:
-        write_store_from(work / "store", delta.previous, delta)
-    else:
-        write_store(work / "store", quads)
-    say("store written; writing dumps")
     dumps, pieces = write_dumps(
-        work / "dumps", quads, sources, settings.base_uri, delta.members if delta is not None else None
+        work / "dumps", quads or [], sources, settings.base_uri, delta.members if delta is not None else None
     )
-    recorded = {"key": _reuse_key(settings), "inputs": inputs, "pieces": pieces}
+    exact = delta.as_stored if delta is not None else as_stored(quads or [])
+    recorded = {"key": _reuse_key(settings), "inputs": inputs, "pieces": pieces, "as_stored": exact}
     (work / PIECES_FILE).write_text(json.dumps(recorded, indent=1, sort_keys=True))
     say("dumps written; counting the VoID statistics")
     stats = statistics(work / "store", settings.base_uri, delta)
@@ -377,20 +543,33 @@ def _write_candidate(
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats.graphs)
-    if delta is not None:
-        log = lifecycle.changelog_of_delta(delta.previous, quads, delta.added, delta.removed)
-    else:
-        log = lifecycle.changelog(lifecycle.previous_release(settings), quads)
-    (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
-    ldes_build.write_stream(
-        work,
-        lifecycle.previous_release(settings),
-        quads,
-        created,
-        settings.base_uri,
-        settings.ldes_retention_days,
-        delta.touched if delta is not None else None,
-    )
+    previous = lifecycle.previous_release(settings)
+    statements: Iterable[ox.Quad] = quads if quads is not None else _statements_of(work)
+    store = ox.Store.read_only(str(work / "store")) if delta is not None and delta.as_stored else None
+    try:
+        if delta is not None and store is not None:
+            found = store  # a name mypy keeps narrowed inside the lambda
+
+            def about(iri: str) -> Iterable[ox.Quad]:
+                return found.quads_for_pattern(ox.NamedNode(iri), None, None, None)
+
+            log = lifecycle.changelog_of_delta(delta.previous, about, delta.added, delta.removed)
+        else:
+            statements = list(statements)
+            log = lifecycle.changelog(previous, statements)
+        (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+        ldes_build.write_stream(
+            work,
+            previous,
+            statements,
+            created,
+            settings.base_uri,
+            settings.ldes_retention_days,
+            delta.touched if delta is not None else None,
+            store,
+        )
+    finally:
+        del store
     _snapshot_contributions(work / "contributions", sources)
     return manifest
 

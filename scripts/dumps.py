@@ -46,7 +46,7 @@ def write_dumps(
     lines_of: dict[str, list[str]] = {}
     pieces: dict[str, dict[str, dict[str, int]]] = {NQ_DUMP: {}, NT_DUMP: {}}
     with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
-        for graph in sorted(by_graph):
+        for graph in sorted(by_graph.keys() | kept.get(NQ_DUMP, {}).keys()):  # a kept graph needs no statements
             member = kept.get(NQ_DUMP, {}).get(graph)
             if member is None:
                 lines_of[graph] = _sorted_lines(ox.serialize(by_graph.pop(graph), format=ox.RdfFormat.N_QUADS))
@@ -93,6 +93,12 @@ class _GzipPieces:
         self.out.write(member)
         self.where.setdefault(key, {"offset": self.offset, "length": len(member)})
         self.offset += len(member)
+
+
+def graph_piece(lines: Iterable[str]) -> bytes:
+    """A graph's member of the N-Quads dump from its lines (each a statement as pyoxigraph writes it), the bytes
+    `write_dumps` writes for its statements: for a rebuild that knows a changed graph's lines, not its statements."""
+    return _gzip_member(_text(sorted(set(lines))))
 
 
 def _gzip_member(text: bytes) -> bytes:

@@ -54,6 +54,28 @@ def _by_subject(quads: Iterable[ox.Quad]) -> Graph:
     return graph
 
 
+def _described(store: ox.Store, entities: Iterable[str], left_out: set[str]) -> Graph:
+    """`_by_subject` of the statements about `entities` and the blank nodes they reach, looked up in `store`
+    (graphs `left_out` aside)."""
+    graph: Graph = {}
+    todo: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(iri) for iri in entities]
+    seen: set[ox.NamedNode | ox.BlankNode] = set(todo)
+    while todo:
+        node = todo.pop()
+        found = {
+            (q.predicate, q.object): None
+            for q in store.quads_for_pattern(node, None, None, None)
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in left_out
+        }
+        if found:
+            graph[node] = list(found)
+        for _, obj in found:
+            if isinstance(obj, ox.BlankNode) and obj not in seen:
+                seen.add(obj)
+                todo.append(obj)
+    return graph
+
+
 def _canonical(graph: Graph, node: Term, path: frozenset[str] = frozenset()) -> str:
     """A text that is equal for two nodes exactly when their statements (blank nodes followed, whatever
     their labels) are: what a version is compared by."""
@@ -107,18 +129,21 @@ def _version(
 def write_stream(
     work: Path,
     previous: Path | None,
-    quads: list[ox.Quad],
+    quads: Iterable[ox.Quad],
     created: str,
     base_uri: str,
     retention_days: int = 0,
     touched: set[str] | None = None,
+    store: ox.Store | None = None,
 ) -> StreamIndex:
     """Write `work/ldes/`: the previous release's pages (those the retention keeps) and this release's.
 
     `touched`, when the build knows it, names every entity whose statements may differ from `previous`'s
     (the IRI subjects of the changed graphs' old and new statements): only those are digested again, every
     other entity keeps the digest the previous release recorded. Blank nodes are scoped to one source file,
-    so an entity's description reaches only blank nodes of graphs it is itself stated in."""
+    so an entity's description reaches only blank nodes of graphs it is itself stated in. With `store` (the
+    release's, holding every statement as `quads` writes it), the touched entities' descriptions are looked up
+    in it and `quads` is not read."""
     folder = work / STREAM_DIR
     (folder / "pages").mkdir(parents=True)
     earlier = read_index(previous) if previous is not None else None
@@ -130,7 +155,11 @@ def write_stream(
         known = {}
     derived = set(derived_graphs(base_uri))  # re-derived by whoever reads the stream: not a source's claims
     stated = (q for q in quads if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in derived))
-    if touched is not None and known:
+    if touched is not None and known and store is not None:
+        graph = _described(store, touched, derived)
+        entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
+        digests = {k: v for k, v in known.items() if k not in touched}
+    elif touched is not None and known:
         graph = _by_subject(q for q in stated if not isinstance(q.subject, ox.NamedNode) or q.subject.value in touched)
         entities = sorted((s for s in graph if isinstance(s, ox.NamedNode)), key=lambda n: n.value)
         digests = {k: v for k, v in known.items() if k not in touched}

@@ -11,6 +11,7 @@ written against the default base URI and rebased when a release is written. Used
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,14 @@ def _stable(term: Any, names: dict[str, ox.BlankNode], number: int) -> Any:
     return term
 
 
-def read_sources(sources: list[SourceFile]) -> list[ox.Quad]:
-    """Every statement of every source, blank nodes renamed in reading order so builds are reproducible."""
+def read_sources(sources: list[SourceFile], graphs: Container[str] | None = None) -> list[ox.Quad]:
+    """Every statement of every source (only of the sources of `graphs`, when given), blank nodes renamed in
+    reading order so builds are reproducible: a blank node's name depends on its source's position in
+    `sources`, so reading some of them names their blank nodes as reading all of them does."""
     quads: list[ox.Quad] = []
     for number, source in enumerate(sources):
+        if graphs is not None and source.graph not in graphs:
+            continue
         names: dict[str, ox.BlankNode] = {}
         quads += [
             ox.Quad(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), q.graph_name)

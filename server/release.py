@@ -205,30 +205,32 @@ def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]
     removed per named graph, and the entities added, removed or changed, with their labels."""
     new = set(quads)
     old = read_dump(previous) if previous is not None else set()
-    return changelog_of_delta(previous, new, new - old, old - new)
+    added, removed = new - old, old - new
+    touched = _iri_subjects(added | removed)
+    about: dict[str, list[ox.Quad]] = defaultdict(list)
+    for q in new:
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched:
+            about[q.subject.value].append(q)
+    return changelog_of_delta(previous, lambda iri: about.get(iri, ()), added, removed)
 
 
 def changelog_of_delta(
-    previous: Path | None, quads: Iterable[ox.Quad], added: set[ox.Quad], removed: set[ox.Quad]
+    previous: Path | None, about: Callable[[str], Iterable[ox.Quad]], added: set[ox.Quad], removed: set[ox.Quad]
 ) -> dict[str, Any]:
-    """`changelog` from the difference alone: `quads` are the new release's statements, `added` and `removed`
-    what differs from `previous`'s. A build that knows which graphs changed passes their difference and never
-    reads the previous release's other statements (the old statements are `quads` - `added` + `removed`)."""
+    """`changelog` from the difference alone: `about(iri)` gives the new release's statements whose subject is
+    `iri` (a lookup in its store), `added` and `removed` what differs from `previous`'s. Only the entities the
+    difference names are looked up: a build that knows the difference never reads the releases' other
+    statements (the old statements about an IRI are `about(iri)` - `added` + `removed`)."""
     graphs: dict[str, dict[str, int]] = defaultdict(lambda: {"added": 0, "removed": 0})
     for change, changed in (("added", added), ("removed", removed)):
         for q in changed:
             assert not isinstance(q.graph_name, ox.DefaultGraph), "a release states everything in named graphs"
             graphs[q.graph_name.value][change] += 1
-    touched = {q.subject.value for q in added | removed if isinstance(q.subject, ox.NamedNode)}
-    now: set[str] = set()  # touched IRIs that are a subject in the new release
-    before = {q.subject.value for q in removed if isinstance(q.subject, ox.NamedNode)}  # ... and in the old one
-    about_touched = [
-        (q.subject.value, q) for q in quads if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched
-    ]
-    for iri, q in about_touched:
-        now.add(iri)
-        if q not in added:
-            before.add(iri)
+    statements = {iri: list(about(iri)) for iri in _iri_subjects(added | removed)}
+    now = {iri for iri, found in statements.items() if found}  # touched IRIs that are a subject in the new release
+    before = _iri_subjects(removed) | {  # ... and in the old one
+        iri for iri, found in statements.items() if any(q not in added for q in found)
+    }
     entities = {
         "added": sorted(now - before),
         "removed": sorted(before - now),
@@ -237,7 +239,7 @@ def changelog_of_delta(
     # a label depends only on its subject's statements: label only the entities listed
     listed = {i for v in entities.values() for i in v[:MAX_LISTED]}
     gone = listed & set(entities["removed"])
-    names = labels_of(q for iri, q in about_touched if iri in listed) | labels_of(
+    names = labels_of(q for iri in listed for q in statements[iri]) | labels_of(
         q for q in removed if isinstance(q.subject, ox.NamedNode) and q.subject.value in gone
     )
     return {
@@ -247,6 +249,10 @@ def changelog_of_delta(
         "entities": {k: [{"iri": i, "label": names.get(i)} for i in v[:MAX_LISTED]] for k, v in entities.items()},
         "entity_counts": {k: len(v) for k, v in entities.items()},
     }
+
+
+def _iri_subjects(quads: Iterable[ox.Quad]) -> set[str]:
+    return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
 
 
 def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:

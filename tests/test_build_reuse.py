@@ -1,5 +1,5 @@
 """A rebuild starts from the previous release and redoes only the graphs whose inputs changed
-(scripts/build.py `_delta`): its store, dumps, statistics, changelog and LDES digests must be exactly what a
+(scripts/build.py `_rewrite_store`): its store, dumps, statistics, changelog and LDES digests must be exactly what a
 full build of the same inputs publishes, and anything that does not line up means a full build.
 
 The changes are fictitious and marked so: a label of a real entity changed, and a temporary file stating a
@@ -225,8 +225,12 @@ def test_a_store_moved_by_a_difference_holds_what_a_new_store_would(tmp_path: Pa
     previous.mkdir()
     write_store(previous / "store", old)
     _, pieces = write_dumps(previous / "dumps", old, [])
-    delta = build_module._delta(previous, pieces, {graph.value}, new, Settings().base_uri)
-    assert delta.removed == {old[1]} and delta.added == {new[1]}
+    members = build_module.previous_members(previous, pieces)
+    added, removed = build_module.graph_changes(members, {graph.value}, new)
+    assert removed == {old[1]} and added == {new[1]}
+    changed, alike = build_module.rewrite_pieces(members, added, removed)
+    assert changed == [graph.value] and alike == {old[0]}  # "1" is put back: removing "01" takes it with it
+    delta = build_module.Delta(previous, members, added, removed, set(), alike, changed)
     write_store_from(tmp_path / "store", previous, delta)
     fresh = ox.Store()
     fresh.extend(new)
