@@ -124,6 +124,8 @@ class Data:
         self.out = dict(out)
         self._into: dict[Term, dict[Term, list[Term]]] = {}
         self._store: ox.Store | None = None
+        # cached on the instance: a functools.cache on the method would keep every Data (index, store) alive
+        self._superclasses: dict[Term, frozenset[Term]] = {}
 
     def objects(self, s: Term, p: Term) -> list[Term]:
         return self.out.get(p, {}).get(s, [])
@@ -144,15 +146,18 @@ class Data:
     def _types(self) -> dict[Term, list[Term]]:
         return self.out.get(RDF_TYPE, {})
 
-    @functools.cache  # noqa: B019 - one Data per validation, freed with it
     def superclasses(self, cls: Term) -> frozenset[Term]:
+        known = self._superclasses.get(cls)
+        if known is not None:
+            return known
         found, todo = {cls}, [cls]
         while todo:
             for parent in self.objects(todo.pop(), SUBCLASS):
                 if parent not in found:
                     found.add(parent)
                     todo.append(parent)
-        return frozenset(found)
+        known = self._superclasses[cls] = frozenset(found)
+        return known
 
     def is_instance(self, node: Term, cls: Term) -> bool:
         return any(cls in self.superclasses(t) for t in self._types.get(node, ()))
