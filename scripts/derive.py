@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -106,34 +107,90 @@ def _closure(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     return up
 
 
+class Rules:
+    """The schema's entailment rules, each of which takes ONE statement to others: a type to its superclasses,
+    a property to its superproperties, to its inverses and (when symmetric) to itself the other way round.
+    So everything a set of statements entails is the union of what each entails on its own (`closure`), and
+    `sources` answers, for a statement, which statements entail it (what `derive_changes` looks up)."""
+
+    def __init__(self, schema: Iterable[Triple]) -> None:
+        axioms = {(_iri(s), p.value, _iri(o)) for s, p, o in schema}
+        self.superclasses = _closure(
+            (low, high) for low, rel, high in axioms if rel == RDFS + "subClassOf" and low and high
+        )
+        self.superproperties = _closure(
+            (low, high) for low, rel, high in axioms if rel == RDFS + "subPropertyOf" and low and high
+        )
+        self.inverse: dict[str, set[str]] = defaultdict(set)
+        for one, rel, other in axioms:
+            if rel == OWL + "inverseOf" and one and other:
+                self.inverse[one].add(other)
+                self.inverse[other].add(one)
+        self.symmetric = {
+            prop for prop, rel, kind in axioms if rel == RDF_TYPE and kind == OWL + "SymmetricProperty" and prop
+        }
+        self.subclasses, self.subproperties = _below(self.superclasses), _below(self.superproperties)
+
+    def step(self, triple: Triple) -> set[Triple]:
+        """What the rules add to one statement, once."""
+        s, p, o = triple
+        new: set[Triple] = set()
+        if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
+            new |= {(s, p, ox.NamedNode(c)) for c in self.superclasses.get(o.value, ())}
+        new |= {(s, ox.NamedNode(q), o) for q in self.superproperties.get(p.value, ())}
+        if not isinstance(o, ox.Literal):
+            new |= {(o, ox.NamedNode(q), s) for q in self.inverse.get(p.value, ())}
+            if p.value in self.symmetric:
+                new.add((o, p, s))
+        return new
+
+    def step_back(self, triple: Triple) -> set[Triple]:
+        """Every statement whose `step` gives `triple`."""
+        s, p, o = triple
+        found: set[Triple] = set()
+        if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
+            found |= {(s, p, ox.NamedNode(c)) for c in self.subclasses.get(o.value, ())}
+        found |= {(s, ox.NamedNode(q), o) for q in self.subproperties.get(p.value, ())}
+        if not isinstance(o, ox.Literal):
+            found |= {(o, ox.NamedNode(q), s) for q in self.inverse.get(p.value, ())}
+            if p.value in self.symmetric:
+                found.add((o, p, s))
+        return found
+
+    def closure(self, triple: Triple) -> set[Triple]:
+        """`triple` and everything it entails on its own."""
+        return _reach(triple, self.step)
+
+    def sources(self, triple: Triple) -> set[Triple]:
+        """`triple` and every statement that entails it on its own."""
+        return _reach(triple, self.step_back)
+
+
+def _below(up: dict[str, set[str]]) -> dict[str, set[str]]:
+    down: dict[str, set[str]] = defaultdict(set)
+    for low, highs in up.items():
+        for high in highs:
+            down[high].add(low)
+    return down
+
+
+def _reach(start: Triple, step: Callable[[Triple], set[Triple]]) -> set[Triple]:
+    seen, frontier = {start}, {start}
+    while frontier:
+        frontier = set().union(*(step(t) for t in frontier)) - seen
+        seen |= frontier
+    return seen
+
+
 def entail(data: set[Triple], schema: list[Triple]) -> set[Triple]:
     """`data` plus everything the rules add, to a fixpoint."""
-    axioms = {(_iri(s), p.value, _iri(o)) for s, p, o in schema}
-    superclasses = _closure((low, high) for low, rel, high in axioms if rel == RDFS + "subClassOf" and low and high)
-    superproperties = _closure(
-        (low, high) for low, rel, high in axioms if rel == RDFS + "subPropertyOf" and low and high
-    )
-    inverse: dict[str, set[str]] = defaultdict(set)
-    for one, rel, other in axioms:
-        if rel == OWL + "inverseOf" and one and other:
-            inverse[one].add(other)
-            inverse[other].add(one)
-    symmetric = {prop for prop, rel, kind in axioms if rel == RDF_TYPE and kind == OWL + "SymmetricProperty" and prop}
+    rules = Rules(schema)
     result = set(data)
     # ORG's shortcut first: org:member and org:organization are only ever asserted (nothing entails them)
     frontier = set(data) | _membership_shortcuts(data)
     result |= frontier
     while frontier:
-        new: set[Triple] = set()
-        for s, p, o in frontier:
-            if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
-                new |= {(s, p, ox.NamedNode(c)) for c in superclasses.get(o.value, ())}
-            new |= {(s, ox.NamedNode(q), o) for q in superproperties.get(p.value, ())}
-            if not isinstance(o, ox.Literal):
-                new |= {(o, ox.NamedNode(q), s) for q in inverse.get(p.value, ())}
-                if p.value in symmetric:
-                    new.add((o, p, s))
-        frontier = new - result
+        frontier = set().union(*(rules.step(t) for t in frontier)) - result
         result |= frontier
     return result
 
@@ -143,18 +200,21 @@ def _iri(term: object) -> str | None:
 
 
 def _membership_shortcuts(triples: set[Triple]) -> set[Triple]:
-    """ORG: "It is possible to directly indicate membership ... through use of the org:memberOf property"."""
-    members: dict[Node, Node] = {}
-    organizations: dict[Node, Node] = {}
+    """ORG: "It is possible to directly indicate membership ... through use of the org:memberOf property".
+    Every member of a membership is a member of each of its organizations (the shapes allow one of each)."""
+    members: dict[Node, set[Node]] = defaultdict(set)
+    organizations: dict[Node, set[Node]] = defaultdict(set)
     for s, p, o in triples:
         if isinstance(o, ox.Literal):
             continue
         if p.value == ORG + "member":
-            members[s] = o
+            members[s].add(o)
         elif p.value == ORG + "organization":
-            organizations[s] = o
+            organizations[s].add(o)
     member_of = ox.NamedNode(ORG + "memberOf")
-    return {(members[m], member_of, organizations[m]) for m in members.keys() & organizations.keys()}
+    return {
+        (a, member_of, b) for m in members.keys() & organizations.keys() for a in members[m] for b in organizations[m]
+    }
 
 
 # --- graph/derived -----------------------------------------------------------------------------
@@ -198,11 +258,17 @@ def date_bounds(triples: set[Triple]) -> set[Triple]:
     return found
 
 
+LABELS = (RDFS + "label", SKOS + "prefLabel")  # what names a membership's member, organization and role
+
+
 def _labels(triples: set[Triple]) -> dict[str, dict[str, str]]:
+    return _first_labels((s, o) for s, p, o in triples if p.value in LABELS and isinstance(o, ox.Literal))
+
+
+def _first_labels(named: Iterable[tuple[Node, ox.Literal]]) -> dict[str, dict[str, str]]:
+    """Node (as str) -> language -> its label; sorted: the first label per language is the same in every build."""
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    wanted = (RDFS + "label", SKOS + "prefLabel")
-    found = [(s, o) for s, p, o in triples if p.value in wanted and isinstance(o, ox.Literal) and o.language]
-    for s, o in sorted(found, key=str):  # sorted: the first label per language is the same in every build
+    for s, o in sorted(((s, o) for s, o in named if o.language), key=str):
         labels[str(s)].setdefault(o.language or "", o.value)
     return labels
 
@@ -219,37 +285,50 @@ def membership_labels(triples: set[Triple]) -> set[Triple]:
     """ "Comune di Asti — membro della Rete provinciale antiviolenza di Asti" / "Municipality of Asti — member
     of Asti provincial anti-violence network", for every org:Membership without a label of its own."""
     labels = _labels(triples)
-    props: dict[str, dict[str, Node]] = defaultdict(dict)
+    parts: dict[Node, dict[str, set[Node]]] = defaultdict(lambda: defaultdict(set))
     memberships, labelled = set(), set()
     rdf_type, membership, rdfs_label = (
         ox.NamedNode(RDF_TYPE),
         ox.NamedNode(ORG + "Membership"),
         ox.NamedNode(RDFS + "label"),
     )
-    parts_of = {ox.NamedNode(ORG + name) for name in ("member", "organization", "role")}
+    parts_of = {ox.NamedNode(ORG + name) for name in MEMBERSHIP_PARTS}
     for s, p, o in triples:
         if p == rdf_type and o == membership:
             memberships.add(s)
         elif p == rdfs_label:
             labelled.add(s)
         elif p in parts_of and not isinstance(o, ox.Literal):
-            props[str(s)][p.value] = o
-    label = ox.NamedNode(RDFS + "label")
+            parts[s][p.value[len(ORG) :]].add(o)
     found: set[Triple] = set()
     for m in memberships - labelled:
-        parts = props[str(m)]
-        if ORG + "member" not in parts or ORG + "organization" not in parts:
-            continue
-        member, organization = labels[str(parts[ORG + "member"])], labels[str(parts[ORG + "organization"])]
-        role = labels[str(parts[ORG + "role"])] if ORG + "role" in parts else {}
-        if "it" in member and "it" in organization:
-            italian = f"{member['it']} — {role.get('it', 'membro').casefold()} {_of(organization['it'])}"
-            found.add((m, label, ox.Literal(italian, language="it")))
-            english_role = role.get("en", "member").casefold()
-            english = (
-                f"{member.get('en', member['it'])} — {english_role} of {organization.get('en', organization['it'])}"
-            )
-            found.add((m, label, ox.Literal(english, language="en")))
+        found |= _membership_label(m, parts[m], lambda node: labels[str(node)])
+    return found
+
+
+MEMBERSHIP_PARTS = ("member", "organization", "role")
+
+
+def _membership_label(m: Node, parts: dict[str, set[Node]], labels_of: Callable[[Node], dict[str, str]]) -> set[Triple]:
+    """The labels of membership `m` from its parts (ORG local name -> nodes; the shapes allow one of each)
+    and their labels."""
+    label = ox.NamedNode(RDFS + "label")
+    found: set[Triple] = set()
+    roles: list[Node | None] = [*parts.get("role", ())] or [None]
+    for member_node in parts.get("member", ()):
+        for organization_node in parts.get("organization", ()):
+            for role_node in roles:
+                member, organization = labels_of(member_node), labels_of(organization_node)
+                role = labels_of(role_node) if role_node is not None else {}
+                if "it" not in member or "it" not in organization:
+                    continue
+                italian = f"{member['it']} — {role.get('it', 'membro').casefold()} {_of(organization['it'])}"
+                found.add((m, label, ox.Literal(italian, language="it")))
+                english_role = role.get("en", "member").casefold()
+                english = (
+                    f"{member.get('en', member['it'])} — {english_role} of {organization.get('en', organization['it'])}"
+                )
+                found.add((m, label, ox.Literal(english, language="en")))
     return found
 
 
@@ -280,3 +359,209 @@ def self_description(graph: str, rules: tuple[str, str]) -> list[ox.Quad]:
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(it, language="it"), g),
         ox.Quad(g, ox.NamedNode(RDFS + "comment"), ox.Literal(en, language="en"), g),
     ]
+
+
+# --- a change ------------------------------------------------------------------------------------
+
+
+def derive_changes(
+    store: ox.Store, added: Iterable[ox.Quad], removed: Iterable[ox.Quad], base: str = DEFAULT_BASE_URI
+) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """What to add to and remove from `graph/entailed` and `graph/derived` (remove first) so that they are again
+    what `derive` makes of every asserted graph, after the asserted statements `added` and `removed` changed.
+
+    `store` holds the asserted graphs as they are NOW, the ontology and shapes graphs, and the previous
+    `graph/entailed` and `graph/derived`, all with IRIs under the default base moved to `base` (as a release's
+    store). The work follows the change: every rule reaches from one statement to statements about the same
+    nodes, so only the statements the changed ones entail, or are entailed with, are looked up, and the derived
+    statements of the subjects they touch (with the memberships naming a node whose labels changed)."""
+    return _Change(store, base).apply(list(added), list(removed))
+
+
+def _rebased(term: Any, base: str) -> Any:
+    """A term with an IRI under the default base moved to `base`, as a release's store holds it."""
+    if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_URI) and base != DEFAULT_BASE_URI:
+        return ox.NamedNode(base + term.value[len(DEFAULT_BASE_URI) :])
+    return term
+
+
+class _Change:
+    """The new asserted data (the store's asserted graphs) and the new entailed graph (the store's, with what
+    this change adds and removes) as lookups, and what the change does to the derived graphs."""
+
+    def __init__(self, store: ox.Store, base: str) -> None:
+        self.store = store
+        ontology = ox.NamedNode(graph_name("ontology", base))
+        self.entailed_graph = ox.NamedNode(graph_name(ENTAILED, base))
+        self.derived_graph = ox.NamedNode(graph_name(DERIVED, base))
+        self.not_data = {ontology, ox.NamedNode(graph_name("shapes", base)), self.entailed_graph, self.derived_graph}
+        schema = [(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ontology)]
+        schema += [
+            (_rebased(q.subject, base), _rebased(q.predicate, base), _rebased(q.object, base))
+            for q in read_quads(STANDARD_AXIOMS)
+        ]
+        self.rules = Rules(schema)
+        self.type, self.membership = ox.NamedNode(RDF_TYPE), ox.NamedNode(ORG + "Membership")
+        self.label, self.labels = ox.NamedNode(RDFS + "label"), [ox.NamedNode(p) for p in LABELS]
+        self.member, self.organization = ox.NamedNode(ORG + "member"), ox.NamedNode(ORG + "organization")
+        self.member_of = ox.NamedNode(ORG + "memberOf")
+        self.parts = {name: ox.NamedNode(ORG + name) for name in MEMBERSHIP_PARTS}
+        self.dates = [_rebased(ox.NamedNode(p), base) for p in DATE_PROPERTIES]
+        self.xsd_date = ox.NamedNode(XSD + "date")
+        self.earliest = _rebased(ox.NamedNode(terms.earliestDate), base)
+        self.latest = _rebased(ox.NamedNode(terms.latestDate), base)
+        # each derived graph's description of itself: never removed, whatever the data says
+        self.described: dict[ox.NamedNode, set[Triple]] = {self.entailed_graph: set(), self.derived_graph: set()}
+        for name, rules in ((ENTAILED, ENTAILED_RULES), (DERIVED, DERIVED_RULES)):
+            for q in self_description(graph_name(name, base), rules):
+                triple = (_rebased(q.subject, base), _rebased(q.predicate, base), _rebased(q.object, base))
+                self.described[ox.NamedNode(graph_name(name, base))].add(triple)
+        self._asserted: dict[Triple, bool] = {}
+        self._labels: dict[Node, dict[str, str]] = {}
+        self.entail_added: set[Triple] = set()
+        self.entail_added_by_subject: dict[Node, set[Triple]] = defaultdict(set)
+        self.entail_removed: set[Triple] = set()
+
+    def apply(self, added: list[ox.Quad], removed: list[ox.Quad]) -> tuple[set[ox.Quad], set[ox.Quad]]:
+        changed = {(q.subject, q.predicate, q.object) for q in added + removed if q.graph_name not in self.not_data}
+        self._entail(changed, self._shortcuts_around(changed, set(added), removed))
+        touched = {s for s, _, _ in changed | self.entail_added | self.entail_removed}
+        for s, p, _ in changed | self.entail_added | self.entail_removed:
+            if p in self.labels:  # a new name for whatever memberships name s
+                touched |= {m for part in self.parts.values() for m in self.subjects(part, s)}
+        derived_added: set[Triple] = set()
+        derived_removed: set[Triple] = set()
+        for subject in touched:
+            now = self.derived_of(subject)
+            before = {
+                (q.subject, q.predicate, q.object)
+                for q in self.store.quads_for_pattern(subject, None, None, self.derived_graph)
+            }
+            derived_added |= now - before
+            derived_removed |= before - now - self.described[self.derived_graph]
+
+        def quads(triples: set[Triple], graph: ox.NamedNode) -> set[ox.Quad]:
+            return {ox.Quad(s, p, o, graph) for s, p, o in triples}
+
+        return (
+            quads(self.entail_added, self.entailed_graph) | quads(derived_added, self.derived_graph),
+            quads(self.entail_removed, self.entailed_graph) | quads(derived_removed, self.derived_graph),
+        )
+
+    # graph/entailed
+    def _shortcuts_around(self, changed: set[Triple], added: set[ox.Quad], removed: list[ox.Quad]) -> set[Triple]:
+        """ORG's membership shortcuts, before and after, of every membership whose member or organization changed."""
+        found: set[Triple] = set()
+        for m in {s for s, p, o in changed if p in (self.member, self.organization) and not isinstance(o, ox.Literal)}:
+
+            def before(predicate: ox.NamedNode, m: Node = m) -> set[Node | ox.Literal]:
+                kept = {
+                    q.object
+                    for q in self.store.quads_for_pattern(m, predicate, None, None)
+                    if q.graph_name not in self.not_data and q not in added
+                }
+                return kept | {q.object for q in removed if q.subject == m and q.predicate == predicate}
+
+            for members, organizations in (
+                (self.objects(m, self.member, entailed=False), self.objects(m, self.organization, entailed=False)),
+                (before(self.member), before(self.organization)),
+            ):
+                found |= {
+                    (a, self.member_of, b)
+                    for a in members
+                    for b in organizations
+                    if not isinstance(a, ox.Literal) and not isinstance(b, ox.Literal)
+                }
+        return found
+
+    def _entail(self, changed: set[Triple], shortcuts: set[Triple]) -> None:
+        """Everything the changed statements (and shortcuts) entail, now or before, is entailed now when a statement
+        of the new data entails it and it is not itself asserted."""
+        candidates = set().union(*(self.rules.closure(t) for t in changed | shortcuts))
+        for triple in candidates:
+            entailed = not self.asserted(triple) and any(
+                self.asserted(t) or self.shortcut(t) for t in self.rules.sources(triple)
+            )
+            was = any(True for _ in self.store.quads_for_pattern(*triple, self.entailed_graph))
+            if entailed and not was:
+                self.entail_added.add(triple)
+                self.entail_added_by_subject[triple[0]].add(triple)
+            elif was and not entailed and triple not in self.described[self.entailed_graph]:
+                self.entail_removed.add(triple)
+
+    def asserted(self, triple: Triple) -> bool:
+        if (known := self._asserted.get(triple)) is not None:
+            return known
+        found = any(q.graph_name not in self.not_data for q in self.store.quads_for_pattern(*triple, None))
+        self._asserted[triple] = found
+        return found
+
+    def shortcut(self, triple: Triple) -> bool:
+        """ORG's shortcut in the new data: some membership has the subject as member, the object as organization."""
+        s, p, o = triple
+        if p != self.member_of or isinstance(o, ox.Literal):
+            return False
+        return any(self.asserted((m, self.organization, o)) for m in self.subjects(self.member, s, entailed=False))
+
+    # graph/derived
+    def holds(self, triple: Triple) -> bool:
+        """In the new data or entailed from it (what `derive` calls everything)."""
+        if self.asserted(triple) or triple in self.entail_added:
+            return True
+        return triple not in self.entail_removed and any(
+            True for _ in self.store.quads_for_pattern(*triple, self.entailed_graph)
+        )
+
+    def objects(self, subject: Node, predicate: ox.NamedNode, entailed: bool = True) -> set[Node | ox.Literal]:
+        """The objects of `subject`'s `predicate` in the new data (with what it entails unless not `entailed`)."""
+        found = set()
+        for q in self.store.quads_for_pattern(subject, predicate, None, None):
+            if q.graph_name not in self.not_data:
+                found.add(q.object)
+            elif (
+                entailed
+                and q.graph_name == self.entailed_graph
+                and (subject, predicate, q.object) not in self.entail_removed
+            ):
+                found.add(q.object)
+        if entailed:
+            found |= {o for _, p, o in self.entail_added_by_subject.get(subject, ()) if p == predicate}
+        return found
+
+    def subjects(self, predicate: ox.NamedNode, value: Node, entailed: bool = True) -> set[Node]:
+        """The subjects with `value` as `predicate` in the new data (with what it entails unless not `entailed`)."""
+        found = set()
+        for q in self.store.quads_for_pattern(None, predicate, value, None):
+            if q.graph_name not in self.not_data:
+                found.add(q.subject)
+            elif (
+                entailed
+                and q.graph_name == self.entailed_graph
+                and (q.subject, predicate, value) not in self.entail_removed
+            ):
+                found.add(q.subject)
+        if entailed:
+            found |= {s for s, p, o in self.entail_added if p == predicate and o == value}
+        return found
+
+    def labels_of(self, node: Node) -> dict[str, str]:
+        if (known := self._labels.get(node)) is None:
+            named = [(node, o) for p in self.labels for o in self.objects(node, p) if isinstance(o, ox.Literal)]
+            known = self._labels[node] = _first_labels(named).get(str(node), {})
+        return known
+
+    def derived_of(self, subject: Node) -> set[Triple]:
+        """`derive`'s graph/derived statements about `subject`, in the new data."""
+        found: set[Triple] = set()
+        for date in self.dates:
+            for value in self.objects(subject, date):
+                if isinstance(value, ox.Literal) and (days := bounds(value)) is not None:
+                    found.add((subject, self.earliest, ox.Literal(days[0], datatype=self.xsd_date)))
+                    found.add((subject, self.latest, ox.Literal(days[1], datatype=self.xsd_date)))
+        if self.membership in self.objects(subject, self.type) and not self.objects(subject, self.label):
+            parts = {
+                name: {o for o in self.objects(subject, part) if not isinstance(o, ox.Literal)}
+                for name, part in self.parts.items()
+            }
+            found |= _membership_label(subject, parts, self.labels_of)
+        return {t for t in found if not self.holds(t)}
