@@ -21,22 +21,27 @@ version applied to the entity it is a version of (the newest wins; a tombstone r
 source's ontology and shapes are parita's own: their terms are read as this instance's and not copied.
 
 State (`build/harvest/state.json`, replaced atomically after each source) keeps per source the last
-attempt and success, status, error, counts, validators, the pages seen and the entities' current statements.
+attempt and success, status, error, counts, validators and the pages seen; an LDES source's entities (their
+current statements and their lines of the contribution file) are `build/harvest/ID.entities.sqlite`, changed
+in one transaction committed with the release, so an incremental harvest works on the entities it changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
+import sqlite3
 import ssl
 import sys
 import time
 import tomllib
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +59,6 @@ from scripts.rdfscreen import HostileInput, screen
 from scripts.sources import RECONCILED_KEY, contributions_dir, graph_iri
 from server.config import DEFAULT_BASE_URI, Settings
 from server.ldes import TIMESTAMP, TOMBSTONE, TREE, VERSION_OF
-from server.release import read_dump
 from server.sources import read_state, state_path
 from server.vocab import DCAT, DCT, OWL, PROV, RDF, XSD
 
@@ -417,8 +421,8 @@ def harvest_catalog(
 # --- From an LDES -------------------------------------------------------------------------------------
 
 
-def harvest_ldes(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> tuple[int, bool]:
-    """Apply the versions of every page not seen before to `state["entities"]`; (versions applied, changed)."""
+def harvest_ldes(fetcher: Fetcher, source: Source, state: dict[str, Any], entities: Entities) -> tuple[int, bool]:
+    """Apply the versions of every page not seen before to `entities`; (versions applied, changed)."""
     headers = {"Accept": "text/turtle"}
     if state.get("view_etag"):
         headers["If-None-Match"] = state["view_etag"]
@@ -433,7 +437,6 @@ def harvest_ldes(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> tup
         view = parse(node.body, _syntax_of(node.headers.get("content-type", "")) or ox.RdfFormat.TURTLE, node.url)
         nodes = [_v(t.object) for t in view if t.predicate.value == TREE + "node"]
     seen = set(state.get("pages", []))
-    entities: dict[str, dict[str, Any]] = state.setdefault("entities", {})
     applied = 0
     visited: set[str] = set()
     queue = [n for n in nodes if n not in seen]
@@ -460,7 +463,7 @@ def harvest_ldes(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> tup
     return applied, True
 
 
-def _apply(triples: list[ox.Triple], entities: dict[str, dict[str, Any]]) -> int:
+def _apply(triples: list[ox.Triple], entities: Entities) -> int:
     """Each version in `triples` replaces its entity's statements when it is at least as new."""
     by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
     for t in triples:
@@ -471,11 +474,11 @@ def _apply(triples: list[ox.Triple], entities: dict[str, dict[str, Any]]) -> int
         stamp = next((_v(t.object) for t in statements if t.predicate.value == TIMESTAMP), None)
         if entity is None or stamp is None or not isinstance(statements[0].subject, ox.NamedNode):
             continue
-        if entity in entities and entities[entity]["time"] > stamp:
+        if (current := entities.time(entity)) is not None and current > stamp:
             continue
         applied += 1
         if any(t.predicate.value == RDF + "type" and _v(t.object) == TOMBSTONE for t in statements):
-            entities.pop(entity, None)
+            entities.remove(entity)
             continue
         version = statements[0].subject
         closure = _closure(by_subject, version)
@@ -487,7 +490,7 @@ def _apply(triples: list[ox.Triple], entities: dict[str, dict[str, Any]]) -> int
             s = ox.NamedNode(entity) if t.subject == version else _relabel(t.subject, tag)
             o = ox.NamedNode(entity) if t.object == version else _relabel(t.object, tag)
             out.append(ox.Triple(s, t.predicate, o))
-        entities[entity] = {"time": stamp, "nt": (ox.serialize(out, format=ox.RdfFormat.N_TRIPLES) or b"").decode()}
+        entities.put(entity, stamp, (ox.serialize(out, format=ox.RdfFormat.N_TRIPLES) or b"").decode())
     return applied
 
 
@@ -504,6 +507,133 @@ def _closure(by_subject: dict[str, list[ox.Triple]], node: ox.NamedNode) -> list
 
 def _relabel(term: Any, tag: str) -> Any:
     return ox.BlankNode(f"h{tag}{term.value}") if isinstance(term, ox.BlankNode) else term
+
+
+# --- The entities an LDES source publishes: kept per source, changed one transaction per harvest ------
+
+
+def entities_path(settings: Settings, source_id: str) -> Path:
+    return state_path(settings).parent / f"{source_id}.entities.sqlite"
+
+
+#: How many values one SQL statement is given at most (SQLite's limit is far above it).
+CHUNK = 500
+ENTITY_TABLES = """
+CREATE TABLE IF NOT EXISTS entity (
+    iri TEXT PRIMARY KEY,           -- the entity, as the source names it
+    time TEXT NOT NULL,             -- the timestamp of its version applied
+    nt TEXT NOT NULL,               -- its statements, as that version gave them (N-Triples)
+    nq TEXT,                        -- its lines of the contribution file (own_terms applied); NULL: not made yet
+    described INTEGER NOT NULL DEFAULT 0,  -- whether a line has the entity as subject
+    outside INTEGER NOT NULL DEFAULT 0     -- whether that subject lies outside the source's base URIs
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ref (    -- the source's own things (under its base URIs' id/) each entity refers to
+    iri TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY (iri, target)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ref_target ON ref (target);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+class Entities:
+    """The current statements of every entity an LDES source published (its newest version applied), and what
+    publishing makes of them: its lines of the contribution file, whether it describes itself, which of the
+    source's things it refers to. One SQLite file per source (`build/harvest/ID.entities.sqlite`), so a
+    harvest reads and writes only the entities whose versions it applies, and the contribution file is the
+    entities' lines in IRI order, joined. Everything a harvest changes is one transaction, committed once its
+    release is published: a refusal, or a harvest killed halfway, leaves the entities as they were published."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        self.db.executescript(ENTITY_TABLES)
+        self.db.execute("BEGIN IMMEDIATE")
+        #: the entities whose versions this harvest applied (removed ones included)
+        self.changed: set[str] = set()
+
+    def __enter__(self) -> Entities:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.db.close()
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def count(self) -> int:
+        return int(self.meta("count") or 0)
+
+    def clear(self) -> None:
+        for table in ("entity", "ref", "meta"):
+            self.db.execute(f"DELETE FROM {table}")
+        self.changed.clear()
+
+    def time(self, iri: str) -> str | None:
+        row = self.db.execute("SELECT time FROM entity WHERE iri = ?", (iri,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put(self, iri: str, time: str, nt: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO entity (iri, time, nt) VALUES (?, ?, ?)", (iri, time, nt))
+        self.changed.add(iri)
+
+    def remove(self, iri: str) -> None:
+        self.db.execute("DELETE FROM entity WHERE iri = ?", (iri,))
+        self.db.execute("DELETE FROM ref WHERE iri = ?", (iri,))
+        self.changed.add(iri)
+
+    def keys(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT iri FROM entity")}
+
+    def _chunks(self, query: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` (its `{}` stands for a list of parameters) for every chunk of `values`."""
+        ordered = sorted(values)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start : start + CHUNK]
+            yield from self.db.execute(query.format(", ".join("?" * len(chunk))), chunk)
+
+    def statements(self, iris: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """(iri, N-Triples) of those of `iris` that exist."""
+        yield from self._chunks("SELECT iri, nt FROM entity WHERE iri IN ({})", iris)
+
+    def lines(self, iris: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """(iri, its contribution lines) of those of `iris` that exist."""
+        yield from self._chunks("SELECT iri, nq FROM entity WHERE iri IN ({})", iris)
+
+    def made(self, iri: str, lines: str, described: bool, outside: bool, targets: set[str]) -> None:
+        self.db.execute(
+            "UPDATE entity SET nq = ?, described = ?, outside = ? WHERE iri = ?", (lines, described, outside, iri)
+        )
+        self.db.execute("DELETE FROM ref WHERE iri = ?", (iri,))
+        self.db.executemany("INSERT INTO ref VALUES (?, ?)", ((iri, t) for t in sorted(targets)))
+
+    def outside(self, iris: Iterable[str]) -> set[str]:
+        return {row[0] for row in self._chunks("SELECT iri FROM entity WHERE outside AND iri IN ({})", iris)}
+
+    def described(self, iris: Iterable[str]) -> set[str]:
+        return {row[0] for row in self._chunks("SELECT iri FROM entity WHERE described AND iri IN ({})", iris)}
+
+    def targets(self, iris: Iterable[str]) -> set[str]:
+        """What `iris` refer to."""
+        return {row[0] for row in self._chunks("SELECT target FROM ref WHERE iri IN ({})", iris)}
+
+    def referred(self, targets: Iterable[str]) -> set[str]:
+        """Those of `targets` some entity refers to."""
+        return {row[0] for row in self._chunks("SELECT DISTINCT target FROM ref WHERE target IN ({})", targets)}
+
+    def contribution(self) -> str:
+        """Every entity's lines, in IRI order: an entity that did not change keeps its bytes and its place."""
+        blocks = [row[0] or "" for row in self.db.execute("SELECT nq FROM entity ORDER BY iri")]
+        self.set_meta("count", str(len(blocks)))
+        return "".join(blocks)
 
 
 # --- Checks and publishing ----------------------------------------------------------------------------
@@ -538,35 +668,80 @@ def own_terms(triples: list[ox.Triple], source: Source) -> list[ox.Triple]:
 
 def check_iris(triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings) -> None:
     """Subjects only inside the source's base URIs or the shared namespaces; its own references described."""
-    others = {b: s.id for s in sources.sources if s.id != source.id for b in s.base_uris}
-    ours = (settings.base_uri, DEFAULT_BASE_URI)
     allowed = source.base_uris + sources.shared
-    outside = [
+    outside = {
         _v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode) and not _v(t.subject).startswith(allowed)
-    ]
-    if outside:
-        first = sorted(set(outside))[:3]
-        whose = next((f"this aggregator's own namespace {o}" for o in ours if first[0].startswith(o)), None)
-        whose = whose or next((f"{others[b]}'s namespace {b}" for b in others if first[0].startswith(b)), None)
-        raise Refused(
-            "outside-base",
-            f"{len(set(outside))} subject(s) outside the base URIs {', '.join(source.base_uris)}"
-            + (f" (in {whose})" if whose else "")
-            + f": {', '.join(first)}.",
-            "Describe only things under your declared base URIs (link to others by IRI), or declare the base in the sources file.",
-        )
+    }
+    refuse_outside(outside, source, sources, settings)
     described = {_v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode)}
     ids = tuple(b + "id/" for b in source.base_uris)
-    missing = sorted(
+    refuse_missing(
         {_v(t.object) for t in triples if isinstance(t.object, ox.NamedNode) and _v(t.object).startswith(ids)}
         - described
     )
+
+
+def refuse_outside(outside: set[str], source: Source, sources: SourcesFile, settings: Settings) -> None:
+    """Refused when a subject lies outside the source's base URIs (and the shared namespaces): whose it is."""
+    if not outside:
+        return
+    others = {b: s.id for s in sources.sources if s.id != source.id for b in s.base_uris}
+    ours = (settings.base_uri, DEFAULT_BASE_URI)
+    first = sorted(outside)[:3]
+    whose = next((f"this aggregator's own namespace {o}" for o in ours if first[0].startswith(o)), None)
+    whose = whose or next((f"{others[b]}'s namespace {b}" for b in others if first[0].startswith(b)), None)
+    raise Refused(
+        "outside-base",
+        f"{len(outside)} subject(s) outside the base URIs {', '.join(source.base_uris)}"
+        + (f" (in {whose})" if whose else "")
+        + f": {', '.join(first)}.",
+        "Describe only things under your declared base URIs (link to others by IRI), or declare the base in the sources file.",
+    )
+
+
+def refuse_missing(missing: set[str]) -> None:
+    """Refused when the source refers to things of its own that it does not describe."""
     if missing:
         raise Refused(
             "unknown-reference",
-            f"{len(missing)} reference(s) to things the source does not describe: {', '.join(missing[:3])}.",
+            f"{len(missing)} reference(s) to things the source does not describe: {', '.join(sorted(missing)[:3])}.",
             "Publish every thing you link to under your base URI, or link to its publisher's IRI.",
         )
+
+
+def make_lines(entities: Entities, iris: set[str], source: Source, sources: SourcesFile) -> None:
+    """What publishing makes of each of `iris` (entities whose versions were applied, or all of them): its
+    contribution lines (own_terms applied, duplicates dropped, in its version's order), whether it describes
+    itself and lies outside the allowed namespaces, and the source's things it refers to."""
+    graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
+    allowed = source.base_uris + sources.shared
+    ids = tuple(b + "id/" for b in source.base_uris)
+    for iri, nt in list(entities.statements(iris)):
+        triples = own_terms(list(ox.parse(nt.encode(), format=ox.RdfFormat.N_TRIPLES)), source)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        lines = dict.fromkeys((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
+        subjects = {_v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode)}
+        targets = {_v(t.object) for t in triples if isinstance(t.object, ox.NamedNode) and _v(t.object).startswith(ids)}
+        entities.made(
+            iri,
+            "".join(line + "\n" for line in lines),
+            bool(subjects),
+            any(not s.startswith(allowed) for s in subjects),
+            targets,
+        )
+
+
+def check_entities(
+    entities: Entities, iris: set[str], source: Source, sources: SourcesFile, settings: Settings
+) -> None:
+    """check_iris, for the entities `iris` whose lines were just made (the others passed it before, with the
+    same base URIs): their subjects inside the allowed namespaces, what they refer to described, and nothing
+    referring to one of them that no longer describes itself (removed, or emptied)."""
+    refuse_outside(entities.outside(iris), source, sources, settings)
+    described = entities.described(iris)
+    targets = entities.targets(iris)
+    missing = targets - entities.described(targets)
+    refuse_missing(missing | entities.referred(iris - described))
 
 
 def _to_default(triples: list[ox.Triple], bases: tuple[str, ...]) -> tuple[list[ox.Quad], dict[str, str]]:
@@ -591,37 +766,79 @@ def _entities(triples: list[ox.Triple], bases: tuple[str, ...]) -> dict[str, rec
     return {back.get(e.iri, e.iri): replace(e, iri=back.get(e.iri, e.iri)) for e in reconcile.entities(quads).values()}
 
 
+def published_bodies(settings: Settings, source: Source, sources: SourcesFile) -> dict[str, reconcile.Entity] | None:
+    """The bodies published in the current release outside the source's own graph and the derived graphs (this
+    instance's data, the other publishers' graphs), in IRI order; None before the first release. Read from the
+    release's store by predicate and graph (scripts/reconcile.identifying_statements), not from its dump."""
+    store = reconcile.current_store(settings)
+    if store is None:
+        return None
+    ignored = {graph_iri(settings.base_uri, f"publisher/{source.id}"), *derived_graphs(settings.base_uri)}
+    bases = tuple(b for s in sources.sources if s.id != source.id for b in s.base_uris) + (settings.base_uri,)
+    try:
+        quads = reconcile.identifying_statements(store, ignored, settings.base_uri, bases)
+    finally:
+        del store
+    found = _entities([ox.Triple(q.subject, q.predicate, q.object) for q in quads], bases)
+    return dict(sorted(found.items()))
+
+
 def reconcile_source(
-    triples: list[ox.Triple], source: Source, sources: SourcesFile, settings: Settings
+    submitted: dict[str, reconcile.Entity],
+    source: Source,
+    settings: Settings,
+    known: dict[str, reconcile.Entity] | None,
+    remade: set[str] | None = None,
 ) -> dict[str, Any]:
     """The source's reconcile decisions after this harvest: each of its bodies that the reconcile rules match
-    with certainty with a published body (same IPA code; same territory and legal status; same label, kind
-    and territory) is `certain`; the uncertain ones are `candidates`, which `parita reconcile --publisher ID`
-    lists for a person to confirm. Published bodies are this instance's own data and the other publishers'
-    graphs, as in the current release. The pairs become owl:sameAs in the derived graph `graph/reconciled`
-    (scripts/reconcile.py), never in the source's graph: the publisher did not state them."""
+    with certainty with a published body (`known`: same IPA code; same territory and legal status; same label,
+    kind and territory) is `certain`; the uncertain ones are `candidates`, which `parita reconcile --publisher
+    ID` lists for a person to confirm. The pairs become owl:sameAs in the derived graph `graph/reconciled`
+    (scripts/reconcile.py), never in the source's graph: the publisher did not state them.
+
+    `remade`: the bodies whose decisions are made again (from `submitted`, those of them it holds; the others
+    are gone); the decisions of every other body are kept as they were. None: every decision is made again.
+    Both are kept in one order (by body, then best match first), so the decisions do not depend on which."""
     decisions = reconcile.load_decisions(settings, source.id)
-    current = settings.current_release
-    if not current.exists():
+    if known is None:
         return decisions
-    theirs = graph_iri(settings.base_uri, f"publisher/{source.id}")
-    ignored = {theirs, *derived_graphs(settings.base_uri)}
-    published = [
-        ox.Triple(q.subject, q.predicate, q.object)
-        for q in read_dump(current.resolve())
-        if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value not in ignored
-    ]
-    bases = tuple(b for s in sources.sources if s.id != source.id for b in s.base_uris) + (settings.base_uri,)
-    known = _entities(published, bases)
     rejected = {tuple(p) for p in decisions["rejected"]}
-    certain, candidates = [], []
-    for entity in _entities(triples, source.base_uris).values():
+    kept = (
+        set()
+        if remade is None
+        else {e for e, _ in decisions["certain"]} | {c["submitted"] for c in decisions["candidates"]}
+    )
+    kept -= remade or set()
+    certain = [pair for pair in decisions["certain"] if pair[0] in kept]
+    candidates = [c for c in decisions["candidates"] if c["submitted"] in kept]
+    for entity in submitted.values():
         matches = [m for m in reconcile.match(entity, known) if m.existing != entity.iri]
         if matches and matches[0].certain and (entity.iri, matches[0].existing) not in rejected:
             certain.append([entity.iri, matches[0].existing])
         else:  # uncertain: listed by `parita reconcile --publisher ID`; a confirmed one is linked next time
             candidates += [reconcile.as_dict(m) for m in matches]
+    candidates.sort(key=lambda c: (c["submitted"], -c["score"], c["existing"]))
     return {**decisions, "certain": sorted(certain), "candidates": candidates}
+
+
+def _known_digest(known: dict[str, reconcile.Entity] | None, decisions: dict[str, Any]) -> str:
+    """What a body's decisions depend on besides the body itself: the published bodies and the rejections."""
+    if known is None:
+        return ""
+    facts = [[e.iri, e.kind, e.label, sorted(e.labels), e.ipa, e.territory, e.legal_status] for e in known.values()]
+    return hashlib.sha256(json.dumps([facts, sorted(map(tuple, decisions["rejected"]))]).encode()).hexdigest()
+
+
+def _bodies(entities: Entities, iris: set[str], source: Source) -> dict[str, reconcile.Entity]:
+    """The bodies (organizations, posts, networks) among `iris`, from their contribution lines."""
+
+    def kind(iri: str) -> str | None:
+        base = next((b for b in source.base_uris if iri.startswith(b)), None)
+        return reconcile.kind_of(DEFAULT_BASE_URI + iri[len(base) :]) if base else None
+
+    text = "".join(lines for _, lines in entities.lines(i for i in iris if kind(i) in reconcile.BODY_KINDS))
+    quads = ox.parse(text.encode(), format=ox.RdfFormat.N_QUADS)
+    return _entities([ox.Triple(q.subject, q.predicate, q.object) for q in quads], source.base_uris)
 
 
 def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[str, Any]) -> list[ox.Triple]:
@@ -655,20 +872,25 @@ def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[s
     return out
 
 
-def publish(
-    settings: Settings, source: Source, triples: list[ox.Triple], reconciled: list[ox.Quad] | None = None
-) -> Path:
-    """A release in which only `graph/publisher/ID` (and `graph/reconciled`, when given) change; BuildError
-    (SHACL) leaves everything as it was."""
+def nquads(triples: list[ox.Triple], source: Source) -> str:
+    """`triples` as N-Quads lines in the source's graph (written against the default base), sorted, once each."""
     graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
+    quads = sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)
+    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode()
+
+
+def publish(settings: Settings, source: Source, text: str, reconciled: list[ox.Quad] | None = None) -> Path:
+    """A release in which only `graph/publisher/ID` (its N-Quads `text`) and `graph/reconciled` (when given)
+    change; BuildError (SHACL) leaves everything as it was."""
     work = settings.build_dir / f".tmp-harvest-{os.getpid()}-{source.id}"
     work.mkdir(parents=True, exist_ok=True)
-    files = {source.id: sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)}
+    candidates = {source.id: work / f"{source.id}.nq"}
+    candidates[source.id].write_text(text, encoding="utf-8")
     if reconciled is not None:
-        files[RECONCILED_KEY] = sorted(set(reconciled), key=str)
-    candidates = {key: work / f"{key}.nq" for key in files}
-    for key, quads in files.items():
-        candidates[key].write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+        candidates[RECONCILED_KEY] = work / f"{RECONCILED_KEY}.nq"
+        candidates[RECONCILED_KEY].write_bytes(
+            ox.serialize(sorted(set(reconciled), key=str), format=ox.RdfFormat.N_QUADS) or b""
+        )
     try:
         return build(settings, None, candidates)
     finally:
@@ -696,6 +918,99 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: Bump when what `make_lines` makes of an entity's statements changes: every entity is then made again.
+LINES_VERSION = 1
+
+
+def open_entities(settings: Settings, source_id: str, record: dict[str, Any]) -> Entities:
+    """The source's entities, as its state `record` knows them (a record with its entities inside, written
+    before they had their own file, moves them there). Entities that do not match the record (a file lost or
+    left behind) are dropped with the pages seen: the stream is then read again from its start."""
+    entities = Entities(entities_path(settings, source_id))
+    legacy = record.pop("entities", None)
+    if legacy is not None:
+        entities.clear()
+        for iri, version in legacy.items():
+            entities.put(iri, version["time"], version["nt"])
+        entities.set_meta("count", str(len(legacy)))
+        entities.changed.clear()  # not changes of this harvest; made again all together, "made with" being unset
+    elif entities.count() != record.get("entity_count", 0):
+        entities.clear()
+        record.pop("pages", None)
+        record.pop("view_etag", None)
+    return entities
+
+
+def _lap(phases: dict[str, float], name: str, clock: float) -> float:
+    at = time.perf_counter()
+    phases[name] = round(phases.get(name, 0.0) + at - clock, 3)
+    return at
+
+
+def publish_entities(
+    settings: Settings,
+    sources: SourcesFile,
+    source: Source,
+    entities: Entities,
+    started: str,
+    phases: dict[str, float],
+) -> tuple[Path, int, dict[str, Any]]:
+    """Publish an LDES source's entities; (release, triples, reconcile decisions). The work follows the entities
+    whose versions this harvest applied: only their lines are made and checked, only their decisions made
+    again (all of them when the base URIs, or the published bodies they were compared with, changed), and the
+    contribution file is the entities' lines joined. The decisions are saved once the release is published."""
+    clock = time.perf_counter()
+    made_with = json.dumps([LINES_VERSION, source.base_uris, sources.shared])
+    everything = entities.meta("made with") != made_with
+    made = entities.keys() if everything else set(entities.changed)
+    make_lines(entities, made, source, sources)
+    entities.set_meta("made with", made_with)
+    check_entities(entities, made, source, sources, settings)
+    clock = _lap(phases, "check", clock)
+    known = published_bodies(settings, source, sources)
+    compared_with = _known_digest(known, reconcile.load_decisions(settings, source.id))
+    if everything or entities.meta("compared with") != compared_with:
+        decisions = reconcile_source(_bodies(entities, entities.keys(), source), source, settings, known)
+    else:
+        decisions = reconcile_source(_bodies(entities, made, source), source, settings, known, made)
+    entities.set_meta("compared with", compared_with)
+    reconciled = reconcile.reconciled_graph(settings, {source.id: decisions})
+    clock = _lap(phases, "reconcile", clock)
+    lines = entities.contribution()
+    text = nquads(provenance(source, settings, started, {}), source) + lines
+    clock = _lap(phases, "write", clock)
+    release = publish(settings, source, text, reconciled)
+    _lap(phases, "build", clock)
+    reconcile.save_decisions(settings, source.id, decisions)  # once published: they describe what is
+    return release, lines.count("\n"), decisions
+
+
+def publish_triples(
+    settings: Settings,
+    sources: SourcesFile,
+    source: Source,
+    triples: list[ox.Triple],
+    facts: dict[str, Any],
+    started: str,
+    phases: dict[str, float],
+) -> tuple[Path, int, dict[str, Any]]:
+    """Publish the whole graph a catalog's dump gave; (release, triples, reconcile decisions)."""
+    clock = time.perf_counter()
+    triples = own_terms(triples, source)
+    check_iris(triples, source, sources, settings)
+    clock = _lap(phases, "check", clock)
+    known = published_bodies(settings, source, sources)
+    decisions = reconcile_source(_entities(triples, source.base_uris), source, settings, known)
+    reconciled = reconcile.reconciled_graph(settings, {source.id: decisions})
+    clock = _lap(phases, "reconcile", clock)
+    text = nquads(triples + provenance(source, settings, started, facts), source)
+    clock = _lap(phases, "write", clock)
+    release = publish(settings, source, text, reconciled)
+    _lap(phases, "build", clock)
+    reconcile.save_decisions(settings, source.id, decisions)
+    return release, len(triples), decisions
+
+
 def harvest_source(
     settings: Settings,
     sources: SourcesFile,
@@ -703,7 +1018,8 @@ def harvest_source(
     state: dict[str, Any],
     authorities: ssl.SSLContext | None = None,
 ) -> dict[str, Any]:
-    """Harvest one source; returns its summary. `state[source.id]` is updated only as far as it succeeded.
+    """Harvest one source; returns its summary (with the seconds of each phase: fetch, check, reconcile, write,
+    build). `state[source.id]` (and the source's entities) are updated only as far as it succeeded.
     `authorities`: what `trusted_authorities(settings)` returns, made once per harvest (else here)."""
     previous = state.get(source.id, {})
     record = json.loads(json.dumps(previous))  # a working copy: kept only on success
@@ -715,33 +1031,34 @@ def harvest_source(
         authorities or trusted_authorities(settings),
     )
     summary: dict[str, Any] = {"source": source.id, "url": source.url, "status": "ok", "members_applied": 0}
+    phases: dict[str, float] = {}
     started, clock = now(), time.perf_counter()
     try:
-        triples: list[ox.Triple] = []
-        facts: dict[str, Any] | None = None
-        if source.ldes:
-            applied, changed = harvest_ldes(fetcher, source, record)
-            summary["members_applied"] = applied
-            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, parsed, applied
-            if changed and (applied or previous.get("status") != "ok"):
-                text = "".join(e["nt"] for e in record.get("entities", {}).values())
-                triples, facts = list(ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)), {}
-        elif (got := harvest_catalog(fetcher, source, record)) is not None:
-            triples, facts = got
-            summary["fetch_seconds"] = round(time.perf_counter() - clock, 3)  # fetched, verified, parsed
-        if facts is None:
+        with contextlib.ExitStack() as stack:
+            published: tuple[Path, int, dict[str, Any]] | None = None
+            facts: dict[str, Any] = {}
+            if source.ldes:
+                entities = stack.enter_context(open_entities(settings, source.id, record))
+                applied, changed = harvest_ldes(fetcher, source, record, entities)
+                summary["members_applied"] = applied
+                _lap(phases, "fetch", clock)  # fetched, parsed, applied
+                if changed and (applied or previous.get("status") != "ok"):
+                    published = publish_entities(settings, sources, source, entities, started, phases)
+                entities.commit()
+                record["entity_count"] = entities.count()
+            elif (got := harvest_catalog(fetcher, source, record)) is not None:
+                _lap(phases, "fetch", clock)  # fetched, verified, parsed
+                triples, facts = got
+                published = publish_triples(settings, sources, source, triples, facts, started, phases)
+        summary["fetch_seconds"] = phases.get("fetch", 0.0)
+        summary["phases"] = phases
+        if published is None:
             summary["status"] = "unchanged"
         else:
-            triples = own_terms(triples, source)  # from here on: publishing the source's whole graph
-            check_iris(triples, source, sources, settings)
-            decisions = reconcile_source(triples, source, sources, settings)
+            release, record["triples"], decisions = published
             summary["same_as"] = len(reconcile.linked(decisions))
-            reconciled = reconcile.reconciled_graph(settings, {source.id: decisions})
-            release = publish(settings, source, triples + provenance(source, settings, started, facts), reconciled)
-            reconcile.save_decisions(settings, source.id, decisions)  # once published: they describe what is
-            record.update(facts)
             summary["release"] = release.name
-            record["triples"] = len(triples)
+            record.update(facts)
             record["last_success"] = started
         record.update(status=summary["status"] if summary["status"] != "unchanged" else "ok", error=None, fix=None)
         record["members_applied"] = record.get("members_applied", 0) + summary["members_applied"]
@@ -834,6 +1151,7 @@ def prune_unlisted(settings: Settings, sources: SourcesFile, state: dict[str, An
     for sid in gone:
         state.pop(sid, None)
         reconcile.decisions_path(settings, sid).unlink(missing_ok=True)
+        entities_path(settings, sid).unlink(missing_ok=True)
     save_state(settings, state)
     return [{"source": sid, "status": "pruned", "release": release, "unpublished": sid in moved} for sid in gone]
 

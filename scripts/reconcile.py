@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 import unicodedata
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -26,10 +27,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts.derive import RECONCILED, derived_graphs, graph_name, self_description
-from scripts.sources import RECONCILED_KEY, contributions_dir, unrebase_iri
+from scripts.sources import RECONCILED_KEY, contributions_dir, rebase_iri, unrebase_iri
 from server import terms
 from server.config import DEFAULT_BASE_URI, Settings
-from server.release import read_dump
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 BODY_KINDS = ("organization", "post", "network")
@@ -226,17 +226,44 @@ def reconciled_graph(settings: Settings, changed: dict[str, dict[str, Any]]) -> 
     return quads
 
 
-def _graphs_describing(settings: Settings, iris: set[str]) -> dict[str, set[str]]:
-    """The graphs of the current release in which each of `iris` is a subject (derived graphs left out)."""
+def current_store(settings: Settings) -> ox.Store | None:
+    """The current release's store, opened read-only (the server may hold it too), or None before the first."""
     current = settings.current_release
-    if not current.exists():
+    return ox.Store.read_only(str(current.resolve() / "store")) if current.exists() else None
+
+
+def identifying_statements(store: ox.Store, ignored: set[str], base_uri: str, bases: tuple[str, ...]) -> list[ox.Quad]:
+    """The statements the rules read (labels, IPA codes, territories, legal statuses) about bodies named under
+    `bases`, in the store's named graphs but `ignored`: asked graph by graph with the predicates and the IRI
+    prefixes given, so the cost follows the bodies compared, not the release."""
+    read = (RDFS_LABEL, IPA, rebase_iri(terms.territory, base_uri), LEGAL_STATUS)
+    prefixes = sorted({f"{b}id/{kind}/" for b in (*bases, DEFAULT_BASE_URI) for kind in BODY_KINDS})
+    subject = " || ".join(f"STRSTARTS(STR(?s), {json.dumps(p)})" for p in prefixes)
+    query = f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in read)} }} ?s ?p ?o FILTER({subject}) }}"
+    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
+    found = []
+    for graph in graphs:
+        if graph.value not in ignored:
+            for row in typing.cast(ox.QuerySolutions, store.query(query, default_graph=graph)):
+                found.append(ox.Quad(row["s"], row["p"], row["o"], graph))
+    return found
+
+
+def _graphs_describing(settings: Settings, iris: set[str]) -> dict[str, set[str]]:
+    """The graphs of the current release in which each of `iris` is a subject (derived graphs left out): one
+    store lookup per IRI."""
+    store = current_store(settings)
+    if store is None:
         return {}
     derived = set(derived_graphs(settings.base_uri)) | set(derived_graphs())
     found: dict[str, set[str]] = defaultdict(set)
-    for q in read_dump(current.resolve()):
-        if isinstance(q.subject, ox.NamedNode) and q.subject.value in iris and isinstance(q.graph_name, ox.NamedNode):
-            if q.graph_name.value not in derived:
-                found[q.subject.value].add(q.graph_name.value)
+    try:
+        for iri in sorted(iris):
+            for q in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+                if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in derived:
+                    found[iri].add(q.graph_name.value)
+    finally:
+        del store
     return found
 
 
