@@ -483,12 +483,13 @@ def _apply(triples: list[ox.Triple], entities: Entities) -> int:
         version = statements[0].subject
         closure = _closure(by_subject, version)
         tag = hashlib.sha256(entity.encode()).hexdigest()[:12]
+        blanks: dict[str, ox.BlankNode] = {}  # numbered in the version's order: the same page, the same labels
         out = []
         for t in closure:
             if t.subject == version and t.predicate.value in (VERSION_OF, TIMESTAMP):
                 continue
-            s = ox.NamedNode(entity) if t.subject == version else _relabel(t.subject, tag)
-            o = ox.NamedNode(entity) if t.object == version else _relabel(t.object, tag)
+            s = ox.NamedNode(entity) if t.subject == version else _relabel(t.subject, tag, blanks)
+            o = ox.NamedNode(entity) if t.object == version else _relabel(t.object, tag, blanks)
             out.append(ox.Triple(s, t.predicate, o))
         entities.put(entity, stamp, (ox.serialize(out, format=ox.RdfFormat.N_TRIPLES) or b"").decode())
     return applied
@@ -505,8 +506,11 @@ def _closure(by_subject: dict[str, list[ox.Triple]], node: ox.NamedNode) -> list
     return out
 
 
-def _relabel(term: Any, tag: str) -> Any:
-    return ox.BlankNode(f"h{tag}{term.value}") if isinstance(term, ox.BlankNode) else term
+def _relabel(term: Any, tag: str, blanks: dict[str, ox.BlankNode]) -> Any:
+    """A blank node of an entity's version, named after the entity and its order (parsers name them at random)."""
+    if not isinstance(term, ox.BlankNode):
+        return term
+    return blanks.setdefault(term.value, ox.BlankNode(f"h{tag}b{len(blanks)}"))
 
 
 # --- The entities an LDES source publishes: kept per source, changed one transaction per harvest ------

@@ -6,7 +6,8 @@ for these tests (the labels say so); no real body is described.
 Sources: `ckan` (good), `status500`, `slow`, `redirect` (to another host), `loop` (an LDES page linking to
 itself), `checksum` (the catalog's checksum is another file's), `big`, `xxe`, `jsonld` (a remote context),
 `squat` (mints in the aggregator's namespace), `shacl` (fails the shapes), `parse` (truncated Turtle),
-`trickle` (a dump that stalls until released). `variants` makes any source serve a fault's data from now on
+`trickle` (a dump that stalls until released). `streams` gives a source an LDES: `/{name}/ldes` lists its
+pages, `/{name}/ldes/{n}` serves the n-th (Turtle written by the test, appended as its stream grows). `variants` makes any source serve a fault's data from now on
 (`shacl`, `parse`), or redirect every request to the same URL over http (`downgrade`). Given a server TLS
 context, the publishers answer over https instead.
 
@@ -93,6 +94,12 @@ LOOP_PAGE = """@prefix tree: <https://w3id.org/tree#> .
 """
 
 
+STREAM_ROOT = """@prefix tree: <https://w3id.org/tree#> .
+@prefix ldes: <https://w3id.org/ldes#> .
+<{root}/ldes> a ldes:EventStream ; tree:view <{root}/ldes> .
+"""
+
+
 class Publishers:
     """The fixture publishers; `aggregator_base` is the namespace the squatting source mints in."""
 
@@ -108,6 +115,8 @@ class Publishers:
         self.hits: list[str] = []
         #: source name -> the fault whose data it serves now (`shacl`, `parse`); absent: its own data
         self.variants: dict[str, str] = {}
+        #: source name -> the Turtle of its LDES pages, oldest first
+        self.streams: dict[str, list[str]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         if tls is not None:  # a client that fails the handshake is dropped at accept (an OSError it ignores)
@@ -152,6 +161,17 @@ class Publishers:
             sha = hashlib.sha256(b"another file").hexdigest()
         return CATALOG.format(root=f"{self.url}/{name}", media=media, ext=ext, sha256=sha).encode()
 
+    def stream(self, name: str, rest: str) -> str:
+        """The root of source `name`'s LDES (linking every page), or its n-th page (`ldes/n`)."""
+        root = f"{self.url}/{name}"
+        pages = self.streams[name]
+        if rest == "ldes":
+            return STREAM_ROOT.format(root=root) + "".join(
+                f"<{root}/ldes> <https://w3id.org/tree#relation> [ <https://w3id.org/tree#node> <{root}/ldes/{n}> ] .\n"
+                for n in range(1, len(pages) + 1)
+            )
+        return pages[int(rest.rsplit("/", 1)[1]) - 1]
+
     def _handler(self) -> Callable[..., BaseHTTPRequestHandler]:
         publishers = self
 
@@ -186,6 +206,8 @@ class Publishers:
                     root = f"{publishers.url}/loop"
                     body = LOOP_ROOT if rest == "ldes" else LOOP_PAGE
                     return self.send(200, body.format(root=root).encode())
+                if name in publishers.streams and rest.startswith("ldes"):
+                    return self.send(200, publishers.stream(name, rest).encode())
                 if rest == "catalog":
                     return self.send(200, publishers.catalog(name))
                 if rest.startswith("dataset/uffici-fittizi/resource/1/download/"):
