@@ -550,8 +550,16 @@ class Entities:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
-        self.db.executescript(ENTITY_TABLES)
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executescript(ENTITY_TABLES)
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:  # locked: another harvest is publishing this source
+            self.db.close()
+            raise Refused(
+                "busy",
+                f"{path} is in use ({error}): another harvest of this source is under way.",
+                "Run one harvest at a time; this source is harvested again next time.",
+            ) from None
         #: the entities whose versions this harvest applied (removed ones included)
         self.changed: set[str] = set()
 
