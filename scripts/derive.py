@@ -15,14 +15,17 @@ Both are in the union default graph; `default-graph-uri={base}graph/asserted` le
 from __future__ import annotations
 
 import calendar
+import contextlib
+import gc
+import typing
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from scripts.rdfio import graph_of, read_quads
+from scripts.rdfio import read_quads
 from server import terms
 from server.config import DEFAULT_BASE_URI
 
@@ -61,20 +64,73 @@ def derived_graphs(base: str = DEFAULT_BASE_URI) -> tuple[str, str, str]:
 def derive(quads: list[ox.Quad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[ox.Quad]:
     """The quads of `graph/entailed` and `graph/derived` for the asserted `quads` (ontology and shapes
     graphs, `meta_graphs`, give the schema but are not themselves entailed over)."""
-    ontology = graph_name("ontology", base)
-    schema = [(q.subject, q.predicate, q.object) for q in quads if graph_of(q) == ontology]
-    schema += [(q.subject, q.predicate, q.object) for q in read_quads(STANDARD_AXIOMS, ox.NamedNode(ontology))]
-    data = {(q.subject, q.predicate, q.object) for q in quads if graph_of(q) not in meta_graphs}
-    entailed = entail(data, schema) - data
-    everything = data | entailed
-    derived = (date_bounds(everything) | membership_labels(everything)) - everything
+    with _no_cycle_collection():
+        return _derive(quads, meta_graphs, base)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Deriving makes hundreds of thousands of small tuples and no reference cycle: the cycle collector's runs
+    meanwhile (each walking every tuple alive) found nothing and took half the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _derive(quads: list[ox.Quad], meta_graphs: set[str], base: str) -> list[ox.Quad]:
+    ontology = ox.NamedNode(graph_name("ontology", base))
+    meta = {ox.NamedNode(g) for g in meta_graphs}
+    schema = [(q.subject, q.predicate, q.object) for q in read_quads(STANDARD_AXIOMS, ontology)]
+    # the data by predicate: the rules name their predicates, so most statements are never looked at again
+    by_predicate: dict[ox.NamedNode, list[ox.Quad]] = defaultdict(list)
+    for q in quads:
+        if q.graph_name not in meta:
+            by_predicate[q.predicate].append(q)
+        elif q.graph_name == ontology:
+            schema.append((q.subject, q.predicate, q.object))
+    data = _Statements(by_predicate, entail(by_predicate, Rules(schema)))
+    derived = {t for t in date_bounds(data) | membership_labels(data) if not data.holds(t)}
     entailed_iri, derived_iri = graph_name(ENTAILED, base), graph_name(DERIVED, base)
     return (
-        _in_graph(entailed, entailed_iri)
+        _in_graph(data.entailed_triples(), entailed_iri)
         + _in_graph(derived, derived_iri)
         + self_description(entailed_iri, ENTAILED_RULES)
         + self_description(derived_iri, DERIVED_RULES)
     )
+
+
+Pairs = set[tuple[Node, Node | ox.Literal]]  # (subject, object) of the statements of one predicate
+
+
+class _Statements:
+    """The asserted statements (by predicate) and what they entail (by predicate, none of them asserted): what
+    the rules of graph/derived read."""
+
+    def __init__(self, by_predicate: dict[ox.NamedNode, list[ox.Quad]], entailed: dict[ox.NamedNode, Pairs]) -> None:
+        self.by_predicate = by_predicate
+        self._asserted: dict[ox.NamedNode, Pairs] = {}
+        self.entailed = {p: pairs - self.asserted(p) for p, pairs in entailed.items()}
+
+    def asserted(self, predicate: ox.NamedNode) -> Pairs:
+        if (pairs := self._asserted.get(predicate)) is None:
+            pairs = self._asserted[predicate] = {(q.subject, q.object) for q in self.by_predicate.get(predicate, ())}
+        return pairs
+
+    def pairs(self, predicate: ox.NamedNode) -> Iterator[tuple[Node, Node | ox.Literal]]:
+        """Every (subject, object) of `predicate`, asserted or entailed (some twice)."""
+        yield from ((q.subject, q.object) for q in self.by_predicate.get(predicate, ()))
+        yield from self.entailed.get(predicate, ())
+
+    def holds(self, triple: Triple) -> bool:
+        s, p, o = triple
+        return (s, o) in self.entailed.get(p, ()) or (s, o) in self.asserted(p)
+
+    def entailed_triples(self) -> set[Triple]:
+        return {(s, p, o) for p, pairs in self.entailed.items() for s, o in pairs}
 
 
 # --- graph/entailed ----------------------------------------------------------------------------
@@ -130,6 +186,32 @@ class Rules:
             prop for prop, rel, kind in axioms if rel == RDF_TYPE and kind == OWL + "SymmetricProperty" and prop
         }
         self.subclasses, self.subproperties = _below(self.superclasses), _below(self.superproperties)
+        self.classes = {ox.NamedNode(c) for c in self.superclasses}  # those with a superclass
+        self._templates: dict[tuple[ox.NamedNode, object], list[tuple[Any, ox.NamedNode, Any]]] = {}
+
+    def moves(self, predicate: ox.NamedNode) -> bool:
+        """Whether a rule takes a statement of `predicate` anywhere."""
+        p = predicate.value
+        return p == RDF_TYPE or p in self.superproperties or p in self.inverse or p in self.symmetric
+
+    def template(self, predicate: ox.NamedNode, value: object) -> list[tuple[Any, ox.NamedNode, Any]]:
+        """What a statement (s, `predicate`, `value`) entails on its own, itself aside, as (subject, predicate,
+        object) with 0 standing for s and 1 for `value`: the same for every statement of `predicate` whose
+        object is alike (a literal, or not; a class with superclasses, itself), so it is worked out once."""
+        key = (predicate, value) if value in self.classes else (predicate, isinstance(value, ox.Literal))
+        if (found := self._templates.get(key)) is None:
+            s = ox.NamedNode("urn:x-parita-derive:subject")
+            if value in self.classes:
+                o: Node | ox.Literal = typing.cast(ox.NamedNode, value)
+            elif isinstance(value, ox.Literal):
+                o = ox.Literal("urn:x-parita-derive:object")
+            else:
+                o = ox.NamedNode("urn:x-parita-derive:object")
+            ends = {s: 0, o: 1}
+            found = self._templates[key] = [
+                (ends.get(a, a), p, ends.get(b, b)) for a, p, b in self.closure((s, predicate, o)) - {(s, predicate, o)}
+            ]
+        return found
 
     def step(self, triple: Triple) -> set[Triple]:
         """What the rules add to one statement, once."""
@@ -182,39 +264,47 @@ def _reach(start: Triple, step: Callable[[Triple], set[Triple]]) -> set[Triple]:
     return seen
 
 
-def entail(data: set[Triple], schema: list[Triple]) -> set[Triple]:
-    """`data` plus everything the rules add, to a fixpoint."""
-    rules = Rules(schema)
-    result = set(data)
-    # ORG's shortcut first: org:member and org:organization are only ever asserted (nothing entails them)
-    frontier = set(data) | _membership_shortcuts(data)
-    result |= frontier
-    while frontier:
-        frontier = set().union(*(rules.step(t) for t in frontier)) - result
-        result |= frontier
-    return result
+def entail(by_predicate: dict[ox.NamedNode, list[ox.Quad]], rules: Rules) -> dict[ox.NamedNode, Pairs]:
+    """Everything the rules add to the statements (`by_predicate`), by predicate, to a fixpoint: the union of
+    what each statement entails on its own, and ORG's membership shortcut (an org:Membership's member is
+    org:memberOf its organization) with what it entails. Some of it may be asserted too."""
+    found: dict[ox.NamedNode, Pairs] = defaultdict(set)
+
+    def close(s: Node, predicate: ox.NamedNode, o: Node | ox.Literal) -> None:
+        ends: tuple[Any, Any] = (s, o)
+        for a, p, b in rules.template(predicate, o):
+            found[p].add((ends[a] if type(a) is int else a, ends[b] if type(b) is int else b))
+
+    for predicate, quads in by_predicate.items():
+        if rules.moves(predicate):
+            for q in quads:
+                close(q.subject, predicate, q.object)
+    member_of = ox.NamedNode(ORG + "memberOf")
+    for member, organization in _membership_shortcuts(by_predicate):
+        found[member_of].add((member, organization))
+        close(member, member_of, organization)
+    return found
 
 
 def _iri(term: object) -> str | None:
     return term.value if isinstance(term, ox.NamedNode) else None
 
 
-def _membership_shortcuts(triples: set[Triple]) -> set[Triple]:
-    """ORG: "It is possible to directly indicate membership ... through use of the org:memberOf property".
-    Every member of a membership is a member of each of its organizations (the shapes allow one of each)."""
-    members: dict[Node, set[Node]] = defaultdict(set)
-    organizations: dict[Node, set[Node]] = defaultdict(set)
-    for s, p, o in triples:
-        if isinstance(o, ox.Literal):
-            continue
-        if p.value == ORG + "member":
-            members[s].add(o)
-        elif p.value == ORG + "organization":
-            organizations[s].add(o)
-    member_of = ox.NamedNode(ORG + "memberOf")
-    return {
-        (a, member_of, b) for m in members.keys() & organizations.keys() for a in members[m] for b in organizations[m]
-    }
+def _membership_shortcuts(by_predicate: dict[ox.NamedNode, list[ox.Quad]]) -> set[tuple[Node, Node]]:
+    """ORG: "It is possible to directly indicate membership ... through use of the org:memberOf property":
+    (member, organization) of every asserted membership; org:member and org:organization are only ever asserted
+    (nothing entails them). Every member of a membership is a member of each of its organizations (the shapes
+    allow one of each)."""
+
+    def of(name: str) -> dict[Node, set[Node]]:
+        found: dict[Node, set[Node]] = defaultdict(set)
+        for q in by_predicate.get(ox.NamedNode(ORG + name), ()):
+            if not isinstance(q.object, ox.Literal):
+                found[q.subject].add(q.object)
+        return found
+
+    members, organizations = of("member"), of("organization")
+    return {(a, b) for m in members.keys() & organizations.keys() for a in members[m] for b in organizations[m]}
 
 
 # --- graph/derived -----------------------------------------------------------------------------
@@ -245,24 +335,19 @@ def bounds(value: ox.Literal) -> tuple[str, str] | None:
     return None
 
 
-def date_bounds(triples: set[Triple]) -> set[Triple]:
+def date_bounds(data: _Statements) -> set[Triple]:
     date = ox.NamedNode(XSD + "date")
     earliest, latest = ox.NamedNode(terms.earliestDate), ox.NamedNode(terms.latestDate)
     found: set[Triple] = set()
-    for s, p, o in triples:
-        if p.value in DATE_PROPERTIES and isinstance(o, ox.Literal) and (days := bounds(o)) is not None:
-            found |= {
-                (s, earliest, ox.Literal(days[0], datatype=date)),
-                (s, latest, ox.Literal(days[1], datatype=date)),
-            }
+    for prop in DATE_PROPERTIES:
+        for s, o in data.pairs(ox.NamedNode(prop)):
+            if isinstance(o, ox.Literal) and (days := bounds(o)) is not None:
+                found.add((s, earliest, ox.Literal(days[0], datatype=date)))
+                found.add((s, latest, ox.Literal(days[1], datatype=date)))
     return found
 
 
 LABELS = (RDFS + "label", SKOS + "prefLabel")  # what names a membership's member, organization and role
-
-
-def _labels(triples: set[Triple]) -> dict[str, dict[str, str]]:
-    return _first_labels((s, o) for s, p, o in triples if p.value in LABELS and isinstance(o, ox.Literal))
 
 
 def _first_labels(named: Iterable[tuple[Node, ox.Literal]]) -> dict[str, dict[str, str]]:
@@ -281,27 +366,23 @@ def _of(name: str) -> str:
     return f"della {name}" if first.endswith("a") or first == "rete" else f"del {name}"
 
 
-def membership_labels(triples: set[Triple]) -> set[Triple]:
+def membership_labels(data: _Statements) -> set[Triple]:
     """ "Comune di Asti — membro della Rete provinciale antiviolenza di Asti" / "Municipality of Asti — member
     of Asti provincial anti-violence network", for every org:Membership without a label of its own."""
-    labels = _labels(triples)
+    membership = ox.NamedNode(ORG + "Membership")
+    memberships = {s for s, o in data.pairs(ox.NamedNode(RDF_TYPE)) if o == membership}
+    memberships -= {s for s, _ in data.pairs(ox.NamedNode(RDFS + "label"))}
     parts: dict[Node, dict[str, set[Node]]] = defaultdict(lambda: defaultdict(set))
-    memberships, labelled = set(), set()
-    rdf_type, membership, rdfs_label = (
-        ox.NamedNode(RDF_TYPE),
-        ox.NamedNode(ORG + "Membership"),
-        ox.NamedNode(RDFS + "label"),
+    for name in MEMBERSHIP_PARTS:
+        for s, o in data.pairs(ox.NamedNode(ORG + name)):
+            if s in memberships and not isinstance(o, ox.Literal):
+                parts[s][name].add(o)
+    named = {node for nodes in parts.values() for found in nodes.values() for node in found}
+    labels = _first_labels(
+        (s, o) for p in LABELS for s, o in data.pairs(ox.NamedNode(p)) if s in named and isinstance(o, ox.Literal)
     )
-    parts_of = {ox.NamedNode(ORG + name) for name in MEMBERSHIP_PARTS}
-    for s, p, o in triples:
-        if p == rdf_type and o == membership:
-            memberships.add(s)
-        elif p == rdfs_label:
-            labelled.add(s)
-        elif p in parts_of and not isinstance(o, ox.Literal):
-            parts[s][p.value[len(ORG) :]].add(o)
     found: set[Triple] = set()
-    for m in memberships - labelled:
+    for m in memberships:
         found |= _membership_label(m, parts[m], lambda node: labels[str(node)])
     return found
 
