@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,11 @@ from scripts.rdfio import (
 from scripts.sources import (
     contributions_dir,
     graph_iri,
+    line_changes,
     meta_graphs,
     read_sources,
     rebase_iri,
+    release_contributions,
     release_sources,
 )
 from scripts.validate import ENGINES, Report, format_text, validate_graph
@@ -175,8 +177,13 @@ def graph_inputs(settings: Settings, sources: list[SourceFile]) -> dict[str, str
     hashers: dict[str, Any] = {}
     for number, source in enumerate(sources):
         hasher = hashers.setdefault(rebase_iri(source.graph, settings.base_uri), hashlib.sha256())
-        hasher.update(f"{number}\0{source.graph}\0".encode() + source.path.read_bytes() + b"\0")
+        hasher.update(_input(number, source, source.path.read_bytes()))
     return {graph: hasher.hexdigest() for graph, hasher in hashers.items()}
+
+
+def _input(number: int, source: SourceFile, data: bytes) -> bytes:
+    """What `graph_inputs` hashes of a source: its position, graph and bytes."""
+    return f"{number}\0{source.graph}\0".encode() + data + b"\0"
 
 
 def _reuse_key(settings: Settings) -> str:
@@ -191,6 +198,7 @@ class Reuse:
     previous: Path
     pieces: dict[str, Any]
     as_stored: bool
+    inputs: dict[str, str]  # the previous release's graph_inputs
     changed: set[str]
 
 
@@ -214,7 +222,7 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> Reuse | None:
     changed = {g for g in inputs.keys() | old_inputs.keys() if inputs.get(g) != old_inputs.get(g)}
     if changed & {rebase_iri(g, settings.base_uri) for g in meta_graphs()}:
         return None
-    return Reuse(previous, pieces, as_stored, changed)
+    return Reuse(previous, pieces, as_stored, old_inputs, changed)
 
 
 def previous_members(previous: Path, pieces: dict[str, Any]) -> dict[str, dict[str, bytes]]:
@@ -389,6 +397,7 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
     started = time.monotonic()
 
     sources = release_sources(settings, contributions)
+    files = release_contributions(settings, contributions)
     inputs = graph_inputs(settings, sources)
     reuse = _reusable(settings, inputs)
     release_id = lifecycle.new_release_id(releases)
@@ -398,8 +407,9 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
         if reuse is None:
             report, snap, quads, delta = _write_store(work, sources, settings, say, full_validation)
         else:
-            report, snap, quads, delta = _rewrite_store(work, sources, settings, say, reuse, full_validation)
+            report, snap, quads, delta = _rewrite_store(work, sources, files, settings, say, reuse, full_validation)
         manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, delta)
+        _snapshot_contributions(work / "contributions", files)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # refused, or a full disk: no half release is left behind
         raise
@@ -437,17 +447,21 @@ def _write_store(
 
 
 def _rewrite_store(
-    work: Path, sources: list[SourceFile], settings: Settings, say: Progress, reuse: Reuse, full_validation: bool
+    work: Path,
+    sources: list[SourceFile],
+    files: dict[str, Path],
+    settings: Settings,
+    say: Progress,
+    reuse: Reuse,
+    full_validation: bool,
 ) -> Built:
     """A rebuild's store: the previous release's plus what changed, found by reading only the sources of the
     graphs whose inputs changed and comparing them with their pieces of the previous N-Quads dump."""
     base = settings.base_uri
     members = previous_members(reuse.previous, reuse.pieces)
-    wanted = {s.graph for s in sources if rebase_iri(s.graph, base) in reuse.changed}
-    say(f"reading {sum(s.graph in wanted for s in sources)} of {len(sources)} files (the changed graphs')")
-    fresh = rebase(read_sources(sources, wanted), base)
-    added, removed = graph_changes(members, reuse.changed, fresh)
-    say(f"read {len(fresh)} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
+    say(f"reading the sources of {len(reuse.changed)} changed graph(s), of {len(sources)} files")
+    added, removed, read = stated_changes(reuse, members, sources, files, base)
+    say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
     changed, alike = rewrite_pieces(members, added, removed)
     store = open_store_from(work / "store", reuse.previous)
     try:
@@ -487,15 +501,47 @@ def _rewrite_store(
     return report, snap, None, delta
 
 
+def stated_changes(
+    reuse: Reuse, members: dict[str, dict[str, bytes]], sources: list[SourceFile], files: dict[str, Path], base: str
+) -> tuple[set[ox.Quad], set[ox.Quad], int]:
+    """(added, removed, statements read) in the graphs whose inputs changed, as the store holds them (rebased).
+    An N-Quads contribution whose previous copy the previous release kept (and built that release from) is
+    compared with it line by line when its changed lines can stand for the whole file (`line_changes`) and
+    its previous copy has a line per statement of its piece; the other graphs' sources are read whole and
+    compared with their pieces of the previous N-Quads dump."""
+    keys = {path: key for key, path in files.items()}
+    added: set[ox.Quad] = set()
+    removed: set[ox.Quad] = set()
+    whole, read = set(reuse.changed), 0
+    for number, source in enumerate(sources):
+        graph, key = rebase_iri(source.graph, base), keys.get(source.path)
+        copy = reuse.previous / "contributions" / f"{key}.nq"
+        if graph not in whole or key is None or not copy.is_file():
+            continue
+        before = copy.read_bytes()
+        if hashlib.sha256(_input(number, source, before)).hexdigest() != reuse.inputs.get(graph):
+            continue
+        lines = line_changes(before, source.path.read_bytes(), source.graph)
+        piece = members[NQ_DUMP].get(graph)
+        old = set(gzip.decompress(piece).decode().splitlines()) if piece is not None else set()
+        if lines is None or lines.before != len(old):
+            continue
+        came, gone = set(rebase(lines.came, base)), set(rebase(lines.gone, base))
+        new = sorted(came - gone, key=str)
+        written = (ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()
+        assert len(written) == len(new), "N-Quads: a line a statement"
+        added |= {q for q, line in zip(new, written, strict=True) if line not in old}
+        removed |= gone - came
+        whole.discard(graph)
+        read += len(lines.came) + len(lines.gone)
+    fresh = rebase(read_sources(sources, {s.graph for s in sources if rebase_iri(s.graph, base) in whole}), base)
+    more, fewer = graph_changes(members, whole, fresh)
+    return added | more, removed | fewer, read + len(fresh)
+
+
 def _refuse_violations(report: Report) -> None:
     if not report.conforms:
         raise BuildError(f"{len(report.violations)} violation(s): the current release is unchanged", report)
-
-
-def _statements_of(release: Path) -> Iterator[ox.Quad]:
-    """The statements of a release being written, read from its N-Quads dump when first iterated: a rebuild
-    needs them only where the store cannot answer (Delta.as_stored)."""
-    yield from lifecycle.read_dump(release)
 
 
 def _write_candidate(
@@ -515,7 +561,11 @@ def _write_candidate(
     dumps, pieces = write_dumps(
         work / "dumps", quads or [], sources, settings.base_uri, delta.members if delta is not None else None
     )
-    exact = delta.as_stored if delta is not None else as_stored(quads or [])
+    # the statements, where the store cannot stand for them: read back from the dump (a rebuild after a release
+    # with a literal the store writes in another form)
+    if quads is None and delta is not None and not delta.as_stored:
+        quads = list(lifecycle.read_dump(work))
+    exact = delta.as_stored if delta is not None and delta.as_stored else as_stored(quads or [])
     recorded = {"key": _reuse_key(settings), "inputs": inputs, "pieces": pieces, "as_stored": exact}
     (work / PIECES_FILE).write_text(json.dumps(recorded, indent=1, sort_keys=True))
     say("dumps written; counting the VoID statistics")
@@ -544,42 +594,40 @@ def _write_candidate(
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats.graphs)
     previous = lifecycle.previous_release(settings)
-    statements: Iterable[ox.Quad] = quads if quads is not None else _statements_of(work)
-    store = ox.Store.read_only(str(work / "store")) if delta is not None and delta.as_stored else None
-    try:
-        if delta is not None and store is not None:
-            found = store  # a name mypy keeps narrowed inside the lambda
-
-            def about(iri: str) -> Iterable[ox.Quad]:
-                return found.quads_for_pattern(ox.NamedNode(iri), None, None, None)
-
-            log = lifecycle.changelog_of_delta(delta.previous, about, delta.added, delta.removed)
-        else:
-            statements = list(statements)
-            log = lifecycle.changelog(previous, statements)
+    if quads is not None:
+        log = lifecycle.changelog(previous, quads)
         (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+        touched = delta.touched if delta is not None else None
         ldes_build.write_stream(
-            work,
-            previous,
-            statements,
-            created,
-            settings.base_uri,
-            settings.ldes_retention_days,
-            delta.touched if delta is not None else None,
-            store,
+            work, previous, quads, created, settings.base_uri, settings.ldes_retention_days, touched
         )
-    finally:
-        del store
-    _snapshot_contributions(work / "contributions", sources)
+    else:
+        assert delta is not None, "a build writes from every statement or from a difference"
+        _write_changes(work, previous, delta, created, settings)
     return manifest
 
 
-def _snapshot_contributions(folder: Path, sources: list[SourceFile]) -> None:
-    """Each release keeps the contributions it was built from, so a rollback can restore them."""
-    for source in sources:
-        if source.path.parent.name == "contributions":
-            folder.mkdir(exist_ok=True)
-            shutil.copyfile(source.path, folder / source.path.name)
+def _write_changes(work: Path, previous: Path | None, delta: Delta, created: str, settings: Settings) -> None:
+    """The changelog and the LDES stream of a release whose store holds the statements as written
+    (Delta.as_stored), from the difference and lookups in that store for the entities it touches."""
+    store = ox.Store.read_only(str(work / "store"))
+
+    def about(iri: str) -> Iterable[ox.Quad]:
+        return store.quads_for_pattern(ox.NamedNode(iri), None, None, None)
+
+    log = lifecycle.changelog_of_delta(delta.previous, about, delta.added, delta.removed)
+    (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+    ldes_build.write_stream(
+        work, previous, store, created, settings.base_uri, settings.ldes_retention_days, delta.touched, store
+    )
+
+
+def _snapshot_contributions(folder: Path, files: dict[str, Path]) -> None:
+    """Each release keeps the contributions it was built from (`<key>.nq`, wherever the candidate was), so a
+    rollback can restore them and the next build can compare a contribution with its previous copy."""
+    for key, path in files.items():
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(path, folder / f"{key}.nq")
 
 
 def _install_contributions(settings: Settings, contributions: dict[str, Path]) -> None:

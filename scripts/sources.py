@@ -12,6 +12,7 @@ written against the default base URI and rebased when a release is written. Used
 from __future__ import annotations
 
 from collections.abc import Container
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,15 @@ def release_sources(settings: Settings, contributions: dict[str, Path] | None = 
         for p in sorted(settings.data_dir.iterdir())
         if p.suffix.lower() in SYNTAX_BY_SUFFIX and p.is_file()
     ]
-    files = {**published_contributions(settings), **(contributions or {})}
+    files = release_contributions(settings, contributions)
     sources += [SourceFile(files[name], graph_iri(base, contribution_graph(name))) for name in sorted(files)]
     return sources
+
+
+def release_contributions(settings: Settings, contributions: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Contributions key -> file, for every contribution a release is built from: the published ones, with
+    `contributions` replacing or adding some."""
+    return {**published_contributions(settings), **(contributions or {})}
 
 
 #: The contributions key (and file stem) of the derived graph `graph/reconciled` (scripts/reconcile.py).
@@ -97,3 +104,45 @@ def rebase_iri(iri: str, base_uri: str) -> str:
 def unrebase_iri(iri: str, base_uri: str) -> str:
     """`rebase_iri` undone: a served IRI as the source files write it, under the default base."""
     return DEFAULT_BASE_URI + iri[len(base_uri) :] if iri.startswith(base_uri) else iri
+
+
+@dataclass(frozen=True)
+class LineChanges:
+    """How an N-Quads source differs from its previous copy, line by line (the statements of `graph`)."""
+
+    came: list[ox.Quad]  # the statements of the lines only the new copy has
+    gone: list[ox.Quad]  # ... and of those only the previous copy had
+    before: int  # the distinct statement lines of the previous copy
+
+
+def line_changes(before: bytes, now: bytes, graph: str) -> LineChanges | None:
+    """The lines of N-Quads source `now` that its previous copy `before` lacks, and the reverse, read as
+    statements of `graph` (as `read_sources` reads the whole file); None when they cannot stand for the whole
+    file: a changed line with a blank node (`read_sources` names blank nodes by their order in the file), a
+    line that does not parse on its own, text that is not UTF-8. Lines are compared as statements stripped of
+    surrounding blanks; comments and empty lines are no statements."""
+    try:
+        old, new = (_statement_lines(data.decode("utf-8")) for data in (before, now))
+        gone, came = old - new, new - old
+        if any("_:" in line for line in gone | came):
+            return None
+        named = ox.NamedNode(graph)
+        statements = [
+            [ox.Quad(q.subject, q.predicate, q.object, named) for q in _parse_lines(lines)] for lines in (came, gone)
+        ]
+    except (UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    return LineChanges(statements[0], statements[1], len(old))
+
+
+def _statement_lines(text: str) -> set[str]:
+    return {line for line in (raw.strip() for raw in text.splitlines()) if line and not line.startswith("#")}
+
+
+def _parse_lines(lines: set[str]) -> list[ox.Quad]:
+    quads = list(ox.parse("\n".join(sorted(lines)).encode(), format=ox.RdfFormat.N_QUADS))
+    if len(quads) != len(lines) or any(
+        isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads
+    ):
+        raise ValueError("not one plain statement a line")
+    return quads

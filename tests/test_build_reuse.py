@@ -260,3 +260,88 @@ def test_a_dump_of_many_gzip_members_is_read_whole_by_the_harvester(first: tuple
         assert _gunzip(data, len(whole), name) == whole
         with pytest.raises(Refused):
             _gunzip(data, len(whole) - 1, name)
+
+
+CONTRIBUTION = "test-righe"  # a fictitious publisher's contribution (build/contributions/<ID>.nq)
+NODE = f"{ID}organization/test-righe"
+LABEL_P, COMMENT_P = "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2000/01/rdf-schema#comment"
+SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+
+
+def contribution_lines(graph: str) -> list[str]:
+    """A contribution of a fictitious organization: one IRI, two blank nodes it points at."""
+    return [
+        f'<{NODE}> <{LABEL_P}> "Ente delle righe (fittizio, per i test)"@it <{graph}> .',
+        f'<{NODE}> <{COMMENT_P}> "Prima riga"@it <{graph}> .',
+        f'<{NODE}> <{COMMENT_P}> "Seconda riga"@it <{graph}> .',
+        f"<{NODE}> <{SEE_ALSO}> _:uno <{graph}> .",
+        f'_:uno <{LABEL_P}> "Nodo uno"@it <{graph}> .',
+        f"<{NODE}> <{SEE_ALSO}> _:due <{graph}> .",
+        f'_:due <{LABEL_P}> "Nodo due"@it <{graph}> .',
+    ]
+
+
+def test_changed_contribution_lines_blank_nodes_and_literal_forms_rebuild_as_a_full_build(
+    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings
+) -> None:
+    """A contribution changed by a few lines is read by those lines only; a change to a line with a blank node
+    reads it whole; blank nodes renamed by an insertion in a data file, and a typed literal in a form the store
+    does not keep ("01"^^xsd:integer), give what a full build gives too."""
+    shutil.copytree(first[0].data_dir, tmp_path / "data")
+    settings = copy_build(built_data, tmp_path, data_dir=tmp_path / "data")
+    contribution = settings.build_dir / "contributions" / f"{CONTRIBUTION}.nq"
+    contribution.parent.mkdir(exist_ok=True)
+    graph = f"https://w3id.org/parita/graph/publisher/{CONTRIBUTION}"
+    lines = contribution_lines(graph)
+    steps = 0
+
+    def step(expect_read: int | None) -> Path:
+        """A rebuild, checked against a full build of the same inputs and a full changelog and LDES."""
+        nonlocal steps
+        steps += 1
+        previous = settings.current_release.resolve()
+        rebuilt, said = rebuild(settings)
+        assert reused(said), said
+        if expect_read is not None:
+            assert any(m.startswith(f"read {expect_read} statements") for m in said), said
+        full_settings = settings_for(tmp_path / f"full{steps}", data_dir=settings.data_dir)
+        shutil.copytree(contribution.parent, full_settings.build_dir / "contributions")
+        full = build(full_settings)
+        assert published(rebuilt) == published(full)
+        assert store_quads(rebuilt) == store_quads(full)
+        assert_same_as_a_full_computation(rebuilt, previous, tmp_path / f"computed{steps}")
+        return rebuilt
+
+    contribution.write_text("\n".join(lines) + "\n")
+    step(None)  # a new graph: read whole
+    assert (settings.current_release / "contributions" / f"{CONTRIBUTION}.nq").read_text() == contribution.read_text()
+
+    lines[0] = lines[0].replace("Ente delle righe", "Ente delle righe cambiate")  # one statement changed
+    del lines[2]  # one removed
+    lines.insert(1, f'<{NODE}> <{COMMENT_P}> "Riga aggiunta"@it <{graph}> .')  # one added
+    contribution.write_text("\n".join(lines) + "\n")
+    log = json.loads((step(4) / "changelog.json").read_text())  # 2 lines gone, 2 new: only those are read
+    assert log["triples"] == {"added": 2, "removed": 2}
+    assert [e["iri"] for e in log["entities"]["changed"]] == [NODE]
+
+    lines.insert(0, f'_:zero <{LABEL_P}> "Nodo zero"@it <{graph}> .')  # a blank node first: every name moves
+    lines.insert(0, f"<{NODE}> <{SEE_ALSO}> _:zero <{graph}> .")
+    contribution.write_text("\n".join(lines) + "\n")
+    step(len(lines))  # a changed line names a blank node: the file is read whole
+
+    data_file = settings.data_dir / "zz-test-nodi.ttl"
+    data_file.write_text(
+        f'<{TEMPORARY}> <{LABEL_P}> "Ente dei nodi (fittizio, per i test)"@it ;\n'
+        f'  <{SEE_ALSO}> [ <{LABEL_P}> "Nodo A"@it ], [ <{LABEL_P}> "Nodo B"@it ] ;\n'
+        f'  <https://w3id.org/parita/ontology#test> "01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    )
+    step(None)
+    assert '"as_stored": false' in (settings.current_release / PIECES_FILE).read_text()
+    data_file.write_text(
+        f'<{TEMPORARY}> <{SEE_ALSO}> [ <{LABEL_P}> "Nodo primo"@it ] .\n'
+        f'<{TEMPORARY}> <{LABEL_P}> "Ente dei nodi (fittizio, per i test)"@it ;\n'
+        f'  <{SEE_ALSO}> [ <{LABEL_P}> "Nodo A"@it ], [ <{LABEL_P}> "Nodo B, cambiato"@it ] ;\n'
+        f'  <https://w3id.org/parita/ontology#test> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    )
+    step(None)  # the blank nodes' names moved, "01" removed and "1" added: one statement in the store
+    assert '"as_stored": true' in (settings.current_release / PIECES_FILE).read_text()
