@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
-from scripts.derive import DERIVED, ENTAILED, derived_graphs
+from scripts.derive import derived_graphs
 from scripts.dumps import graph_piece, write_dumps
 from scripts.rdfio import (
     SourceFile,
@@ -261,31 +261,49 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def rewrite_pieces(
-    members: dict[str, dict[str, bytes]], added: set[ox.Quad], removed: set[ox.Quad]
-) -> tuple[list[str], set[ox.Quad]]:
-    """Rewrite in `members` the N-Quads piece of each graph `added` and `removed` change, line by line (a
-    graph now empty loses its piece). Returns those graphs and the statements the store must keep though a
-    removal may take them (Delta.kept_alike): the new pieces' statements whose subject, predicate and graph are
-    those of a removed statement with a typed literal."""
+    members: dict[str, dict[str, bytes]], added: Iterable[ox.Quad], removed: Iterable[ox.Quad]
+) -> tuple[list[str], set[ox.Quad], set[ox.Quad], set[ox.Quad]]:
+    """Apply `removed`, then `added`, to the N-Quads pieces in `members`, line by line (a graph now empty loses
+    its piece). Returns the graphs that changed; the statements the store must keep though a removal may take
+    them (Delta.kept_alike: the new pieces' statements whose subject, predicate and graph are those of a
+    removed statement with a typed literal); and what was really added and removed (a statement already
+    there is not added, one not there or added back is not removed)."""
     by_graph: dict[str, tuple[list[ox.Quad], list[ox.Quad]]] = defaultdict(lambda: ([], []))
     for index, quads in enumerate((added, removed)):
         for q in quads:
             by_graph[graph_of(q)][index].append(q)
+    changed: list[str] = []
     alike: set[ox.Quad] = set()
+    came: set[ox.Quad] = set()
+    gone: set[ox.Quad] = set()
     pieces = members[NQ_DUMP]
     for graph, (more, fewer) in sorted(by_graph.items()):
         member = pieces.get(graph)
-        lines = set(gzip.decompress(member).decode().splitlines()) if member is not None else set()
-        lines = (lines - _lines(fewer)) | _lines(more)
+        old = set(gzip.decompress(member).decode().splitlines()) if member is not None else set()
+        more_lines = dict(zip(_line_list(more), more, strict=True))
+        fewer_lines = {line: q for line, q in zip(_line_list(fewer), fewer, strict=True) if line in old}
+        out = {line: q for line, q in fewer_lines.items() if line not in more_lines}
+        into = {line: q for line, q in more_lines.items() if line not in old}
+        if not out and not into:
+            continue
+        changed.append(graph)
+        came |= set(into.values())
+        gone |= set(out.values())
+        lines = (old - out.keys()) | into.keys()
         if lines:
             pieces[graph] = graph_piece(lines)
         else:
             pieces.pop(graph, None)
-        starts = {f"{q.subject} {q.predicate} " for q in fewer if _typed(q.object)}
+        starts = {f"{q.subject} {q.predicate} " for q in out.values() if _typed(q.object)}
         if starts:
             same = [line for line in lines if line[: line.find(" ", line.find(" ") + 1) + 1] in starts]
             alike |= set(ox.parse("\n".join(same).encode(), format=ox.RdfFormat.N_QUADS))
-    return sorted(by_graph), alike - added
+    return changed, alike - came, came, gone
+
+
+def _line_list(quads: list[ox.Quad]) -> list[str]:
+    """Each statement's N-Quads line, in order."""
+    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()
 
 
 def graph_changes(
@@ -462,22 +480,19 @@ def _rewrite_store(
     say(f"reading the sources of {len(reuse.changed)} changed graph(s), of {len(sources)} files")
     added, removed, read = stated_changes(reuse, members, sources, files, base)
     say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
-    changed, alike = rewrite_pieces(members, added, removed)
+    changed, alike, added, removed = rewrite_pieces(members, added, removed)
     store = open_store_from(work / "store", reuse.previous)
     try:
         _apply(store, removed, added, alike)
-        # every statement, for the validation and the derived graphs (until they work from the store)
+        # every statement, for the validation (until it works from the store)
         quads = read_sources(sources)
         report, snap = validate_quads(quads, settings, say, full_validation)
+        del quads
         _refuse_violations(report)
         say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
-        derived = [graph_iri(base, ENTAILED), graph_iri(base, DERIVED)]
-        derived_added, derived_removed = graph_changes(
-            members, derived, rebase(derive.derive(quads, meta_graphs()), base)
-        )
-        del quads
-        changed += rewrite_pieces(members, derived_added, derived_removed)[0]
-        _apply(store, derived_removed, derived_added, ())
+        more, fewer = derive.derive_changes(store, added, removed, base)
+        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(members, more, fewer)
+        _apply(store, derived_removed, derived_added, derived_alike)
         store.flush()
         old = ox.Store.read_only(str(reuse.previous / "store"))
         touched = entities_touched(
@@ -492,8 +507,8 @@ def _rewrite_store(
         added | derived_added,
         removed | derived_removed,
         touched,
-        alike,
-        changed,
+        alike | derived_alike,
+        changed + derived,
         reuse.as_stored and as_stored(added | derived_added),
     )
     say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
