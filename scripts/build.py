@@ -239,10 +239,6 @@ def _piece_statements(members: dict[str, dict[str, bytes]], graph: str) -> set[o
     return set(ox.parse(gzip.decompress(member), format=ox.RdfFormat.N_QUADS)) if member is not None else set()
 
 
-def _lines(quads: Iterable[ox.Quad]) -> set[str]:
-    return set((ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
-
-
 def _typed(term: object) -> bool:
     """A literal whose form a store may change ("01"^^xsd:integer is kept as "1"): a typed one, not a string."""
     return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
@@ -279,7 +275,7 @@ def rewrite_pieces(
     pieces = members[NQ_DUMP]
     for graph, (more, fewer) in sorted(by_graph.items()):
         member = pieces.get(graph)
-        old = set(gzip.decompress(member).decode().splitlines()) if member is not None else set()
+        old = _piece_lines(member)
         more_lines = dict(zip(_line_list(more), more, strict=True))
         fewer_lines = {line: q for line, q in zip(_line_list(fewer), fewer, strict=True) if line in old}
         out = {line: q for line, q in fewer_lines.items() if line not in more_lines}
@@ -294,16 +290,22 @@ def rewrite_pieces(
             pieces[graph] = graph_piece(lines)
         else:
             pieces.pop(graph, None)
-        starts = {f"{q.subject} {q.predicate} " for q in out.values() if _typed(q.object)}
+        starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if _typed(q.object)}
         if starts:
-            same = [line for line in lines if line[: line.find(" ", line.find(" ") + 1) + 1] in starts]
-            alike |= set(ox.parse("\n".join(same).encode(), format=ox.RdfFormat.N_QUADS))
+            same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
+            alike |= set(ox.parse(b"\n".join(same), format=ox.RdfFormat.N_QUADS))
     return changed, alike - came, came, gone
 
 
-def _line_list(quads: list[ox.Quad]) -> list[str]:
-    """Each statement's N-Quads line, in order."""
-    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()
+def _line_list(quads: list[ox.Quad]) -> list[bytes]:
+    """Each statement's N-Quads line, in order (split on line feeds only, as scripts/dumps.py does: a literal
+    may hold other line breaks)."""
+    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
+
+
+def _piece_lines(member: bytes | None) -> set[bytes]:
+    """The lines of a graph's N-Quads piece."""
+    return set(gzip.decompress(member).split(b"\n")[:-1]) if member is not None else set()
 
 
 def graph_changes(
@@ -538,14 +540,12 @@ def stated_changes(
             continue
         lines = line_changes(before, source.path.read_bytes(), source.graph)
         piece = members[NQ_DUMP].get(graph)
-        old = set(gzip.decompress(piece).decode().splitlines()) if piece is not None else set()
+        old = _piece_lines(piece)
         if lines is None or lines.before != len(old):
             continue
         came, gone = set(rebase(lines.came, base)), set(rebase(lines.gone, base))
         new = sorted(came - gone, key=str)
-        written = (ox.serialize(new, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines()
-        assert len(written) == len(new), "N-Quads: a line a statement"
-        added |= {q for q, line in zip(new, written, strict=True) if line not in old}
+        added |= {q for q, line in zip(new, _line_list(new), strict=True) if line not in old}
         removed |= gone - came
         whole.discard(graph)
         read += len(lines.came) + len(lines.gone)

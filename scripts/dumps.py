@@ -117,10 +117,10 @@ class _GzipPieces:
         self.offset += length
 
 
-def graph_piece(lines: Iterable[str]) -> bytes:
+def graph_piece(lines: Iterable[bytes]) -> bytes:
     """A graph's member of the N-Quads dump from its lines (each a statement as pyoxigraph writes it), the bytes
     `write_dumps` writes for its statements: for a rebuild that knows a changed graph's lines, not its statements."""
-    return _gzip_member(_text(sorted({line.encode() for line in lines})))
+    return _gzip_member(_text(sorted(set(lines))))
 
 
 #: gzip.compress(text, mtime=0) is zlib's gzip format at level 9 (no name, mtime 0): the same bytes for the

@@ -122,25 +122,26 @@ def line_changes(before: bytes, now: bytes, graph: str) -> LineChanges | None:
     line that does not parse on its own, text that is not UTF-8. Lines are compared as statements stripped of
     surrounding blanks; comments and empty lines are no statements."""
     try:
-        old, new = (_statement_lines(data.decode("utf-8")) for data in (before, now))
+        old, new = _statement_lines(before), _statement_lines(now)
         gone, came = old - new, new - old
-        if any("_:" in line for line in gone | came):
+        if any(b"_:" in line for line in gone | came):
             return None
         named = ox.NamedNode(graph)
         statements = [
             [ox.Quad(q.subject, q.predicate, q.object, named) for q in _parse_lines(lines)] for lines in (came, gone)
         ]
-    except (UnicodeDecodeError, SyntaxError, ValueError):
+    except (SyntaxError, ValueError):
         return None
     return LineChanges(statements[0], statements[1], len(old))
 
 
-def _statement_lines(text: str) -> set[str]:
-    return {line for line in (raw.strip() for raw in text.splitlines()) if line and not line.startswith("#")}
+def _statement_lines(data: bytes) -> set[bytes]:
+    """Split on line feeds only (N-Quads ends a line there; a literal may hold other line breaks)."""
+    return {line for line in (raw.strip() for raw in data.split(b"\n")) if line and not line.startswith(b"#")}
 
 
-def _parse_lines(lines: set[str]) -> list[ox.Quad]:
-    quads = list(ox.parse("\n".join(sorted(lines)).encode(), format=ox.RdfFormat.N_QUADS))
+def _parse_lines(lines: set[bytes]) -> list[ox.Quad]:
+    quads = list(ox.parse(b"\n".join(sorted(lines)), format=ox.RdfFormat.N_QUADS))
     if len(quads) != len(lines) or any(
         isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads
     ):
