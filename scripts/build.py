@@ -187,7 +187,10 @@ def _input(number: int, source: SourceFile, data: bytes) -> bytes:
 
 
 def _reuse_key(settings: Settings) -> str:
-    return f"{PIECES_VERSION} {settings.base_uri}"
+    """What a release's pieces are reusable under: this format, the base URI, and the rules the derived graphs
+    follow (a rebuild moves the previous derived graphs by the change: other rules mean a full build)."""
+    rules = hashlib.sha256(b"\0".join(path.read_bytes() for path in derive.RULE_FILES)).hexdigest()
+    return f"{PIECES_VERSION} {settings.base_uri} {rules}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 
 from scripts import build as build_module
-from scripts import ldes_build
+from scripts import derive, ldes_build
 from scripts.build import PIECES_FILE, build, write_store, write_store_from
 from scripts.dumps import write_dumps
 from scripts.harvest import Refused, _gunzip
@@ -153,7 +153,7 @@ def test_a_rebuild_reuses_the_previous_release_and_publishes_what_a_full_build_d
 
 
 def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(
-    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings
+    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(first[0].data_dir, tmp_path / "data")
     settings = copy_build(built_data, tmp_path, data_dir=tmp_path / "data")  # a build of data/
@@ -164,6 +164,14 @@ def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(
     assert published(rebuilt) == published(build(settings_for(tmp_path / "full", data_dir=settings.data_dir)))
     undo(settings.data_dir)
     assert reused(rebuild(settings)[1])  # the full build kept its pieces: the next one reuses them
+
+    change(settings.data_dir)
+    rules = tmp_path / "rules.ttl"  # a changed rule file: the previous derived graphs cannot be moved by the change
+    rules.write_text("# another rule\n")
+    with monkeypatch.context() as patched:
+        patched.setattr(derive, "RULE_FILES", (*derive.RULE_FILES, rules))
+        assert not reused(rebuild(settings)[1]), "other derivation rules: nothing is reused"
+    undo(settings.data_dir)
 
     moved = Settings(build_dir=settings.build_dir, data_dir=settings.data_dir, base_uri="https://example.org/parita/")
     change(settings.data_dir)
