@@ -833,12 +833,44 @@ def reconcile_source(
     return {**decisions, "certain": sorted(certain), "candidates": candidates}
 
 
-def _known_digest(known: dict[str, reconcile.Entity] | None, decisions: dict[str, Any]) -> str:
-    """What a body's decisions depend on besides the body itself: the published bodies and the rejections."""
+def _compared_with(known: dict[str, reconcile.Entity] | None, decisions: dict[str, Any]) -> str:
+    """What a body's decisions depend on besides the body itself: the published bodies (what the rules read of
+    each) and the rejections, as JSON; "" before the first release."""
     if known is None:
         return ""
-    facts = [[e.iri, e.kind, e.label, sorted(e.labels), e.ipa, e.territory, e.legal_status] for e in known.values()]
-    return hashlib.sha256(json.dumps([facts, sorted(map(tuple, decisions["rejected"]))]).encode()).hexdigest()
+    bodies = {e.iri: [e.kind, e.label, sorted(e.labels), e.ipa, e.territory, e.legal_status] for e in known.values()}
+    return json.dumps({"bodies": bodies, "rejected": sorted(map(list, decisions["rejected"]))}, sort_keys=True)
+
+
+def _to_remake(
+    entities: Entities,
+    made: set[str],
+    source: Source,
+    known: dict[str, reconcile.Entity],
+    decisions: dict[str, Any],
+    before: str | None,
+    now_: str,
+) -> set[str] | None:
+    """The bodies whose decisions must be made again: those whose lines were made, and, when published bodies
+    changed since the decisions were made (`before`, `now_`: _compared_with then and now), those whose
+    decisions name one of them or that one of them now matches. None: all of them (the rejections changed, or
+    what they were compared with is not known)."""
+    try:
+        old, new = json.loads(before or ""), json.loads(now_)
+    except ValueError:
+        return None
+    if old["rejected"] != new["rejected"]:
+        return None
+    changed = {i for i in old["bodies"].keys() | new["bodies"].keys() if old["bodies"].get(i) != new["bodies"].get(i)}
+    if not changed:
+        return made
+    remade = made | {e for e, x in decisions["certain"] if x in changed}
+    remade |= {c["submitted"] for c in decisions["candidates"] if c["existing"] in changed}
+    if arrived := {i: known[i] for i in changed if i in known}:
+        for body in _bodies(entities, entities.keys(), source).values():
+            if any(m.existing != body.iri for m in reconcile.match(body, arrived)):
+                remade.add(body.iri)
+    return remade
 
 
 def _bodies(entities: Entities, iris: set[str], source: Source) -> dict[str, reconcile.Entity]:
@@ -969,8 +1001,9 @@ def publish_entities(
 ) -> tuple[Path, int, dict[str, Any]]:
     """Publish an LDES source's entities; (release, triples, reconcile decisions). The work follows the entities
     whose versions this harvest applied: only their lines are made and checked, only their decisions made
-    again (all of them when the base URIs, or the published bodies they were compared with, changed), and the
-    contribution file is the entities' lines joined. The decisions are saved once the release is published."""
+    again (and those that published bodies changed since reach; all of them when the base URIs or the
+    rejections changed), and the contribution file is the entities' lines joined. The decisions are saved once
+    the release is published."""
     clock = time.perf_counter()
     made_with = json.dumps([LINES_VERSION, source.base_uris, sources.shared])
     everything = entities.meta("made with") != made_with
@@ -980,11 +1013,15 @@ def publish_entities(
     check_entities(entities, made, source, sources, settings)
     clock = _lap(phases, "check", clock)
     known = published_bodies(settings, source, sources)
-    compared_with = _known_digest(known, reconcile.load_decisions(settings, source.id))
-    if everything or entities.meta("compared with") != compared_with:
+    previous = reconcile.load_decisions(settings, source.id)
+    compared_with = _compared_with(known, previous)
+    remade = None
+    if not everything and known is not None:
+        remade = _to_remake(entities, made, source, known, previous, entities.meta("compared with"), compared_with)
+    if remade is None:
         decisions = reconcile_source(_bodies(entities, entities.keys(), source), source, settings, known)
     else:
-        decisions = reconcile_source(_bodies(entities, made, source), source, settings, known, made)
+        decisions = reconcile_source(_bodies(entities, remade, source), source, settings, known, remade)
     entities.set_meta("compared with", compared_with)
     reconciled = reconcile.reconciled_graph(settings, {source.id: decisions})
     clock = _lap(phases, "reconcile", clock)

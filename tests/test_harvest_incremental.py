@@ -26,7 +26,7 @@ from server.config import PROJECT_ROOT, Settings
 from server.sources import state_path
 from tests.harvest_fixtures import Publishers
 
-NAME = "stream"
+NAME, OTHER = "stream", "other"
 PREFIXES = """@prefix dct: <http://purl.org/dc/terms/> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -56,33 +56,39 @@ class Stream:
     fresh: Settings
 
     @property
-    def root(self) -> str:
-        return f"{self.publishers.url}/{NAME}"
-
-    @property
     def sources(self) -> SourcesFile:
-        return SourcesFile((Source(NAME, (self.root + "/",), ldes=self.root + "/ldes"),), ("https://w3id.org/italia/",))
+        """The stream, after the other source once it has pages (its bodies are published ones to the stream's)."""
+        names = [OTHER] * (OTHER in self.publishers.streams) + [NAME]
+        root = f"{self.publishers.url}/"
+        listed = (Source(n, (f"{root}{n}/",), ldes=f"{root}{n}/ldes") for n in names)
+        return SourcesFile(tuple(listed), ("https://w3id.org/italia/",))
 
-    def page(self, *versions: tuple[str, str | None]) -> None:
-        """A new page: for each (entity path under {root}/id/ or a full IRI, statements or None for a tombstone),
-        a version stamped with the page's day."""
-        n = len(self.publishers.streams.setdefault(NAME, [])) + 1
-        text = PREFIXES
+    def page(self, *versions: tuple[str, str | None], name: str = NAME) -> None:
+        """A new page of source `name`: for each (entity path under its id/ or a full IRI, statements or None
+        for a tombstone), a version stamped with the page's day."""
+        pages = self.publishers.streams.setdefault(name, [])
+        n, root, text = len(pages) + 1, f"{self.publishers.url}/{name}", PREFIXES
         for path, body in versions:
-            entity = path if "://" in path else f"{self.root}/id/{path}"
-            head = f'<{self.root}/ldes/{n}/v{len(text)}> dct:isVersionOf <{entity}> ; prov:generatedAtTime "2026-01-{n:02d}T00:00:00Z"^^xsd:dateTime'
+            entity = path if "://" in path else f"{root}/id/{path}"
+            head = f'<{root}/ldes/{n}/v{len(text)}> dct:isVersionOf <{entity}> ; prov:generatedAtTime "2026-01-{n:02d}T00:00:00Z"^^xsd:dateTime'
             text += f"{head} ; a as:Tombstone .\n" if body is None else f"{head} ; {body} .\n"
-        self.publishers.streams[NAME].append(text)
+        pages.append(text)
 
-    def id(self, path: str) -> str:
-        return f"{self.root}/id/{path}"
+    def id(self, path: str, name: str = NAME) -> str:
+        return f"{self.publishers.url}/{name}/id/{path}"
 
     def harvest(self, settings: Settings) -> dict[str, Any]:
-        if settings is self.fresh:  # afresh: no state, no entities, no decisions
-            for path in (state_path(settings), entities_path(settings, NAME), reconcile.decisions_path(settings, NAME)):
+        """The stream's summary of a harvest of every source."""
+        if settings is self.fresh:  # the stream afresh: no state, no entities, no decisions
+            state = json.loads(state_path(settings).read_text()) if state_path(settings).exists() else {}
+            state.pop(NAME, None)
+            state_path(settings).parent.mkdir(parents=True, exist_ok=True)
+            state_path(settings).write_text(json.dumps(state))
+            for path in (entities_path(settings, NAME), reconcile.decisions_path(settings, NAME)):
                 path.unlink(missing_ok=True)
-        (summary,) = harvest(settings, self.sources)
-        return summary
+        summaries = {s["source"]: s for s in harvest(settings, self.sources)}
+        assert summaries.pop(OTHER, {"status": "ok"})["status"] in ("ok", "unchanged"), summaries
+        return summaries[NAME]
 
     def both(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return self.harvest(self.live), self.harvest(self.fresh)
@@ -194,8 +200,9 @@ def test_an_incremental_harvest_publishes_what_a_fresh_one_does(stream: Stream) 
 
 def test_a_state_written_before_the_entities_had_their_own_file_is_taken_over(stream: Stream) -> None:
     """The entities inside state.json (as harvests wrote them before) move to their file on the next harvest."""
-    with sqlite3.connect(entities_path(stream.live, NAME)) as db:
-        rows = db.execute("SELECT iri, time, nt FROM entity").fetchall()
+    db = sqlite3.connect(entities_path(stream.live, NAME))
+    rows = db.execute("SELECT iri, time, nt FROM entity").fetchall()
+    db.close()
     state = json.loads(state_path(stream.live).read_text())
     state[NAME]["entities"] = {iri: {"time": time, "nt": nt} for iri, time, nt in rows}
     del state[NAME]["entity_count"]
@@ -206,3 +213,20 @@ def test_a_state_written_before_the_entities_had_their_own_file_is_taken_over(st
     assert live["status"] == fresh["status"] == "ok" and live["members_applied"] == 1, (live, fresh)
     same(stream)
     assert "entities" not in json.loads(state_path(stream.live).read_text())[NAME]
+
+
+def test_a_body_another_source_publishes_reaches_the_decisions_it_changes(stream: Stream) -> None:
+    """The stream's body d is not harvested again, but another source now publishes a body like it (same label
+    and kind, no territory): d's decision is made again (a certain match), and again when that body leaves."""
+    d, twin = stream.id("organization/d"), stream.id("organization/twin", OTHER)
+    stream.page(("organization/twin", org("Ente D di nuovo")), name=OTHER)
+    stream.page(("office/e", org("Ufficio E", f"rdfs:seeAlso <{d}>", 'rdfs:comment "Cambiato."@it')))
+    live, fresh = stream.both()
+    assert live["status"] == fresh["status"] == "ok" and live["members_applied"] == 1, (live, fresh)
+    assert [d, twin] in same(stream)["decisions"]["certain"]
+
+    stream.page(("organization/twin", None), name=OTHER)
+    stream.page(("office/e", org("Ufficio E", f"rdfs:seeAlso <{d}>")))
+    live, fresh = stream.both()
+    assert live["status"] == fresh["status"] == "ok", (live, fresh)
+    assert [d, twin] not in same(stream)["decisions"]["certain"]
