@@ -501,6 +501,7 @@ class _Change:
         self._labels: dict[Node, dict[str, str]] = {}
         self.entail_added: set[Triple] = set()
         self.entail_added_by_subject: dict[Node, set[Triple]] = defaultdict(set)
+        self.entail_added_by_object: dict[tuple[ox.NamedNode, Node | ox.Literal], set[Node]] = defaultdict(set)
         self.entail_removed: set[Triple] = set()
 
     def apply(self, added: list[ox.Quad], removed: list[ox.Quad]) -> tuple[set[ox.Quad], set[ox.Quad]]:
@@ -567,6 +568,7 @@ class _Change:
             if entailed and not was:
                 self.entail_added.add(triple)
                 self.entail_added_by_subject[triple[0]].add(triple)
+                self.entail_added_by_object[triple[1], triple[2]].add(triple[0])
             elif was and not entailed and triple not in self.described[self.entailed_graph]:
                 self.entail_removed.add(triple)
 
@@ -622,7 +624,7 @@ class _Change:
             ):
                 found.add(q.subject)
         if entailed:
-            found |= {s for s, p, o in self.entail_added if p == predicate and o == value}
+            found |= self.entail_added_by_object.get((predicate, value), set())
         return found
 
     def labels_of(self, node: Node) -> dict[str, str]:
