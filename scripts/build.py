@@ -60,7 +60,7 @@ Progress = Callable[[str], None]
 #: What a release keeps for the next build to reuse: each graph's inputs and its piece of the N-Quads dump.
 PIECES_FILE = "pieces.json"
 #: Bump when what PIECES_FILE records, or how a release is written from it, changes: the next build is then full.
-PIECES_VERSION = 2
+PIECES_VERSION = 3
 
 
 class BuildError(Exception):
@@ -171,19 +171,29 @@ class Delta:
     as_stored: bool = False
 
 
-def graph_inputs(settings: Settings, sources: list[SourceFile]) -> dict[str, str]:
-    """Per named graph of the release: SHA-256 over its sources' positions, graph and bytes (a blank node's
-    label depends on its source's position, scripts/sources.py), so equal inputs mean equal statements."""
+def file_digests(sources: list[SourceFile]) -> list[str]:
+    """The SHA-256 of each source file's bytes, in order: a build reads every file once for all its digests."""
+    digests = []
+    for source in sources:
+        with open(source.path, "rb") as data:
+            digests.append(hashlib.file_digest(data, "sha256").hexdigest())
+    return digests
+
+
+def graph_inputs(settings: Settings, sources: list[SourceFile], digests: list[str]) -> dict[str, str]:
+    """Per named graph of the release: SHA-256 over its sources' positions, graphs and bytes (`digests`, from
+    `file_digests`; a blank node's label depends on its source's position, scripts/sources.py), so equal
+    inputs mean equal statements."""
     hashers: dict[str, Any] = {}
-    for number, source in enumerate(sources):
+    for number, (source, digest) in enumerate(zip(sources, digests, strict=True)):
         hasher = hashers.setdefault(rebase_iri(source.graph, settings.base_uri), hashlib.sha256())
-        hasher.update(_input(number, source, source.path.read_bytes()))
+        hasher.update(_input(number, source, digest))
     return {graph: hasher.hexdigest() for graph, hasher in hashers.items()}
 
 
-def _input(number: int, source: SourceFile, data: bytes) -> bytes:
-    """What `graph_inputs` hashes of a source: its position, graph and bytes."""
-    return f"{number}\0{source.graph}\0".encode() + data + b"\0"
+def _input(number: int, source: SourceFile, digest: str) -> bytes:
+    """What `graph_inputs` hashes of a source: its position, graph and its bytes' SHA-256."""
+    return f"{number}\0{source.graph}\0{digest}\0".encode()
 
 
 def _reuse_key(settings: Settings) -> str:
@@ -386,42 +396,51 @@ def build(
     """
     with lifecycle.writer_lock(settings.build_dir):
         say = progress or (lambda message: None)
-        if not force and (same := _unchanged_release(settings, contributions)) is not None:
+        sources = release_sources(settings, contributions)
+        digests = file_digests(sources)
+        if not force and (same := _unchanged_release(settings, inputs_digest(settings, sources, digests))) is not None:
             say(f"nothing changed since release {same.name}: nothing published (--force publishes anyway)")
             return same
-        return _build(settings, say, contributions or {}, full_validation)
+        return _build(settings, say, contributions or {}, sources, digests, full_validation)
 
 
-def inputs_digest(settings: Settings, sources: list[SourceFile]) -> str:
-    """SHA-256 over the base URI and every source file (its graph and bytes): what a release is built from."""
+def inputs_digest(settings: Settings, sources: list[SourceFile], digests: list[str]) -> str:
+    """SHA-256 over the base URI and every source file (its graph and bytes, `digests` from `file_digests`):
+    what a release is built from."""
     digest = hashlib.sha256(settings.base_uri.encode())
-    for source in sources:
-        digest.update(b"\0" + source.graph.encode() + b"\0" + source.path.read_bytes())
+    for source, bytes_digest in zip(sources, digests, strict=True):
+        digest.update(f"\0{source.graph}\0{bytes_digest}".encode())
     for rules in derive.RULE_FILES:  # the derived graphs follow these too: a changed rule is a changed input
         digest.update(b"\0" + rules.read_bytes())
     return digest.hexdigest()
 
 
-def _unchanged_release(settings: Settings, contributions: dict[str, Path] | None = None) -> Path | None:
-    """The current release when it was built from exactly today's inputs (with `contributions` in place of
-    the published ones: an identical resubmission changes nothing), else None."""
+def _unchanged_release(settings: Settings, inputs: str) -> Path | None:
+    """The current release when it was built from exactly today's inputs (`inputs_digest`, with the candidate
+    contributions in place of the published ones: an identical resubmission changes nothing), else None."""
     current = settings.current_release
     try:
         recorded = json.loads((current / "release.json").read_text()).get("inputs")
     except (OSError, ValueError):
         return None
-    return current.resolve() if recorded == inputs_digest(settings, release_sources(settings, contributions)) else None
+    return current.resolve() if recorded == inputs else None
 
 
-def _build(settings: Settings, say: Progress, contributions: dict[str, Path], full_validation: bool = False) -> Path:
+def _build(
+    settings: Settings,
+    say: Progress,
+    contributions: dict[str, Path],
+    sources: list[SourceFile],
+    digests: list[str],
+    full_validation: bool = False,
+) -> Path:
     releases = settings.build_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     lifecycle.remove_abandoned(releases)
     started = time.monotonic()
 
-    sources = release_sources(settings, contributions)
     files = release_contributions(settings, contributions)
-    inputs = graph_inputs(settings, sources)
+    inputs = graph_inputs(settings, sources, digests)
     reuse = _reusable(settings, inputs)
     release_id = lifecycle.new_release_id(releases)
     work = releases / f"{TMP_PREFIX}{release_id}"
@@ -431,7 +450,7 @@ def _build(settings: Settings, say: Progress, contributions: dict[str, Path], fu
             report, snap, quads, delta = _write_store(work, sources, settings, say, full_validation)
         else:
             report, snap, quads, delta = _rewrite_store(work, sources, files, settings, say, reuse, full_validation)
-        manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, delta)
+        manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, digests, delta)
         _snapshot_contributions(work / "contributions", files)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # refused, or a full disk: no half release is left behind
@@ -539,7 +558,9 @@ def stated_changes(
         if graph not in whole or key is None or not copy.is_file():
             continue
         before = copy.read_bytes()
-        if hashlib.sha256(_input(number, source, before)).hexdigest() != reuse.inputs.get(graph):
+        if hashlib.sha256(_input(number, source, hashlib.sha256(before).hexdigest())).hexdigest() != reuse.inputs.get(
+            graph
+        ):
             continue
         lines = line_changes(before, source.path.read_bytes(), source.graph)
         piece = members[NQ_DUMP].get(graph)
@@ -570,6 +591,7 @@ def _write_candidate(
     report: Report,
     say: Progress,
     inputs: dict[str, str],
+    digests: list[str],
     delta: Delta | None = None,
 ) -> dict[str, Any]:
     """Dumps, statistics, manifest, changelog and LDES stream of a new release whose store is written, in the
@@ -607,7 +629,7 @@ def _write_candidate(
             for s in sources
         },
         "dumps": dumps,
-        "inputs": inputs_digest(settings, sources),
+        "inputs": inputs_digest(settings, sources, digests),
     }
     (work / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     manifest["graph_count"] = len(stats.graphs)
