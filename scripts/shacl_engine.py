@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,29 +103,46 @@ class Result:
 # --- the data -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A SELECT query's solutions, kept after the store that answered them is gone."""
+
+    variables: frozenset[str]
+    rows: list[dict[str, Term]]  # variable -> value, unbound variables left out
+
+
 class Data:
-    """The data graph as dictionaries: predicate -> subject -> objects (a set, in reading order)."""
+    """The data graph as dictionaries: predicate -> subject -> objects (a set, in reading order), built when
+    first read; SPARQL queries run on a pyoxigraph store of the same triples. `answer` runs them all first and
+    frees the store, so the store and the dictionaries are never in memory together."""
 
     def __init__(self, quads: list[ox.Quad]):
-        out: dict[Term, dict[Term, list[Term]]] = defaultdict(dict)
         self._quads = quads
-        for q in quads:
+        self._into: dict[Term, dict[Term, list[Term]]] = {}
+        self._store: ox.Store | None = None
+        self._answers: dict[str, Answer] = {}
+        # cached on the instance: a functools.cache on the method would keep every Data (index, store) alive
+        self._superclasses: dict[Term, frozenset[Term]] = {}
+
+    @functools.cached_property
+    def out(self) -> dict[Term, dict[Term, list[Term]]]:
+        out: dict[Term, dict[Term, list[Term]]] = defaultdict(dict)
+        # one object per distinct term: each access to a quad's term makes a new one, and the same subject,
+        # class or value is repeated across many triples
+        same: dict[Term, Term] = {}
+        for q in self._quads:
             s, p, o = q.subject, q.predicate, q.object
             by_subject = out[p]
             values = by_subject.get(s)
             if values is None:
-                by_subject[s] = [o]
+                by_subject[same.setdefault(s, s)] = [same.setdefault(o, o)]
             else:
-                values.append(o)
+                values.append(same.setdefault(o, o))
         for by_subject in out.values():
             for s, values in by_subject.items():
                 if len(values) > 1:
                     by_subject[s] = list(dict.fromkeys(values))
-        self.out = dict(out)
-        self._into: dict[Term, dict[Term, list[Term]]] = {}
-        self._store: ox.Store | None = None
-        # cached on the instance: a functools.cache on the method would keep every Data (index, store) alive
-        self._superclasses: dict[Term, frozenset[Term]] = {}
+        return dict(out)
 
     def objects(self, s: Term, p: Term) -> list[Term]:
         return self.out.get(p, {}).get(s, [])
@@ -179,10 +196,20 @@ class Data:
             self._store.bulk_extend(self._quads)  # queried with the union of the graphs as default graph
         return self._store
 
-    def select(self, query: str) -> ox.QuerySolutions:
+    def answer(self, queries: Iterable[str]) -> None:
+        """Run `queries` now, keep their solutions for `select`, and free the store."""
+        for query in queries:
+            self._answers[query] = self.select(query)
+        self._store = None
+
+    def select(self, query: str) -> Answer:
+        if query in self._answers:
+            return self._answers[query]
         solutions = self.store().query(query, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions), "a SELECT query"
-        return solutions
+        names = frozenset(v.value for v in solutions.variables)
+        rows = [{name: value for name in names if (value := row[name]) is not None} for row in solutions]
+        return Answer(names, rows)
 
 
 # --- literals as rdflib sees them (pySHACL decides datatypes and patterns on rdflib terms) -------------
@@ -306,11 +333,12 @@ class Engine:
     def __init__(self, shapes: rdflib.Graph):
         self.g = shapes
         self._compiled: dict[rdflib.term.Node, Shape] = {}
-        self._queries: list[tuple[Shape, str, rdflib.term.Node]] = []
+        self.queries: list[str] = []  # every SPARQL query of the shapes, asked of the data before anything else
         self._conforms: dict[tuple[int, Term], bool] = {}
         self.data: Data | None = None
         self.targeted = [self.shape(s) for s in self._targeted_nodes()]
         self.targets = {id(s): list(self._targets(s.node)) for s in self.targeted}
+        self.queries += [arg for targets in self.targets.values() for kind, arg in targets if kind == "sparql"]
 
     # compile
 
@@ -371,7 +399,20 @@ class Engine:
         self._compiled[node] = shape  # before the parts: shapes may refer to each other
         shape.checks = self._checks(node)
         shape.properties = [self.shape(p) for p in g.objects(node, SH.property)]
+        for other in self._referenced(node):
+            self.shape(other)
         return shape
+
+    def _referenced(self, node: rdflib.term.Node) -> list[rdflib.term.Node]:
+        """The shapes a shape's constraints name (sh:node, sh:not, sh:qualifiedValueShape, the members of sh:or,
+        sh:and, sh:xone): compiled with it, so every SPARQL query is known before the data is read and an
+        unsupported feature is refused before validation starts, not midway."""
+        g = self.g
+        found = [*g.objects(node, SH.node), *g.objects(node, SH["not"]), *g.objects(node, SH.qualifiedValueShape)]
+        for kind in (SH["or"], SH["and"], SH.xone):
+            for members in g.objects(node, kind):
+                found += self._list(members)
+        return found
 
     def _list(self, node: rdflib.term.Node) -> list[rdflib.term.Node]:
         return list(rdflib.collection.Collection(self.g, node))
@@ -548,6 +589,7 @@ class Engine:
         if not re.search(r"SELECT\s+(DISTINCT\s+)?\$this\b", text, re.I):
             raise UnsupportedShapes(f"SPARQL constraint {constraint} must select $this")
         query = self._prefixes(constraint) + text
+        self.queries.append(query)
         messages = tuple(m for m in g.objects(constraint, SH.message) if isinstance(m, rdflib.Literal))
         rows: dict[Term, list[tuple[Term | None, Term | None]]] | None = None
 
@@ -555,9 +597,9 @@ class Engine:
             nonlocal rows
             if rows is None:
                 rows = defaultdict(list)
-                solutions = self._data.select(query)
-                for row in solutions:
-                    rows[row["this"]].append((row["path"] if "path" in _variables(solutions) else None, row["value"]))
+                answer = self._data.select(query)
+                for row in answer.rows:
+                    rows[row.get("this")].append((row.get("path"), row.get("value")))
             seen = set()
             for path, value in rows.get(focus, ()):
                 if (path, value) in seen:
@@ -620,20 +662,16 @@ class Engine:
             elif kind == "objects":
                 found.update(dict.fromkeys(data.into(arg)))
             else:
-                solutions = data.select(arg)
-                found.update(dict.fromkeys(row["this"] for row in solutions if row["this"] is not None))
+                found.update(dict.fromkeys(row["this"] for row in data.select(arg).rows if "this" in row))
         return list(found)
 
     def validate(self, data: Data) -> list[Result]:
         self.data, self._conforms = data, {}
         try:
+            data.answer(self.queries)  # the SPARQL store is freed before the dictionaries are built
             return [r for shape in self.targeted for f in self.focus_nodes(shape) for r in self.evaluate(shape, f)]
         finally:
             self.data, self._conforms = None, {}
-
-
-def _variables(solutions: ox.QuerySolutions) -> set[str]:
-    return {v.value for v in solutions.variables}
 
 
 def _wrong_datatype(datatype: rdflib.URIRef, v: Term) -> bool:
