@@ -76,20 +76,21 @@ def validation_dir(settings: Settings) -> Path:
     return settings.build_dir / "validation"
 
 
-def validate_release(quads: list[ox.Quad], settings: Settings) -> Report:
-    """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology."""
+def validate_release(quads: list[ox.Quad], settings: Settings) -> revalidate.Checked:
+    """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology: every statement
+    of the release as read (`read_sources`, under the default base). The report is one `revalidate.save` keeps."""
     meta = meta_graphs()
     data = [q for q in quads if graph_of(q) not in meta]
     origins = {subject.value: files for subject, files in graphs_by_subject(data).items()}
     ontology = [q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")]
-    return validate_graph(data, settings, origins, ontology=ontology)
+    return revalidate.full_report(validate_graph(data, settings, origins, ontology=ontology), data)
 
 
 def validate_quads(
     quads: list[ox.Quad], settings: Settings, say: Progress, full_validation: bool = False
 ) -> tuple[Report, revalidate.Snapshot]:
     """`validate_release`'s findings, re-checking only what changed since the cached validation."""
-    snap = revalidate.snapshot(quads, meta_graphs(), settings.validation_engine)
+    snap = revalidate.snapshot(quads, meta_graphs(), settings)
     ontology = [q for q in quads if graph_of(q) == graph_iri(DEFAULT_BASE_URI, "ontology")]
     report = revalidate.validate(
         snap,
@@ -457,7 +458,8 @@ def _build(
         raise
     final = releases / release_id
     os.rename(work, final)
-    revalidate.save(validation_dir(settings), snap, report)  # before the switch: it only describes content
+    # before the switch: it only describes content
+    revalidate.save(validation_dir(settings), settings, release_id, report, snap)
     _install_contributions(settings, contributions)
     lifecycle.switch_current(settings.build_dir, final)
     if pruned := lifecycle.prune(settings.build_dir, settings.keep_releases):

@@ -1,10 +1,13 @@
-"""Validation reuse keyed by content: after a change to some source graphs, re-check (scripts/validate.py) only
-the nodes whose results the change can reach, and keep the previous findings about every other node.
+"""Validation reuse: after a change to some source graphs, re-check (scripts/validate.py) only the nodes whose
+results the change can reach, and keep the previous findings about every other node.
 
-The cache, `build/validation/`, holds what the last successful validation saw: `state.json` (a digest per
-data graph, one of shapes + ontology + engine + pySHACL version + CACHE_FORMAT, and the findings) and
-`graphs/<digest>.nq`, the validated statements of each graph (blank nodes named as `read_sources` names
-them, before any rebase), so the previous version of a changed graph is known.
+`validate_changes` reads what it needs from the NEW release's pyoxigraph store (a copy of the previous release's
+plus the asserted change, rebased to `settings.base_uri`): the asserted data graphs (not ontology or shapes, not
+graph/entailed or graph/derived) answer targeted lookups around the changed nodes, and the small context is moved
+back to the default base the shapes and findings speak. The cache, `build/validation/state.json`, holds what the
+last successful validation needs to be continued: a key of the shapes, ontology, engine and validation code, the
+release it validated, and its findings (plus the subjects whose literals the store writes in another form, see
+`altered_subjects`). A state of another release than the one the store was copied from is not used.
 
 Why re-checking a focus set F is enough. A node's results are a function of the triples its shapes read.
 `audit` walks the shapes and sends to a full validation any shape that reads further than:
@@ -19,20 +22,22 @@ Why re-checking a focus set F is enough. A node's results are a function of the 
 With D the triples the union of the data gained or lost, F = the subjects of D; the objects of D triples
 whose predicate is read inversely (3) or that are instances of a class of (3); and, for a D triple whose
 predicate is in `value_reads`, every node linking to its subject (2) or reaching it through a chain (4).
-The context graph gives each node of F all of 1-4 (plus blank-node closures), so pySHACL says the same
-about F in the context as in the whole data; findings about nodes outside F cannot have changed.
-No cache, other shapes/ontology/pySHACL, a graph added or removed, more than half the triples changed,
-or an unreadable cache file: full validation.
+The context graph gives each node of F all of 1-4 (plus blank-node closures), so the engine says the same
+about F in the context as in the whole data; findings about nodes outside F cannot have changed (only the
+files stating them can: those of the subjects of changed statements are looked up again).
+No cache, other shapes/ontology/engine/code, more than half the triples changed, or an unreadable cache:
+full validation.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +48,14 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
-from scripts.rdfio import graph_of, graphs_by_subject
+from scripts.rdfio import SourceFile, graph_of, graphs_by_subject
+from scripts.sources import graph_iri, meta_graphs, read_sources, rebase_iri, unrebase_iri
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
-from server.config import Settings
+from server.config import DEFAULT_BASE_URI, Settings
 
-CACHE_FORMAT = 2  # bump when the focus rule changes: a cache written under another rule is not trusted
+CACHE_FORMAT = 3  # bump when the focus rule or the state changes: a cache written under another rule is not trusted
+#: The code whose behaviour the cached findings depend on: a change to it is a change of the cache key.
+CODE = [Path(__file__).with_name(name) for name in ("revalidate.py", "validate.py", "shacl_engine.py")]
 FAR = 9  # "hop" of values reached by an inverse or chain path: nothing beyond them is readable
 TYPE, SUBCLASS = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(RDFS.subClassOf))
 CONTEXT = ox.NamedNode("urn:parita:validation-context")
@@ -57,7 +65,7 @@ Triple = tuple[ox.NamedNode | ox.BlankNode | ox.Triple, ox.NamedNode, Term]  # (
 
 
 class Unsupported(Exception):
-    """The shapes read further than the focus rule covers."""
+    """The shapes read further than the focus rule covers, or the change is not one it can follow."""
 
 
 @dataclass
@@ -70,9 +78,58 @@ class Reach:
     incoming_classes: set[str] = field(default_factory=set)
 
 
+class Checked(Report):
+    """A report with what the validation cache keeps beside its findings (`save`): the subjects whose literals
+    the store writes in another form (`altered_subjects`) and about how many triples were validated."""
+
+    def __init__(self, report: Report, altered: Iterable[str], triples: int):
+        super().__init__(report.conforms, report.findings, lambda: report.report_graph)
+        self.altered, self.triples = frozenset(altered), triples
+
+
+def schema_key(settings: Settings) -> str:
+    """What every cached finding depends on besides the data: ontology and shapes files, engine, pySHACL and
+    the validation code."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT} {settings.validation_engine} {pyshacl.__version__}".encode())
+    files = [*sorted(settings.ontology_dir.glob("*.ttl")), *sorted(settings.shapes_dir.glob("*.ttl")), *CODE]
+    for path in files:
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def altered_subjects(quads: Iterable[ox.Quad], base: str = DEFAULT_BASE_URI) -> set[str]:
+    """The subjects (under the default base) of statements whose literal a pyoxigraph store writes in another
+    form ("01"^^xsd:integer is kept as "1"): a context read from the store would not be what was validated."""
+    quads = list(quads)
+    typed = list({q.object for q in quads if isinstance(q.object, ox.Literal) and q.object.language is None})
+    store = ox.Store()
+    store.extend(
+        ox.Quad(ox.NamedNode(f"urn:parita:literal:{n}"), TYPE, lit, ox.DefaultGraph()) for n, lit in enumerate(typed)
+    )
+    changed = {
+        typed[int(q.subject.value.rsplit(":", 1)[1])]
+        for q in store
+        if q.object.value != typed[int(q.subject.value.rsplit(":", 1)[1])].value
+    }
+    return {_name(q.subject, base) for q in quads if q.object in changed}
+
+
+def _name(node: ox.NamedNode | ox.BlankNode | ox.Triple, base: str) -> str:
+    """A subject as a finding names its focus node, under the default base (parita states no triple terms)."""
+    if isinstance(node, ox.NamedNode):
+        return unrebase_iri(node.value, base)
+    return node.value if isinstance(node, ox.BlankNode) else str(node)
+
+
+def full_report(report: Report, data: list[ox.Quad]) -> Checked:
+    """A full validation's report of `data` (the data graphs' statements, under the default base), ready for `save`."""
+    return Checked(report, altered_subjects(data), len(data))
+
+
 @dataclass
 class Snapshot:
-    """The data graphs of one build, their digests and the digest of what they are validated against."""
+    """The data graphs of one build, their digests and the key of what they are validated against (the
+    validation of `validate_quads`, which reads every statement)."""
 
     schema: str
     graphs: dict[str, list[ox.Quad]]
@@ -84,13 +141,12 @@ def digest(quads: list[ox.Quad]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def snapshot(quads: list[ox.Quad], meta: set[str], engine: str = "pyshacl") -> Snapshot:
+def snapshot(quads: list[ox.Quad], meta: set[str], settings: Settings) -> Snapshot:
     graphs: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in quads:
-        graphs[graph_of(q)].append(q)
-    schema = [q for g in sorted(meta) for q in graphs.pop(g, [])]
-    key = hashlib.sha256(f"{CACHE_FORMAT} {engine} {pyshacl.__version__} {digest(schema)}".encode()).hexdigest()
-    return Snapshot(key, dict(graphs), {g: digest(qs) for g, qs in graphs.items()})
+        if graph_of(q) not in meta:
+            graphs[graph_of(q)].append(q)
+    return Snapshot(schema_key(settings), dict(graphs), {g: digest(qs) for g, qs in graphs.items()})
 
 
 # --- what the shapes read ------------------------------------------------------------------------------
@@ -202,7 +258,219 @@ def sparql_direction(query: str) -> str:
     raise Unsupported("a SPARQL query with more than one pattern")
 
 
-# --- the incremental validation -----------------------------------------------------------------------
+# --- the incremental validation on the new store ------------------------------------------------
+
+
+def validate_changes(
+    store: ox.Store,
+    added: Iterable[ox.Quad],
+    removed: Iterable[ox.Quad],
+    settings: Settings,
+    folder: Path,
+    previous: str,
+    sources: Sequence[SourceFile],
+    say: Callable[[str], None] = lambda message: None,
+) -> Checked | None:
+    """The findings of a full validation of the release in `store`, from the findings the cache in `folder` holds
+    about release `previous` and a validation of the nodes the change reaches; None when it cannot tell (then
+    validate everything).
+
+    `store` holds the new release's asserted graphs and its ontology (rebased to `settings.base_uri`; other
+    graphs, such as graph/entailed, are not read), `added` and `removed` the asserted statements that changed
+    since `previous`, as the store holds them; `sources` are the release's files in reading order (which graphs
+    are data, and the order of a finding's `files`)."""
+    try:
+        state = load(folder, settings, previous)
+        report, changed, focus = _changes(store, list(added), list(removed), settings, state, sources)
+    except Unsupported as why:
+        say(f"full validation ({why})")
+        return None
+    graphs = len({rebase_iri(s.graph, settings.base_uri) for s in sources} - _meta(settings.base_uri))
+    say(f"re-validating {changed} changed graph(s) of {graphs} incrementally ({focus} focus nodes)")
+    return report
+
+
+def _meta(base: str) -> set[str]:
+    return {rebase_iri(g, base) for g in meta_graphs()}
+
+
+class _Store:
+    """Targeted lookups in the store's asserted data graphs (and its ontology), memoised: the only way the
+    incremental validation sees the data."""
+
+    def __init__(self, store: ox.Store, base: str, data: set[str], ontology: str):
+        self.store, self.base, self.data, self.readable = store, base, data, data | {ontology}
+        self._out: dict[Term, list[tuple[Triple, str]]] = {}
+        self._into: dict[Term, list[tuple[Triple, str]]] = {}
+
+    def match(self, s: Any, p: Any, o: Any, graphs: set[str]) -> list[tuple[Triple, str]]:
+        found = []
+        for q in self.store.quads_for_pattern(s, p, o, None):
+            graph = q.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value in graphs:
+                found.append(((q.subject, q.predicate, q.object), graph.value))
+        return found
+
+    def out(self, x: Term) -> list[Triple]:
+        """Triples from `x` in the data graphs and the ontology."""
+        if x not in self._out:
+            self._out[x] = [] if isinstance(x, ox.Literal) else self.match(x, None, None, self.readable)
+        return [t for t, _ in self._out[x]]
+
+    def out_stated(self, x: Term) -> list[Triple]:
+        """Triples from `x` in the data graphs only: the context (the ontology is validated whole, as read)."""
+        self.out(x)
+        return [t for t, g in self._out[x] if g in self.data]
+
+    def into(self, x: Term) -> list[Triple]:
+        """Triples to `x` in the data graphs and the ontology."""
+        if x not in self._into:
+            self._into[x] = self.match(None, None, x, self.readable)
+        return [t for t, _ in self._into[x]]
+
+    def into_stated(self, x: Term) -> list[Triple]:
+        self.into(x)
+        return [t for t, g in self._into[x] if g in self.data]
+
+    def stated(self, triple: Triple, unless: set[ox.Quad]) -> bool:
+        """Whether a data graph states `triple` in a quad not in `unless`."""
+        s, p, o = triple
+        return any(ox.Quad(s, p, o, ox.NamedNode(g)) not in unless for _, g in self.match(s, p, o, self.data))
+
+    def files(self, subject: Term, order: dict[str, int]) -> list[str]:
+        """The data graphs stating something about `subject`, in reading order, under the default base (the
+        `files` of a finding, as graphs_by_subject says them)."""
+        graphs = {g for _, g in self.match(subject, None, None, self.data)}
+        return [self.unrebase_iri(g) for g in sorted(graphs, key=order.__getitem__)]
+
+    def unrebase_iri(self, iri: str) -> str:
+        return DEFAULT_BASE_URI + iri[len(self.base) :] if iri.startswith(self.base) else iri
+
+    def unrebase(self, term: Any) -> Any:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(self.base):
+            return ox.NamedNode(self.unrebase_iri(term.value))
+        return term
+
+
+def _changes(
+    ox_store: ox.Store,
+    added: list[ox.Quad],
+    removed: list[ox.Quad],
+    settings: Settings,
+    state: dict[str, Any],
+    sources: Sequence[SourceFile],
+) -> tuple[Checked, int, int]:
+    """The incremental validation; raises Unsupported when it cannot follow the change."""
+    base = settings.base_uri
+    if base != DEFAULT_BASE_URI and (base.startswith(DEFAULT_BASE_URI) or DEFAULT_BASE_URI.startswith(base)):
+        raise Unsupported("the base URI and the default one nest: moving IRIs back would be ambiguous")
+    meta, order = _meta(base), dict[str, int]()
+    for number, source in enumerate(sources):
+        order.setdefault(rebase_iri(source.graph, base), number)
+    ontology_graph = graph_iri(DEFAULT_BASE_URI, "ontology")
+    data = set(order) - meta
+    store = _Store(ox_store, base, data, rebase_iri(ontology_graph, base))
+    if any(not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value not in data for q in (*added, *removed)):
+        raise Unsupported("a change outside the data graphs")
+    if altered_subjects(added, base) or altered_subjects(removed, base):
+        raise Unsupported("a changed literal the store writes in another form")
+
+    triple: Callable[[ox.Quad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
+    new, gone_quads = set(added), {triple(q) for q in removed}
+    gained = {triple(q) for q in added if triple(q) not in gone_quads and not store.stated(triple(q), new)}
+    lost = {t for t in gone_quads if not store.stated(t, set())}
+    delta = gained | lost
+    if len(delta) * 2 > state["triples"]:
+        raise Unsupported("more than half the triples changed")
+    if any(t[1] == SUBCLASS for t in delta):
+        raise Unsupported("rdfs:subClassOf changed")
+    shapes = shapes_graph(settings)
+    reach = audit(shapes)
+    # incoming triples the old data had: the removed ones still point at their nodes
+    gone: defaultdict[Term, list[Triple]] = defaultdict(list)
+    for t in lost:
+        gone[t[2]].append(t)
+    incoming_typed = _closure(
+        {ox.NamedNode(rebase_iri(c, base)) for c in reach.incoming_classes},
+        lambda c: [t[0] for t in store.into(c) if t[1] == SUBCLASS],
+    )
+
+    def reads_incoming(x: Term) -> bool:
+        return any(t[1] == TYPE and t[2] in incoming_typed for t in store.out(x))
+
+    def rebased(predicates: set[str]) -> set[str]:
+        return {rebase_iri(p, base) for p in predicates}
+
+    value_reads, chain, inverse = rebased(reach.value_reads), rebased(reach.chain), rebased(reach.inverse)
+    focus: set[Term] = set()
+    for s, p, o in delta:
+        focus.add(s)
+        if not isinstance(o, ox.Literal) and (p.value in inverse or reads_incoming(o)):
+            focus.add(o)
+        if p.value in value_reads:  # nodes whose values or chains read this triple
+            focus |= {t[0] for t in (*store.into(s), *gone[s])}
+            focus |= _closure({s}, lambda z: [t[0] for t in (*store.into(z), *gone[z]) if t[1].value in chain])
+
+    context: set[Triple] = set()
+    for x in focus:
+        context.update(store.out_stated(x))
+        every = reads_incoming(x)
+        context.update(t for t in store.into_stated(x) if every or t[1].value in inverse)
+        for _, _, v in store.out(x):
+            context.update(store.out_stated(v))
+        for z in _closure({x}, lambda z: [t[2] for t in store.out(z) if t[1].value in chain]):
+            context.update(store.out_stated(z))
+    # class closure for targets and sh:class, wherever the data states it (the ontology comes whole)
+    context.update(t for t, _ in store.match(None, SUBCLASS, None, data))
+    blank = [t[2] for t in context if isinstance(t[2], ox.BlankNode)]
+    for b in _closure(set(blank), lambda z: [t[2] for t in store.out(z) if isinstance(t[2], ox.BlankNode)]):
+        context.update(store.out_stated(b))
+    altered = set(state["altered"])
+    if any(_name(t[0], base) in altered for t in context):
+        raise Unsupported("a node to re-check has a literal the store writes in another form")
+
+    keys = {_name(x, base): x for x in focus if not isinstance(x, ox.Literal)}
+    ontology = _ontology(sources, ontology_graph)
+    # nothing reachable changed (say, a triple moved between graphs): nothing to validate
+    partial = (
+        validate_graph(
+            [ox.Quad(store.unrebase(s), store.unrebase(p), store.unrebase(o), CONTEXT) for s, p, o in context],
+            settings,
+            ontology=ontology,
+            shapes=shapes,
+        )
+        if focus
+        else Report(True, [], rdflib.Graph())
+    )
+    moved = {_name(q.subject, base): q.subject for q in (*added, *removed)}
+    files = {key: store.files(node, order) for key, node in {**moved, **keys}.items()}
+    fresh = [f for f in partial.findings if f.focus_node in keys]
+    still = [f for f in state["findings"] if f.focus_node not in keys]
+    findings = [
+        dataclasses.replace(f, files=files[f.focus_node]) if f.focus_node in files else f for f in (*still, *fresh)
+    ]
+    findings.sort(key=lambda f: (f.severity != "Violation", f.files, f.focus_node, f.path or "", f.component))
+    conforms = not any(f.severity == "Violation" for f in findings)
+
+    def report_graph() -> rdflib.Graph:
+        return subset_report(
+            partial.report_graph, lambda result, graph: str(graph.value(result, SH.focusNode)) in keys, conforms
+        )
+
+    report = Report(conforms=conforms, findings=findings, report_graph=report_graph)
+    changed = len({q.graph_name for q in (*added, *removed)})
+    return Checked(report, altered, state["triples"] + len(gained) - len(lost)), changed, len(focus)
+
+
+def _ontology(sources: Sequence[SourceFile], graph: str) -> list[ox.Quad]:
+    """The ontology as `read_sources` reads it: its files come first, so its blank nodes are named alike."""
+    count = sum(1 for s in sources if s.graph == graph)
+    if any(s.graph != graph for s in sources[:count]):
+        raise Unsupported("the ontology files are not read first")
+    return read_sources(list(sources[:count]))
+
+
+# --- the incremental validation on every statement (validate_quads) ----------------------------------
 
 
 def validate(
@@ -360,27 +628,61 @@ def _with_files(finding: Finding, origins: dict[str, list[str]]) -> Finding:
 # --- the cache ----------------------------------------------------------------------------------------
 
 
-def save(folder: Path, snap: Snapshot, report: Report) -> None:
-    """Remember what this successful validation saw; state.json is written last, so a half-written cache
-    is one whose state does not name the new files (and a file that does not match its digest is refused)."""
-    graphs = folder / "graphs"
-    graphs.mkdir(parents=True, exist_ok=True)
-    for graph, quads in snap.graphs.items():
-        target = graphs / f"{snap.digests[graph]}.nq"
-        if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
-            os.rename(tmp, target)
-    state = {
+def load(folder: Path, settings: Settings, release: str) -> dict[str, Any]:
+    """The cached state of the validation of `release` (its findings as Finding); Unsupported says why there is
+    none to continue from."""
+    try:
+        state: dict[str, Any] = json.loads((folder / "state.json").read_text())
+    except (OSError, ValueError):
+        raise Unsupported("no validation cache") from None
+    try:
+        if state["format"] != CACHE_FORMAT:
+            raise Unsupported("the validation cache is of another format")
+        if state["schema"] != schema_key(settings):
+            raise Unsupported("shapes, ontology, engine or validation code changed")
+        if state["release"] != release:
+            raise Unsupported(f"the validation cache is about release {state['release']}, not {release}")
+        state["findings"] = [Finding(**f) for f in state["findings"]]
+        if not isinstance(state["altered"], list) or not isinstance(state["triples"], int):
+            raise TypeError
+    except (KeyError, TypeError, AttributeError, ValueError):  # a state.json of another shape: not trusted
+        raise Unsupported("the validation cache is unreadable") from None
+    return state
+
+
+def save(folder: Path, settings: Settings, release: str, report: Report, snap: Snapshot | None = None) -> None:
+    """Remember what the successful validation of `release` found (a `Checked` report: `validate_changes`'s, or a
+    full one through `full_report`); with `snap`, the validated graphs too, for `validate_quads`. state.json is
+    written last, so a half-written cache is one whose state does not name the new files (and a file that does
+    not match its digest is refused)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    everything = [q for qs in snap.graphs.values() for q in qs] if snap is not None else []
+    if isinstance(report, Checked):
+        altered, triples = sorted(report.altered), report.triples
+    else:
+        altered, triples = sorted(altered_subjects(everything)), len(everything)
+    state: dict[str, Any] = {
         "format": CACHE_FORMAT,
-        "schema": snap.schema,
-        "graphs": snap.digests,
+        "schema": schema_key(settings),
+        "release": release,
+        "altered": altered,
+        "triples": triples,
         "findings": [vars(f) for f in report.findings],  # asdict deep-copies: seconds for 100k findings
     }
+    graphs = folder / "graphs"
+    if snap is not None:
+        graphs.mkdir(exist_ok=True)
+        for graph, quads in snap.graphs.items():
+            target = graphs / f"{snap.digests[graph]}.nq"
+            if not target.exists():
+                tmp = target.with_suffix(".tmp")
+                tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+                os.rename(tmp, target)
+        state["graphs"] = snap.digests
     tmp = folder / "state.json.tmp"
     tmp.write_text(json.dumps(state, ensure_ascii=False, sort_keys=True))
     os.rename(tmp, folder / "state.json")  # rename(2), atomic like os.replace
-    wanted = {f"{d}.nq" for d in snap.digests.values()}
-    for leftover in graphs.iterdir():
+    wanted = {f"{d}.nq" for d in snap.digests.values()} if snap is not None else set()
+    for leftover in graphs.iterdir() if graphs.is_dir() else ():
         if leftover.name not in wanted:
             leftover.unlink(missing_ok=True) if leftover.is_file() else shutil.rmtree(leftover, ignore_errors=True)
