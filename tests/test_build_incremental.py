@@ -8,10 +8,12 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from scripts import build as build_module
-from scripts.build import BuildError, build, validate_quads, validate_release
+from scripts import revalidate
+from scripts.build import BuildError, build, rebase, validate_quads, validate_release
 from scripts.sources import meta_graphs, read_sources, release_sources
 from server.config import Settings
 from tests.release_helpers import copy_build, copy_data, settings_for, tree_digest
@@ -179,3 +181,35 @@ def test_an_invalid_change_leaves_the_release_and_the_cache_untouched(
     assert any("incrementally" in m for m in said), said
     assert [f.focus_node for f in refused.value.report.violations] == [f"{ID}facility/asl-at-posto-letto-segreto"]
     assert tree_digest(settings.build_dir) == before
+
+
+@pytest.mark.parametrize("mutation", ["a membership from another graph", "remove a territory up a chain"])
+def test_a_builds_cache_continues_on_its_release_store(baseline: Path, tmp_path: Path, mutation: str) -> None:
+    """What a build saves (scripts/revalidate.py `save`) is what `validate_changes` continues from: the release's
+    own store, copied and moved by the change, gives the findings of a full validation of the changed data."""
+    settings = fork(baseline, tmp_path)
+    release = (baseline / "build" / "current").resolve()
+    before = read_sources(release_sources(settings))
+    MUTATIONS[mutation](settings.data_dir)
+    sources = release_sources(settings)
+    after = read_sources(sources)
+    added, removed = (
+        rebase(sorted(a - b, key=str), settings.base_uri)
+        for a, b in ((set(after), set(before)), (set(before), set(after)))
+    )
+    shutil.copytree(release / "store", tmp_path / "store")
+    store = ox.Store(str(tmp_path / "store"))
+    for quad in removed:
+        store.remove(quad)
+    store.extend(added)
+    said: list[str] = []
+    report = revalidate.validate_changes(
+        store, added, removed, settings, build_module.validation_dir(settings), release.name, sources, said.append
+    )
+    assert report is not None and any("incrementally" in m for m in said), said
+    full = validate_release(after, settings)
+    assert keys(report.findings) == keys(full.findings) and report.findings != [] and report.conforms == full.conforms
+    other = revalidate.validate_changes(
+        store, added, removed, settings, build_module.validation_dir(settings), "another-release", sources, said.append
+    )
+    assert other is None and "not another-release" in said[-1], "a cache of another release is not continued"
