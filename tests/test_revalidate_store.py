@@ -202,13 +202,13 @@ def run(release: Release, seed: int, steps: int) -> None:
 
 @pytest.mark.parametrize("base", [DEFAULT_BASE_URI, OTHER_BASE])
 def test_incremental_equals_full_on_the_real_data(tmp_path: Path, base: str) -> None:
-    run(Release(PROJECT_ROOT / "data", tmp_path, base), seed=1 if base == DEFAULT_BASE_URI else 2, steps=12)
+    run(Release(PROJECT_ROOT / "data", tmp_path, base), seed=1 if base == DEFAULT_BASE_URI else 2, steps=10)
 
 
 @pytest.mark.parametrize("base", [DEFAULT_BASE_URI, OTHER_BASE])
 def test_incremental_equals_full_on_synthetic_data(tmp_path: Path, synthetic: Path, base: str) -> None:
-    run(Release(synthetic, tmp_path, base), seed=7 if base == DEFAULT_BASE_URI else 8, steps=10)
+    run(Release(synthetic, tmp_path, base), seed=7 if base == DEFAULT_BASE_URI else 8, steps=8)
 
 
 def test_incremental_equals_full_with_pyshacl(tmp_path: Path) -> None:
-    run(Release(PROJECT_ROOT / "data", tmp_path, OTHER_BASE, engine="pyshacl"), seed=3, steps=3)
+    run(Release(PROJECT_ROOT / "data", tmp_path, OTHER_BASE, engine="pyshacl"), seed=3, steps=2)
