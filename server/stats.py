@@ -26,17 +26,14 @@ STATS_FILE = "stats.json"
 #: Path segments under `{base}id/` whose things are not entities (see the module's docstring).
 NOT_ENTITIES = ("membership", "source")
 
-TRIPLES = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
 ENTITY = (
     '?s a ?type FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) '
     'BIND(STRBEFORE(STRAFTER(STR(?s), "{space}"), "/") AS ?kind) FILTER(?kind != "" && ?kind NOT IN ({excluded}))'
 )
-ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) {{ " + ENTITY + " }}"
 SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"
 OBJECTS = "SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"
 CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c } GROUP BY ?c"
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } } GROUP BY ?p"
-QUADS = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
 GRAPHS = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 KINDS = "SELECT ?kind (COUNT(DISTINCT ?s) AS ?n) {{ " + ENTITY + " }} GROUP BY ?kind"
 
@@ -87,16 +84,21 @@ def compute(data: DataStore, base: str) -> Stats:
     def grouped(query: str, key: str) -> dict[str, int]:
         return {row[key].value: int(row["n"].value) for row in data.select(query) if key in row}
 
+    properties = grouped(PROPERTIES, "p")
+    graphs = grouped(GRAPHS, "g")
+    kinds = grouped(KINDS.format(space=space, excluded=excluded), "kind")
+    # the totals are the groups' sums (a distinct triple has one predicate, a quad one graph, an entity one
+    # kind): each grouped query walks what its total's own query would walk again
     return Stats(
-        triples=one(TRIPLES),
-        entities=one(ENTITIES.format(space=space, excluded=excluded)),
+        triples=sum(properties.values()),
+        entities=sum(kinds.values()),
         distinct_subjects=one(SUBJECTS),
         distinct_objects=one(OBJECTS),
         classes=grouped(CLASSES, "c"),
-        properties=grouped(PROPERTIES, "p"),
-        graphs=grouped(GRAPHS, "g"),
-        kinds=grouped(KINDS.format(space=space, excluded=excluded), "kind"),
-        quads=one(QUADS),
+        properties=properties,
+        graphs=graphs,
+        kinds=kinds,
+        quads=sum(graphs.values()),
     )
 
 
