@@ -117,9 +117,15 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
     return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
 
 
+#: Quads given to the store's bulk loader at a time: it holds all it is given in memory until it writes them,
+#: so batches keep the build's peak down for a little more CPU (BENCHMARKS.md, the store of a full build).
+STORE_BATCH = 100_000
+
+
 def write_store(folder: Path, quads: list[ox.Quad]) -> None:
     store = ox.Store(str(folder))
-    store.bulk_extend(quads)
+    for start in range(0, len(quads), STORE_BATCH):
+        store.bulk_extend(quads[start : start + STORE_BATCH])
     store.flush()
     store.optimize()
     del store
