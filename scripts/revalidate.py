@@ -509,8 +509,10 @@ def _load(folder: Path, snap: Snapshot) -> tuple[str, dict[str, Any] | None, dic
     except (OSError, ValueError):
         return "no validation cache", None, {}
     if state.get("schema") != snap.schema:
-        return "shapes, ontology or pySHACL changed", None, {}
-    if set(state.get("graphs", {})) != set(snap.graphs):
+        return "shapes, ontology, engine, pySHACL or the validation code changed", None, {}
+    if "graphs" not in state:  # saved by a rebuild (validate_changes), which keeps no copy of the graphs
+        return "the validation cache holds no copy of the graphs", None, {}
+    if set(state["graphs"]) != set(snap.graphs):
         return "a graph was added or removed", None, {}
     old: dict[str, list[ox.Quad]] = {}
     for graph, known in state["graphs"].items():
