@@ -205,11 +205,12 @@ def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]
     removed per named graph, and the entities added, removed or changed, with their labels."""
     new = set(quads)
     old = read_dump(previous) if previous is not None else set()
-    added, removed = new - old, old - new
-    touched = _iri_subjects(added | removed)
+    added, removed = (new - old, old - new) if old else (new, old)
+    # every subject's statements grouped (changelog_of_delta asks only for those the difference touches, every
+    # subject of a first release): cheaper than collecting the touched subjects first
     about: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in new:
-        if isinstance(q.subject, ox.NamedNode) and q.subject.value in touched:
+        if isinstance(q.subject, ox.NamedNode):
             about[q.subject.value].append(q)
     return changelog_of_delta(previous, lambda iri: about.get(iri, ()), added, removed)
 
