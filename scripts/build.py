@@ -476,7 +476,7 @@ def _build(
     return final
 
 
-Built = tuple[Report, revalidate.Snapshot, list[ox.Quad] | None, Delta | None]
+Built = tuple[Report, revalidate.Snapshot | None, list[ox.Quad] | None, Delta | None]
 
 
 def _write_store(
@@ -516,10 +516,16 @@ def _rewrite_store(
     store = open_store_from(work / "store", reuse.previous)
     try:
         _apply(store, removed, added, alike)
-        # every statement, for the validation (until it works from the store)
-        quads = read_sources(sources)
-        report, snap = validate_quads(quads, settings, say, full_validation)
-        del quads
+        report = None
+        if not full_validation:
+            folder = validation_dir(settings)
+            report = revalidate.validate_changes(
+                store, added, removed, settings, folder, reuse.previous.name, sources, say
+            )
+        if report is None:  # no cache of the previous release's validation to continue, or asked: every statement
+            if full_validation:
+                say("full validation of every data graph (asked)")
+            report = validate_release(read_sources(sources), settings)
         _refuse_violations(report)
         say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
         more, fewer = derive.derive_changes(store, added, removed, base)
@@ -545,7 +551,7 @@ def _rewrite_store(
     )
     say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
     say("store written; writing dumps")
-    return report, snap, None, delta
+    return report, None, None, delta
 
 
 def stated_changes(
