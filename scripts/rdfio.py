@@ -46,7 +46,9 @@ def read_quads(path: Path, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     try:
         data = path.read_bytes()
         screen(data, syntax)  # billion laughs, external entities, nesting that overflows the parser
-        quads = list(ox.parse(data, format=syntax, base_iri=path.resolve().as_uri()))
+        parsed = ox.parse(data, format=syntax, base_iri=path.resolve().as_uri())
+        # into `graph` as they are parsed: never a second list of the whole file
+        quads = [q if graph is None else ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
     except HostileInput as error:
         raise UnreadableInput(path, error.message, error.line, error.column) from None
     except SyntaxError as error:
@@ -59,9 +61,7 @@ def read_quads(path: Path, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
             "RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported: parita "
             "publishes RDF 1.1; state the facts as plain triples.",
         )
-    if graph is None:
-        return quads
-    return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+    return quads
 
 
 def to_rdflib_term(term: object) -> rdflib.term.Node:
@@ -89,11 +89,12 @@ def graphs_by_subject(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode | ox.BlankN
     """The named graphs that state something about each subject, in reading order: where a finding about
     that node comes from."""
     graphs: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
+    names: dict[str, str] = {}  # one str per graph, shared by the lists of all its subjects
     for q in quads:
         found = graphs.setdefault(q.subject, [])  # type: ignore[arg-type]
         graph = graph_of(q)
         if graph not in found:
-            found.append(graph)
+            found.append(names.setdefault(graph, graph))
     return graphs
 
 

@@ -86,7 +86,7 @@ class UnsupportedShapes(Exception):
     """The shapes use a SHACL feature this engine does not evaluate: use pySHACL (`--engine pyshacl`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a build keeps every result with its report
 class Result:
     """One validation result, terms as in the data (pyoxigraph) and the shapes graph (rdflib)."""
 

@@ -152,27 +152,37 @@ def _native_findings(
     labels = _labels({r.focus.value for r in results}, data)
     label_cache: dict[str, str | None] = {}
     path_cache: dict[rdflib.term.Node, str] = {}  # a handful of paths, spelled once each
+    # a report lives as long as the build: one str for each text many findings repeat (focus, value, shape,
+    # severity, component) and one messages dict per shape message (findings are read, never changed)
+    spelled: dict[str, str] = {}
+    messages_of: dict[tuple[tuple[rdflib.Literal, ...], rdflib.URIRef], dict[str, str]] = {}
+
+    def once(text: str) -> str:
+        return spelled.setdefault(text, text)
+
     findings = []
     for r in results:
-        focus = r.focus.value
+        focus = once(r.focus.value)
         if focus not in label_cache:
             label_cache[focus] = label_of(labels, shacl_engine.as_rdflib(r.focus))
         if r.path is not None and r.path not in path_cache:
             path_cache[r.path] = _short(labels, r.path, shapes)
-        messages: dict[str, str] = {}
-        for message in r.messages or _generic_messages(r.component):
-            messages.setdefault(message.language or "und", str(message))
+        messages = messages_of.get((r.messages, r.component))
+        if messages is None:
+            messages = messages_of[(r.messages, r.component)] = {}
+            for message in r.messages or _generic_messages(r.component):
+                messages.setdefault(message.language or "und", str(message))
         findings.append(
             Finding(
-                severity=r.severity.rsplit("#", 1)[-1],
+                severity=once(r.severity.rsplit("#", 1)[-1]),
                 focus_node=focus,
                 focus_label=label_cache[focus],
                 path=None if r.path is None else path_cache[r.path],
-                value=None if r.value is None else r.value.value,
+                value=None if r.value is None else once(r.value.value),
                 messages=messages,
-                shape=str(r.shape),
+                shape=once(str(r.shape)),
                 files=origins.get(focus, []),
-                component=r.component.removeprefix(str(SH)),
+                component=once(r.component.removeprefix(str(SH))),
             )
         )
     return findings
