@@ -453,10 +453,10 @@ def _build(
     work = releases / f"{TMP_PREFIX}{release_id}"
     work.mkdir()
     try:
-        if reuse is None:
-            report, snap, quads, delta = _write_store(work, sources, settings, say, full_validation)
-        else:
-            report, snap, quads, delta = _rewrite_store(work, sources, files, settings, say, reuse, full_validation)
+        built = None if reuse is None else _rewrite_store(work, sources, files, settings, say, reuse, full_validation)
+        if built is None:
+            built = _write_store(work, sources, settings, say, full_validation)
+        report, snap, quads, delta = built
         manifest = _write_candidate(work, quads, sources, settings, report, say, inputs, digests, delta)
         _snapshot_contributions(work / "contributions", files)
     except BaseException:
@@ -496,6 +496,19 @@ def _write_store(
     return report, snap, quads, None
 
 
+#: A rebuild follows the change statement by statement; a change larger than 1/LARGE_CHANGE of the previous release
+#: costs it more than a full build does (derive_changes looks up, for each changed type or link, the nodes sharing it),
+#: so such a change, as a publisher's first harvest or a whole new file, is built in full.
+LARGE_CHANGE = 20
+
+
+def _statements(release: Path) -> int:
+    try:
+        return int(json.loads((release / "release.json").read_text())["quads"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0  # unknown size: every change counts as large
+
+
 def _rewrite_store(
     work: Path,
     sources: list[SourceFile],
@@ -504,13 +517,17 @@ def _rewrite_store(
     say: Progress,
     reuse: Reuse,
     full_validation: bool,
-) -> Built:
+) -> Built | None:
     """A rebuild's store: the previous release's plus what changed, found by reading only the sources of the
-    graphs whose inputs changed and comparing them with their pieces of the previous N-Quads dump."""
+    graphs whose inputs changed and comparing them with their pieces of the previous N-Quads dump. None when
+    the change is too large to follow (LARGE_CHANGE): the caller builds in full."""
     base = settings.base_uri
     members = previous_members(reuse.previous, reuse.pieces)
     say(f"reading the sources of {len(reuse.changed)} changed graph(s), of {len(sources)} files")
     added, removed, read = stated_changes(reuse, members, sources, files, base)
+    if (len(added) + len(removed)) * LARGE_CHANGE > _statements(reuse.previous):
+        say(f"{len(added) + len(removed)} statements changed, over 1/{LARGE_CHANGE} of the release: a full build")
+        return None
     say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
     changed, alike, added, removed = rewrite_pieces(members, added, removed)
     store = open_store_from(work / "store", reuse.previous)

@@ -18,7 +18,7 @@ import pytest
 
 from scripts import build as build_module
 from scripts import derive, ldes_build
-from scripts.build import PIECES_FILE, build, write_store, write_store_from
+from scripts.build import LARGE_CHANGE, PIECES_FILE, build, write_store, write_store_from
 from scripts.dumps import write_dumps
 from scripts.harvest import Refused, _gunzip
 from scripts.releases import roll_back
@@ -176,6 +176,27 @@ def test_without_what_to_reuse_a_rebuild_is_full_and_the_same(
     moved = Settings(build_dir=settings.build_dir, data_dir=settings.data_dir, base_uri="https://example.org/parita/")
     change(settings.data_dir)
     assert not reused(rebuild(moved)[1]), "another base URI changes every IRI: nothing is reused"
+
+
+def test_a_change_larger_than_a_rebuild_follows_is_built_in_full_and_the_same(
+    first: tuple[Settings, Path], tmp_path: Path, built_data: Settings
+) -> None:
+    """A new file of more statements than 1/LARGE_CHANGE of the release (a publisher's first harvest) is built in
+    full, not followed statement by statement, and publishes what a fresh full build does."""
+    shutil.copytree(first[0].data_dir, tmp_path / "data")
+    settings = copy_build(built_data, tmp_path, data_dir=tmp_path / "data")
+    statements = json.loads((settings.current_release / "release.json").read_text())["quads"]
+    many = statements // LARGE_CHANGE + 10
+    (settings.data_dir / TEMPORARY_FILE).write_text(
+        "".join(
+            f'<{ID}organization/provincia-di-pisa> <http://www.w3.org/2000/01/rdf-schema#comment> "Nota {n} (fittizia, per i test)"@it .\n'
+            for n in range(many)
+        )
+    )
+    rebuilt, said = rebuild(settings)
+    assert not reused(said), said
+    assert any("a full build" in m for m in said), said
+    assert published(rebuilt) == published(build(settings_for(tmp_path / "full", data_dir=settings.data_dir)))
 
 
 def test_counts_moved_by_a_change_are_the_counts_of_the_new_store() -> None:
