@@ -48,6 +48,7 @@ import rdflib
 import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH
 
+from scripts.derive import DERIVED, ENTAILED, graph_name
 from scripts.rdfio import SourceFile, graph_of, graphs_by_subject
 from scripts.sources import graph_iri, meta_graphs, read_sources, rebase_iri, unrebase_iri
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
@@ -277,8 +278,8 @@ def validate_changes(
 
     `store` holds the new release's asserted graphs and its ontology (rebased to `settings.base_uri`; other
     graphs, such as graph/entailed, are not read), `added` and `removed` the asserted statements that changed
-    since `previous`, as the store holds them; `sources` are the release's files in reading order (which graphs
-    are data, and the order of a finding's `files`)."""
+    since `previous`, as the store holds them (removed ones may be of a graph whose source is gone); `sources`
+    are the new release's files in reading order (which graphs are data, and the order of a finding's `files`)."""
     try:
         state = load(folder, settings, previous)
         report, changed, focus = _changes(store, list(added), list(removed), settings, state, sources)
@@ -370,7 +371,11 @@ def _changes(
     ontology_graph = graph_iri(DEFAULT_BASE_URI, "ontology")
     data = set(order) - meta
     store = _Store(ox_store, base, data, rebase_iri(ontology_graph, base))
-    if any(not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value not in data for q in (*added, *removed)):
+    # a removed statement may be in a graph whose source is gone; none may be in the ontology, shapes or derived graphs
+    derived = {graph_name(ENTAILED, base), graph_name(DERIVED, base)}
+    if any(not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value not in data for q in added) or any(
+        not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value in meta | derived for q in removed
+    ):
         raise Unsupported("a change outside the data graphs")
     if altered_subjects(added, base) or altered_subjects(removed, base):
         raise Unsupported("a changed literal the store writes in another form")

@@ -10,6 +10,7 @@ configured one (parita's); one run uses pySHACL, the reference.
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from scripts import derive, revalidate
 from scripts.build import rebase, validate_release
-from scripts.rdfio import graph_of
+from scripts.rdfio import SourceFile, graph_of
 from scripts.sources import meta_graphs, read_sources, release_sources
 from scripts.validate import Report
 from server.config import DEFAULT_BASE_URI, PROJECT_ROOT, Settings
@@ -63,8 +64,14 @@ class Release:
     def release(self) -> str:
         return f"r{self.number}"
 
-    def change(self, new: list[ox.Quad]) -> tuple[revalidate.Checked | None, Report]:
-        """Move to the statements `new`: the incremental report (saved as the next release's) and the full one."""
+    def change(
+        self, new: list[ox.Quad], sources: list[SourceFile] | None = None
+    ) -> tuple[revalidate.Checked | None, Report]:
+        """Move to the statements `new` (of `sources`, when they changed): the incremental report (saved as the
+        next release's) and the full one."""
+        if sources is not None:
+            self.sources = sources
+            self.position = {s.graph: n for n, s in reversed(list(enumerate(self.sources)))}
         # in reading order, as read_sources gives them: a finding's `files` are in that order
         new = sorted(new, key=lambda q: self.position[graph_of(q)])
         old, now = set(self.quads), set(new)
@@ -212,3 +219,20 @@ def test_incremental_equals_full_on_synthetic_data(tmp_path: Path, synthetic: Pa
 
 def test_incremental_equals_full_with_pyshacl(tmp_path: Path) -> None:
     run(Release(PROJECT_ROOT / "data", tmp_path, OTHER_BASE, engine="pyshacl"), seed=3, steps=2)
+
+
+def test_a_graph_whose_source_is_gone(tmp_path: Path) -> None:
+    """A source file removed: its statements are removed from a graph the release no longer has, and what other
+    graphs state about the same nodes is validated again (its organization loses the label it gave it)."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    (data / "zz-temporanea.ttl").write_text(
+        f'<{ID}organization/provincia-di-pisa> <{LABEL.value}> "Provincia di Pisa (fittizia)"@it .\n'
+        f'<{ID}organization/temporanea> <{LABEL.value}> "Ente temporaneo (fittizio)"@it ; a <{ORG}Organization> .\n'
+    )
+    release = Release(data, tmp_path, OTHER_BASE)
+    (data / "zz-temporanea.ttl").unlink()
+    sources = release_sources(release.settings)
+    report, full = release.change(read_sources(sources), sources)
+    assert report is not None
+    assert facts(report) == facts(full) and facts(full) != facts(release.first)
