@@ -959,7 +959,9 @@ def save_state(settings: Settings, state: dict[str, Any]) -> None:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """UTC as `Z`, the form a store keeps an xsd:dateTime in (it rewrites +00:00 as Z): the provenance's retrieval
+    time is then stored as written, so the aggregator's rebuild can follow the change instead of a full pass."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: Bump when what `make_lines` makes of an entity's statements changes: every entity is then made again.
