@@ -215,24 +215,19 @@ class Rules:
 
     def step(self, triple: Triple) -> set[Triple]:
         """What the rules add to one statement, once."""
-        s, p, o = triple
-        new: set[Triple] = set()
-        if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
-            new |= {(s, p, ox.NamedNode(c)) for c in self.superclasses.get(o.value, ())}
-        new |= {(s, ox.NamedNode(q), o) for q in self.superproperties.get(p.value, ())}
-        if not isinstance(o, ox.Literal):
-            new |= {(o, ox.NamedNode(q), s) for q in self.inverse.get(p.value, ())}
-            if p.value in self.symmetric:
-                new.add((o, p, s))
-        return new
+        return self._one_step(triple, self.superclasses, self.superproperties)
 
     def step_back(self, triple: Triple) -> set[Triple]:
-        """Every statement whose `step` gives `triple`."""
+        """Every statement whose `step` gives `triple`: the same rules with the hierarchies read downwards
+        (inverse and symmetric properties are their own reverse)."""
+        return self._one_step(triple, self.subclasses, self.subproperties)
+
+    def _one_step(self, triple: Triple, classes: dict[str, set[str]], properties: dict[str, set[str]]) -> set[Triple]:
         s, p, o = triple
         found: set[Triple] = set()
         if p.value == RDF_TYPE and isinstance(o, ox.NamedNode):
-            found |= {(s, p, ox.NamedNode(c)) for c in self.subclasses.get(o.value, ())}
-        found |= {(s, ox.NamedNode(q), o) for q in self.subproperties.get(p.value, ())}
+            found |= {(s, p, ox.NamedNode(c)) for c in classes.get(o.value, ())}
+        found |= {(s, ox.NamedNode(q), o) for q in properties.get(p.value, ())}
         if not isinstance(o, ox.Literal):
             found |= {(o, ox.NamedNode(q), s) for q in self.inverse.get(p.value, ())}
             if p.value in self.symmetric:
