@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from scripts.sources import (
     line_changes,
     meta_graphs,
     read_sources,
+    read_statements,
     rebase_iri,
     release_contributions,
     release_sources,
@@ -50,6 +51,7 @@ from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
 from server.formats import NQ_DUMP, NT_DUMP
 from server.release import TMP_PREFIX
+from server.statements import AnyQuad, Statement, Statements, as_quads
 from server.stats import STATS_FILE, Stats, compute
 from server.stats import read as read_stats
 from server.stats import update as update_stats
@@ -76,7 +78,7 @@ def validation_dir(settings: Settings) -> Path:
     return settings.build_dir / "validation"
 
 
-def validate_release(quads: list[ox.Quad], settings: Settings) -> revalidate.Checked:
+def validate_release(quads: Sequence[AnyQuad], settings: Settings) -> revalidate.Checked:
     """Validate the data graphs (not ontology or shapes) against the shapes, with the ontology: every statement
     of the release as read (`read_sources`, under the default base). The report is one `revalidate.save` keeps."""
     meta = meta_graphs()
@@ -87,7 +89,7 @@ def validate_release(quads: list[ox.Quad], settings: Settings) -> revalidate.Che
 
 
 def validate_quads(
-    quads: list[ox.Quad], settings: Settings, say: Progress, full_validation: bool = False
+    quads: Sequence[AnyQuad], settings: Settings, say: Progress, full_validation: bool = False
 ) -> tuple[Report, revalidate.Snapshot]:
     """`validate_release`'s findings, re-checking only what changed since the cached validation."""
     snap = revalidate.snapshot(quads, meta_graphs(), settings)
@@ -108,13 +110,33 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
     """Move every IRI under the default base to the configured canonical base."""
     if base_uri == DEFAULT_BASE_URI:
         return quads
+    move = _mover(base_uri)
+    return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
 
+
+def rebase_statements(statements: Statements, base_uri: str) -> Statements:
+    """`rebase`, in place, for the statements of a full build (their terms stay shared)."""
+    if base_uri == DEFAULT_BASE_URI:
+        return statements
+    move, moved = _mover(base_uri), dict[Any, Any]()
+
+    def shared(term: Any) -> Any:  # one moved term for all the statements naming it
+        if (found := moved.get(term)) is None:
+            found = moved[term] = move(term)
+        return found
+
+    for n, (s, p, o, g) in enumerate(statements):
+        statements[n] = Statement(shared(s), shared(p), shared(o), shared(g))
+    return statements
+
+
+def _mover(base_uri: str) -> Callable[[Any], Any]:
     def move(term: Any) -> Any:  # any term: an IRI under the default base moved, the others as they are
         if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE_URI):
             return ox.NamedNode(base_uri + term.value[len(DEFAULT_BASE_URI) :])
         return term
 
-    return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
+    return move
 
 
 #: Quads given to the store's bulk loader at a time: it holds all it is given in memory until it writes them,
@@ -122,10 +144,10 @@ def rebase(quads: list[ox.Quad], base_uri: str) -> list[ox.Quad]:
 STORE_BATCH = 100_000
 
 
-def write_store(folder: Path, quads: list[ox.Quad]) -> None:
+def write_store(folder: Path, quads: Sequence[AnyQuad]) -> None:
     store = ox.Store(str(folder))
     for start in range(0, len(quads), STORE_BATCH):
-        store.bulk_extend(quads[start : start + STORE_BATCH])
+        store.bulk_extend(list(as_quads(quads[start : start + STORE_BATCH])))
     store.flush()
     store.optimize()
     del store
@@ -264,7 +286,7 @@ def _typed(term: object) -> bool:
     return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
 
 
-def as_stored(quads: Iterable[ox.Quad]) -> bool:
+def as_stored(quads: Iterable[AnyQuad]) -> bool:
     """Whether a store gives back every typed literal of `quads` in the form it is written."""
     typed = {q.object for q in quads if _typed(q.object)}
     store = ox.Store()
@@ -476,7 +498,7 @@ def _build(
     return final
 
 
-Built = tuple[Report, revalidate.Snapshot | None, list[ox.Quad] | None, Delta | None]
+Built = tuple[Report, revalidate.Snapshot | None, Sequence[AnyQuad] | None, Delta | None]
 
 
 def _write_store(
@@ -484,13 +506,15 @@ def _write_store(
 ) -> Built:
     """A full build's store: every source read, validated, derived over."""
     say(f"reading {len(sources)} files")
-    quads = read_sources(sources)
+    quads = read_statements(sources)
     say(f"read {len(quads)} statements; validating against the shapes")
     report, snap = validate_quads(quads, settings, say, full_validation)
     _refuse_violations(report)
     say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
-    quads += derive.derive(quads, meta_graphs())  # after validation: the rules, not the sources, answer for them
-    quads = rebase(quads, settings.base_uri)
+    quads += derive.derive_statements(
+        quads, meta_graphs()
+    )  # after validation: the rules, not the sources, answer for them
+    quads = rebase_statements(quads, settings.base_uri)
     write_store(work / "store", quads)
     say("store written; writing dumps")
     return report, snap, quads, None
@@ -616,7 +640,7 @@ def _refuse_violations(report: Report) -> None:
 
 def _write_candidate(
     work: Path,
-    quads: list[ox.Quad] | None,
+    quads: Sequence[AnyQuad] | None,
     sources: list[SourceFile],
     settings: Settings,
     report: Report,
@@ -671,6 +695,7 @@ def _write_candidate(
         with derive._no_cycle_collection():
             log = lifecycle.changelog(previous, quads)
             (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
+            say("changelog written; writing the LDES stream")
             touched = delta.touched if delta is not None else None
             ldes_build.write_stream(
                 work, previous, quads, created, settings.base_uri, settings.ldes_retention_days, touched

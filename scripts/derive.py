@@ -19,7 +19,7 @@ import contextlib
 import gc
 import typing
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from scripts.rdfio import read_quads
 from server import terms
 from server.config import DEFAULT_BASE_URI
+from server.statements import AnyQuad, Statement
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -61,9 +62,14 @@ def derived_graphs(base: str = DEFAULT_BASE_URI) -> tuple[str, str, str]:
     return graph_name(ENTAILED, base), graph_name(DERIVED, base), graph_name(RECONCILED, base)
 
 
-def derive(quads: list[ox.Quad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[ox.Quad]:
+def derive(quads: Sequence[AnyQuad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[ox.Quad]:
     """The quads of `graph/entailed` and `graph/derived` for the asserted `quads` (ontology and shapes
     graphs, `meta_graphs`, give the schema but are not themselves entailed over)."""
+    return [ox.Quad(*s) for s in derive_statements(quads, meta_graphs, base)]
+
+
+def derive_statements(quads: Sequence[AnyQuad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[Statement]:
+    """`derive` as Statements sharing the terms of `quads` (a full build's form)."""
     with _no_cycle_collection():
         return _derive(quads, meta_graphs, base)
 
@@ -81,12 +87,12 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _derive(quads: list[ox.Quad], meta_graphs: set[str], base: str) -> list[ox.Quad]:
+def _derive(quads: Sequence[AnyQuad], meta_graphs: set[str], base: str) -> list[Statement]:
     ontology = ox.NamedNode(graph_name("ontology", base))
     meta = {ox.NamedNode(g) for g in meta_graphs}
     schema = [(q.subject, q.predicate, q.object) for q in read_quads(STANDARD_AXIOMS, ontology)]
     # the data by predicate: the rules name their predicates, so most statements are never looked at again
-    by_predicate: dict[ox.NamedNode, list[ox.Quad]] = defaultdict(list)
+    by_predicate: dict[ox.NamedNode, list[AnyQuad]] = defaultdict(list)
     for q in quads:
         if q.graph_name not in meta:
             by_predicate[q.predicate].append(q)
@@ -98,8 +104,8 @@ def _derive(quads: list[ox.Quad], meta_graphs: set[str], base: str) -> list[ox.Q
     return (
         _in_graph(data.entailed_triples(), entailed_iri)
         + _in_graph(derived, derived_iri)
-        + self_description(entailed_iri, ENTAILED_RULES)
-        + self_description(derived_iri, DERIVED_RULES)
+        + [Statement(*q) for q in self_description(entailed_iri, ENTAILED_RULES)]
+        + [Statement(*q) for q in self_description(derived_iri, DERIVED_RULES)]
     )
 
 
@@ -110,7 +116,7 @@ class _Statements:
     """The asserted statements (by predicate) and what they entail (by predicate, none of them asserted): what
     the rules of graph/derived read."""
 
-    def __init__(self, by_predicate: dict[ox.NamedNode, list[ox.Quad]], entailed: dict[ox.NamedNode, Pairs]) -> None:
+    def __init__(self, by_predicate: dict[ox.NamedNode, list[AnyQuad]], entailed: dict[ox.NamedNode, Pairs]) -> None:
         self.by_predicate = by_predicate
         self._asserted: dict[ox.NamedNode, Pairs] = {}
         self.entailed = {p: pairs - self.asserted(p) for p, pairs in entailed.items()}
@@ -259,7 +265,7 @@ def _reach(start: Triple, step: Callable[[Triple], set[Triple]]) -> set[Triple]:
     return seen
 
 
-def entail(by_predicate: dict[ox.NamedNode, list[ox.Quad]], rules: Rules) -> dict[ox.NamedNode, Pairs]:
+def entail(by_predicate: dict[ox.NamedNode, list[AnyQuad]], rules: Rules) -> dict[ox.NamedNode, Pairs]:
     """Everything the rules add to the statements (`by_predicate`), by predicate, to a fixpoint: the union of
     what each statement entails on its own, and ORG's membership shortcut (an org:Membership's member is
     org:memberOf its organization) with what it entails. Some of it may be asserted too."""
@@ -285,7 +291,7 @@ def _iri(term: object) -> str | None:
     return term.value if isinstance(term, ox.NamedNode) else None
 
 
-def _membership_shortcuts(by_predicate: dict[ox.NamedNode, list[ox.Quad]]) -> set[tuple[Node, Node]]:
+def _membership_shortcuts(by_predicate: dict[ox.NamedNode, list[AnyQuad]]) -> set[tuple[Node, Node]]:
     """ORG: "It is possible to directly indicate membership ... through use of the org:memberOf property":
     (member, organization) of every asserted membership; org:member and org:organization are only ever asserted
     (nothing entails them). Every member of a membership is a member of each of its organizations (the shapes
@@ -411,9 +417,9 @@ def _membership_label(m: Node, parts: dict[str, set[Node]], labels_of: Callable[
 # --- both ----------------------------------------------------------------------------------------
 
 
-def _in_graph(triples: set[Triple], graph: str) -> list[ox.Quad]:
+def _in_graph(triples: set[Triple], graph: str) -> list[Statement]:
     g = ox.NamedNode(graph)
-    return [ox.Quad(s, p, o, g) for s, p, o in sorted(triples, key=str)]
+    return [Statement(s, p, o, g) for s, p, o in sorted(triples, key=str)]
 
 
 GRAPH_LABELS = {

@@ -11,7 +11,7 @@ import re
 import typing
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from scripts.rdfio import SourceFile, graph_of
 from scripts.sources import rebase_iri
 from server.config import DEFAULT_BASE_URI
 from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP, NT_DUMP
+from server.statements import AnyQuad, as_quads
 
 #: Statements serialised at a time when a graph's lines are collected: only this much text beside the lines.
 SERIALIZE_CHUNK = 50_000
@@ -32,7 +33,7 @@ READ_CHUNK = 1 << 16
 
 def write_dumps(
     folder: Path,
-    quads: list[ox.Quad],
+    quads: Sequence[AnyQuad],
     sources: list[SourceFile],
     base_uri: str = DEFAULT_BASE_URI,
     kept: dict[str, dict[str, bytes]] | None = None,
@@ -51,7 +52,7 @@ def write_dumps(
     a time: the N-Triples merge reads every graph's lines back from the N-Quads file, a chunk at a time."""
     folder.mkdir()
     kept = kept or {}
-    by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
+    by_graph: dict[str, list[AnyQuad]] = defaultdict(list)
     for q in quads:
         by_graph[graph_of(q)].append(q)
     pieces: dict[str, dict[str, dict[str, int]]] = {NQ_DUMP: {}, NT_DUMP: {}}
@@ -178,13 +179,15 @@ def _nt_pieces(sorted_lines: Iterable[bytes]) -> Iterator[bytes]:
         yield _text(piece)
 
 
-def _sorted_lines(quads: list[ox.Quad]) -> list[bytes]:
+def _sorted_lines(quads: list[AnyQuad]) -> list[bytes]:
     """The statements' N-Quads lines, sorted, without duplicates; serialised a chunk at a time, so the whole
     text is never held beside the lines."""
     lines: set[bytes] = set()
     for start in range(0, len(quads), SERIALIZE_CHUNK):
         lines.update(
-            (ox.serialize(quads[start : start + SERIALIZE_CHUNK], format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")
+            (ox.serialize(as_quads(quads[start : start + SERIALIZE_CHUNK]), format=ox.RdfFormat.N_QUADS) or b"").split(
+                b"\n"
+            )
         )
     lines.discard(b"")
     return sorted(lines)

@@ -36,21 +36,21 @@ from server.ldes import (
     page_iri,
     read_index,
 )
+from server.statements import AnyQuad
 from server.vocab import RDF, XSD
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Graph = dict[Term, list[tuple[ox.NamedNode, Term]]]
 
 
-def _by_subject(quads: Iterable[ox.Quad]) -> Graph:
+def _by_subject(quads: Iterable[AnyQuad]) -> Graph:
     """The union of the named graphs, statement by statement, grouped by subject."""
-    seen: set[tuple[Term, ox.NamedNode, Term]] = set()
     graph: Graph = defaultdict(list)
     for q in quads:
-        key = (q.subject, q.predicate, q.object)
-        if key not in seen:
-            seen.add(key)
-            graph[q.subject].append((q.predicate, q.object))
+        graph[q.subject].append((q.predicate, q.object))
+    for subject, pairs in graph.items():  # a statement in several graphs once (no set of every statement)
+        if len(pairs) > 1:
+            graph[subject] = list(dict.fromkeys(pairs))
     return graph
 
 
@@ -129,7 +129,7 @@ def _version(
 def write_stream(
     work: Path,
     previous: Path | None,
-    quads: Iterable[ox.Quad],
+    quads: Iterable[AnyQuad],
     created: str,
     base_uri: str,
     retention_days: int = 0,

@@ -7,7 +7,7 @@ exhaust it (entity expansion, deep nesting), which keeps `validate` safe on untr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import rdflib
 
 from scripts.rdfscreen import HostileInput, screen
 from server.formats import READ_SUFFIXES
+from server.statements import AnyQuad
 
 #: The RDF syntaxes files are read in, by suffix (the registry: server/formats.py READ_SUFFIXES).
 SYNTAX_BY_SUFFIX: dict[str, ox.RdfFormat] = {
@@ -42,26 +43,30 @@ def syntax_of(path: Path) -> ox.RdfFormat:
 
 def read_quads(path: Path, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     """Every statement of `path`; triples go into `graph` when given, else the default graph."""
+    return list(iter_quads(path, graph))
+
+
+def iter_quads(path: Path, graph: ox.NamedNode | None = None) -> Iterator[ox.Quad]:
+    """`read_quads` one statement at a time, as the parser reads them: a file is never held as a list of
+    statements (the caller keeps what it needs, in the form it needs). Raises UnreadableInput while iterating."""
     syntax = syntax_of(path)
     try:
         data = path.read_bytes()
         screen(data, syntax)  # billion laughs, external entities, nesting that overflows the parser
-        parsed = ox.parse(data, format=syntax, base_iri=path.resolve().as_uri())
-        # into `graph` as they are parsed: never a second list of the whole file
-        quads = [q if graph is None else ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
+        for q in ox.parse(data, format=syntax, base_iri=path.resolve().as_uri()):
+            if isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple):
+                raise UnreadableInput(
+                    path,
+                    "RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported: parita "
+                    "publishes RDF 1.1; state the facts as plain triples.",
+                )
+            yield q if graph is None else ox.Quad(q.subject, q.predicate, q.object, graph)
     except HostileInput as error:
         raise UnreadableInput(path, error.message, error.line, error.column) from None
     except SyntaxError as error:
         raise UnreadableInput(path, error.msg, error.lineno, error.offset) from None
     except (OSError, ValueError) as error:
         raise UnreadableInput(path, str(error)) from None
-    if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
-        raise UnreadableInput(
-            path,
-            "RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported: parita "
-            "publishes RDF 1.1; state the facts as plain triples.",
-        )
-    return quads
 
 
 def to_rdflib_term(term: object) -> rdflib.term.Node:
@@ -77,7 +82,7 @@ def to_rdflib_term(term: object) -> rdflib.term.Node:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_rdflib_graph(quads: list[ox.Quad]) -> rdflib.Graph:
+def to_rdflib_graph(quads: Iterable[AnyQuad]) -> rdflib.Graph:
     """All statements of `quads` as one rdflib graph (graph names dropped)."""
     graph = rdflib.Graph()
     for q in quads:
@@ -85,7 +90,7 @@ def to_rdflib_graph(quads: list[ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def graphs_by_subject(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode | ox.BlankNode, list[str]]:
+def graphs_by_subject(quads: Iterable[AnyQuad]) -> dict[ox.NamedNode | ox.BlankNode, list[str]]:
     """The named graphs that state something about each subject, in reading order: where a finding about
     that node comes from."""
     graphs: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
@@ -98,7 +103,7 @@ def graphs_by_subject(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode | ox.BlankN
     return graphs
 
 
-def graph_of(quad: ox.Quad) -> str:
+def graph_of(quad: AnyQuad) -> str:
     """The name of the graph `quad` is in: parita states everything in a named graph."""
     if isinstance(quad.graph_name, ox.DefaultGraph):
         raise ValueError(f"a statement in the default graph: {quad}")

@@ -11,11 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from scripts import ldes_build
 from server.config import Settings
 from server.release import release_list, rollback
+from server.statements import Statement
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -23,7 +22,7 @@ EXIT_OK, EXIT_ERROR = 0, 2
 def roll_back(settings: Settings, release_id: str | None = None) -> Path:
     """`server.release.rollback`, with the rollback release's own LDES versions (what it removed and restored)."""
 
-    def derive(work: Path, previous: Path | None, quads: list[ox.Quad], created: str) -> None:
+    def derive(work: Path, previous: Path | None, quads: list[Statement], created: str) -> None:
         ldes_build.write_stream(work, previous, quads, created, settings.base_uri, settings.ldes_retention_days)
 
     return rollback(settings, release_id, derive)

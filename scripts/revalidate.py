@@ -53,6 +53,7 @@ from scripts.rdfio import SourceFile, graph_of, graphs_by_subject
 from scripts.sources import graph_iri, meta_graphs, read_sources, rebase_iri, unrebase_iri
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
 from server.config import DEFAULT_BASE_URI, Settings
+from server.statements import AnyQuad, as_quads
 
 CACHE_FORMAT = 3  # bump when the focus rule or the state changes: a cache written under another rule is not trusted
 #: The code whose behaviour the cached findings depend on: a change to it is a change of the cache key.
@@ -98,7 +99,7 @@ def schema_key(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def altered_subjects(quads: Iterable[ox.Quad], base: str = DEFAULT_BASE_URI) -> set[str]:
+def altered_subjects(quads: Iterable[AnyQuad], base: str = DEFAULT_BASE_URI) -> set[str]:
     """The subjects (under the default base) of statements whose literal a pyoxigraph store writes in another
     form ("01"^^xsd:integer is kept as "1"): a context read from the store would not be what was validated."""
     quads = list(quads)
@@ -122,7 +123,7 @@ def _name(node: ox.NamedNode | ox.BlankNode | ox.Triple, base: str) -> str:
     return node.value if isinstance(node, ox.BlankNode) else str(node)
 
 
-def full_report(report: Report, data: list[ox.Quad]) -> Checked:
+def full_report(report: Report, data: Sequence[AnyQuad]) -> Checked:
     """A full validation's report of `data` (the data graphs' statements, under the default base), ready for `save`."""
     return Checked(report, altered_subjects(data), len(data))
 
@@ -133,17 +134,18 @@ class Snapshot:
     validation of `validate_quads`, which reads every statement)."""
 
     schema: str
-    graphs: dict[str, list[ox.Quad]]
+    graphs: dict[str, list[AnyQuad]]
     digests: dict[str, str]
 
 
-def digest(quads: list[ox.Quad]) -> str:
-    lines = sorted((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+def digest(quads: Sequence[AnyQuad]) -> str:
+    # lines as bytes, split on line feeds only (a literal may hold other line breaks): UTF-8 sorts as code points do
+    lines = sorted((ox.serialize(as_quads(quads), format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1])
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def snapshot(quads: list[ox.Quad], meta: set[str], settings: Settings) -> Snapshot:
-    graphs: dict[str, list[ox.Quad]] = defaultdict(list)
+def snapshot(quads: Sequence[AnyQuad], meta: set[str], settings: Settings) -> Snapshot:
+    graphs: dict[str, list[AnyQuad]] = defaultdict(list)
     for q in quads:
         if graph_of(q) not in meta:
             graphs[graph_of(q)].append(q)
@@ -380,7 +382,7 @@ def _changes(
     if altered_subjects(added, base) or altered_subjects(removed, base):
         raise Unsupported("a changed literal the store writes in another form")
 
-    triple: Callable[[ox.Quad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
+    triple: Callable[[AnyQuad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
     new, gone_quads = set(added), {triple(q) for q in removed}
     gained = {triple(q) for q in added if triple(q) not in gone_quads and not store.stated(triple(q), new)}
     lost = {t for t in gone_quads if not store.stated(t, set())}
@@ -480,7 +482,7 @@ def _ontology(sources: Sequence[SourceFile], graph: str) -> list[ox.Quad]:
 
 def validate(
     snap: Snapshot,
-    ontology: list[ox.Quad],
+    ontology: Sequence[AnyQuad],
     settings: Settings,
     folder: Path,
     full: Callable[[], Report],
@@ -536,12 +538,12 @@ def _load(folder: Path, snap: Snapshot) -> tuple[str, dict[str, Any] | None, dic
 def _incremental(
     snap: Snapshot,
     old: dict[str, list[ox.Quad]],
-    ontology: list[ox.Quad],
+    ontology: Sequence[AnyQuad],
     previous: dict[str, Any],
     changed: list[str],
     settings: Settings,
 ) -> tuple[Report, int]:
-    triple: Callable[[ox.Quad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
+    triple: Callable[[AnyQuad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
     kept = {triple(q) for g, qs in snap.graphs.items() if g not in changed for q in qs}
     now = {triple(q) for g in changed for q in snap.graphs[g]}
     before = {triple(q) for g in changed for q in old[g]}
@@ -683,7 +685,7 @@ def save(folder: Path, settings: Settings, release: str, report: Report, snap: S
             target = graphs / f"{snap.digests[graph]}.nq"
             if not target.exists():
                 tmp = target.with_suffix(".tmp")
-                tmp.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+                ox.serialize(as_quads(quads), str(tmp), format=ox.RdfFormat.N_QUADS)  # streamed: no text in memory
                 os.rename(tmp, target)
         state["graphs"] = snap.digests
     tmp = folder / "state.json.tmp"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ import rdflib.collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from scripts.rdfio import to_rdflib_term
+from server.statements import AnyQuad, as_quads
 
 Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
 Triple = tuple[Term, Term, Term]
@@ -116,7 +117,7 @@ class Data:
     first read; SPARQL queries run on a pyoxigraph store of the same triples. `answer` runs them all first and
     frees the store, so the store and the dictionaries are never in memory together."""
 
-    def __init__(self, quads: list[ox.Quad]):
+    def __init__(self, quads: Sequence[AnyQuad]):
         self._quads = quads
         self._into: dict[Term, dict[Term, list[Term]]] = {}
         self._store: ox.Store | None = None
@@ -193,7 +194,7 @@ class Data:
         """The same triples in a pyoxigraph store, for SPARQL targets and constraints (built once)."""
         if self._store is None:
             self._store = ox.Store()
-            self._store.bulk_extend(self._quads)  # queried with the union of the graphs as default graph
+            self._store.bulk_extend(as_quads(self._quads))  # queried with the union of the graphs as default graph
         return self._store
 
     def answer(self, queries: Iterable[str]) -> None:
@@ -739,6 +740,6 @@ def _qualified(
     return check
 
 
-def validate(quads: list[ox.Quad], shapes: rdflib.Graph) -> list[Result]:
+def validate(quads: Sequence[AnyQuad], shapes: rdflib.Graph) -> list[Result]:
     """Every SHACL result of `quads` (data and ontology, their graphs as one) against `shapes`."""
     return Engine(shapes).validate(Data(quads))

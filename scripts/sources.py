@@ -19,8 +19,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from scripts.derive import RECONCILED
-from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, read_quads
+from scripts.rdfio import SYNTAX_BY_SUFFIX, SourceFile, iter_quads
 from server.config import DEFAULT_BASE_URI, Settings
+from server.statements import Statements
 
 
 def graph_iri(base_uri: str, name: str) -> str:
@@ -78,19 +79,23 @@ def _stable(term: Any, names: dict[str, ox.BlankNode], number: int) -> Any:
 
 
 def read_sources(sources: list[SourceFile], graphs: Container[str] | None = None) -> list[ox.Quad]:
+    """`read_statements` as pyoxigraph Quads."""
+    return [ox.Quad(*s) for s in read_statements(sources, graphs)]
+
+
+def read_statements(sources: list[SourceFile], graphs: Container[str] | None = None) -> Statements:
     """Every statement of every source (only of the sources of `graphs`, when given), blank nodes renamed in
     reading order so builds are reproducible: a blank node's name depends on its source's position in
     `sources`, so reading some of them names their blank nodes as reading all of them does."""
-    quads: list[ox.Quad] = []
+    statements = Statements()
     for number, source in enumerate(sources):
         if graphs is not None and source.graph not in graphs:
             continue
         names: dict[str, ox.BlankNode] = {}
-        quads += [
-            ox.Quad(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), q.graph_name)
-            for q in read_quads(source.path, ox.NamedNode(source.graph))
-        ]
-    return quads
+        graph = ox.NamedNode(source.graph)
+        for q in iter_quads(source.path):
+            statements.add(_stable(q.subject, names, number), q.predicate, _stable(q.object, names, number), graph)
+    return statements.done()
 
 
 def meta_graphs() -> set[str]:

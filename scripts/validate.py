@@ -9,7 +9,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from scripts.sources import meta_graphs, read_sources, rebase_iri, release_sourc
 from server import labels
 from server.config import Settings
 from server.labels import LABEL_PROPERTIES
+from server.statements import AnyQuad
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 
@@ -83,10 +84,10 @@ def shapes_graph(settings: Settings, with_warnings: bool = True) -> rdflib.Graph
 
 
 def validate_graph(
-    data: list[ox.Quad],
+    data: Sequence[AnyQuad],
     settings: Settings,
     origins: dict[str, list[str]] | None = None,
-    ontology: list[ox.Quad] | None = None,
+    ontology: Sequence[AnyQuad] | None = None,
     shapes: rdflib.Graph | None = None,
     engine: str | None = None,
 ) -> Report:
@@ -132,7 +133,7 @@ def _report_of(findings: list[Finding], graph: rdflib.Graph | Callable[[], rdfli
     return Report(conforms=not any(f.severity == "Violation" for f in findings), findings=findings, report_graph=graph)
 
 
-def _labels(focus: set[str], quads: Iterable[ox.Quad]) -> rdflib.Graph:
+def _labels(focus: set[str], quads: Iterable[AnyQuad]) -> rdflib.Graph:
     """The label statements about the focus nodes (what label_of reads)."""
     wanted = {ox.NamedNode(str(p)) for p in LABEL_PROPERTIES}
     graph = rdflib.Graph()
@@ -147,7 +148,7 @@ def _iri_or_id(term: ox.NamedNode | ox.BlankNode | ox.Triple) -> str:
 
 
 def _native_findings(
-    results: list[shacl_engine.Result], shapes: rdflib.Graph, data: list[ox.Quad], origins: dict[str, list[str]]
+    results: list[shacl_engine.Result], shapes: rdflib.Graph, data: Sequence[AnyQuad], origins: dict[str, list[str]]
 ) -> list[Finding]:
     labels = _labels({r.focus.value for r in results}, data)
     label_cache: dict[str, str | None] = {}

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from .config import Settings
 from .errors import StoreError
 from .formats import NQ_DUMP
 from .ldes import STREAM_DIR
+from .statements import AnyQuad, Statement, parse_statements
 
 
 @dataclass(frozen=True)
@@ -195,20 +196,20 @@ def previous_release(settings: Settings) -> Path | None:
     return link.resolve() if link.exists() else None
 
 
-def read_dump(release: Path) -> set[ox.Quad]:
+def read_dump(release: Path) -> set[Statement]:
     data = gzip.decompress((release / "dumps" / NQ_DUMP).read_bytes())
-    return set(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    return set(parse_statements(data, ox.RdfFormat.N_QUADS))
 
 
-def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]:
+def changelog(previous: Path | None, quads: Iterable[AnyQuad]) -> dict[str, Any]:
     """What changed since `previous` (a release folder, or None for the first release): triples added and
     removed per named graph, and the entities added, removed or changed, with their labels."""
-    new = set(quads)
+    new = {q if isinstance(q, Statement) else Statement(*q) for q in quads}  # one form, to compare with the dump's
     old = read_dump(previous) if previous is not None else set()
     added, removed = (new - old, old - new) if old else (new, old)
     # every subject's statements grouped (changelog_of_delta asks only for those the difference touches, every
     # subject of a first release): cheaper than collecting the touched subjects first
-    about: dict[str, list[ox.Quad]] = defaultdict(list)
+    about: dict[str, list[AnyQuad]] = defaultdict(list)
     for q in new:
         if isinstance(q.subject, ox.NamedNode):
             about[q.subject.value].append(q)
@@ -216,7 +217,7 @@ def changelog(previous: Path | None, quads: Iterable[ox.Quad]) -> dict[str, Any]
 
 
 def changelog_of_delta(
-    previous: Path | None, about: Callable[[str], Iterable[ox.Quad]], added: set[ox.Quad], removed: set[ox.Quad]
+    previous: Path | None, about: Callable[[str], Iterable[AnyQuad]], added: Set[AnyQuad], removed: Set[AnyQuad]
 ) -> dict[str, Any]:
     """`changelog` from the difference alone: `about(iri)` gives the new release's statements whose subject is
     `iri` (a lookup in its store), `added` and `removed` what differs from `previous`'s. Only the entities the
@@ -252,11 +253,11 @@ def changelog_of_delta(
     }
 
 
-def _iri_subjects(quads: Iterable[ox.Quad]) -> set[str]:
+def _iri_subjects(quads: Iterable[AnyQuad]) -> set[str]:
     return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
 
 
-def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:
+def labels_of(quads: Iterable[AnyQuad]) -> dict[str, str]:
     """One label per IRI subject, by the site's label rule (server/labels.py), for an Italian reader."""
     pairs: dict[str, list[labels.Pair]] = defaultdict(list)
     for q in sorted(quads, key=str):  # the same label whatever order the set gives
@@ -271,7 +272,7 @@ def labels_of(quads: Iterable[ox.Quad]) -> dict[str, str]:
 
 #: Writes what a release derives from its quads besides store and dumps (the LDES stream):
 #: (candidate folder, previous release, quads, created).
-Derive = Callable[[Path, Path | None, list[ox.Quad], str], object]
+Derive = Callable[[Path, Path | None, list[Statement], str], object]
 
 
 def rollback(settings: Settings, release_id: str | None = None, derive: Derive | None = None) -> Path:
