@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
 from scripts.derive import derived_graphs
-from scripts.dumps import graph_piece, write_dumps
+from scripts.dumps import Previous, write_dumps
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -59,10 +59,10 @@ from server.store import DataStore
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_WRITE = 0, 1, 2, 3
 Progress = Callable[[str], None]
-#: What a release keeps for the next build to reuse: each graph's inputs and its piece of the N-Quads dump.
+#: What a release keeps for the next build to reuse: each graph's inputs and where its dumps' pieces lie.
 PIECES_FILE = "pieces.json"
 #: Bump when what PIECES_FILE records, or how a release is written from it, changes: the next build is then full.
-PIECES_VERSION = 3
+PIECES_VERSION = 4
 
 
 class BuildError(Exception):
@@ -183,8 +183,7 @@ class Delta:
     """How a release's statements differ from the previous release's, found graph by graph."""
 
     previous: Path
-    # dump → piece → its gzip member (write_dumps): the previous release's, the changed graphs' N-Quads pieces
-    # rewritten (and those of graphs now empty left out)
+    # dump → piece → its gzip member in the previous release (write_dumps)
     members: dict[str, dict[str, bytes]]
     added: set[ox.Quad]
     removed: set[ox.Quad]
@@ -198,6 +197,7 @@ class Delta:
     # every typed literal of the release is written as the store holds it, so the store's answers are the
     # statements themselves (the changelog and the LDES are then looked up in it)
     as_stored: bool = False
+    pieces: dict[str, Any] = dataclasses.field(default_factory=dict)  # the previous release's PIECES_FILE record
 
 
 def file_digests(sources: list[SourceFile]) -> list[str]:
@@ -301,9 +301,9 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 def rewrite_pieces(
     members: dict[str, dict[str, bytes]], added: Iterable[ox.Quad], removed: Iterable[ox.Quad]
 ) -> tuple[list[str], set[ox.Quad], set[ox.Quad], set[ox.Quad]]:
-    """Apply `removed`, then `added`, to the N-Quads pieces in `members`, line by line (a graph now empty loses
-    its piece). Returns the graphs that changed; the statements the store must keep though a removal may take
-    them (Delta.kept_alike: the new pieces' statements whose subject, predicate and graph are those of a
+    """Compare `removed`, then `added`, with the N-Quads pieces in `members`, line by line (write_dumps applies
+    them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
+    may take them (Delta.kept_alike: the new pieces' statements whose subject, predicate and graph are those of a
     removed statement with a typed literal); and what was really added and removed (a statement already
     there is not added, one not there or added back is not removed)."""
     by_graph: dict[str, tuple[list[ox.Quad], list[ox.Quad]]] = defaultdict(lambda: ([], []))
@@ -328,10 +328,6 @@ def rewrite_pieces(
         came |= set(into.values())
         gone |= set(out.values())
         lines = (old - out.keys()) | into.keys()
-        if lines:
-            pieces[graph] = graph_piece(lines)
-        else:
-            pieces.pop(graph, None)
         starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if _typed(q.object)}
         if starts:
             same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
@@ -589,6 +585,7 @@ def _rewrite_store(
         alike | derived_alike,
         changed + derived,
         reuse.as_stored and as_stored(added | derived_added),
+        reuse.pieces,
     )
     say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
     say("store written; writing dumps")
@@ -653,9 +650,8 @@ def _write_candidate(
     folder `work`; from `quads`, every statement, or with `delta`, from the previous release plus what changed
     (the same files a full build writes)."""
     release_id = work.name[len(TMP_PREFIX) :]
-    dumps, pieces = write_dumps(
-        work / "dumps", quads or [], sources, settings.base_uri, delta.members if delta is not None else None
-    )
+    changes = None if delta is None else Previous(delta.previous / "dumps", delta.pieces, delta.added, delta.removed)
+    dumps, pieces = write_dumps(work / "dumps", quads or [], sources, settings.base_uri, changes)
     # the statements, where the store cannot stand for them: read back from the dump (a rebuild after a release
     # with a literal the store writes in another form)
     if quads is None and delta is not None and not delta.as_stored:

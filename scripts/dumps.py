@@ -1,34 +1,50 @@
-"""A release's dumps: N-Quads and N-Triples as series of gzip members (a piece that did not change is copied
-from the previous release), and the Turtle of the union streamed from the N-Triples file."""
+"""A release's dumps: N-Quads and N-Triples as series of gzip members, and Turtle, each cut into pieces where
+the lines say, so a rebuild writes only the pieces its change falls in and copies the others from the
+previous release."""
 
 from __future__ import annotations
 
-import gzip
+import dataclasses
 import hashlib
 import heapq
 import os
 import re
-import typing
 import zlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
 from scripts.rdfio import SourceFile, graph_of
 from scripts.sources import rebase_iri
 from server.config import DEFAULT_BASE_URI
-from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP, NT_DUMP
+from server.formats import DUMP_MEDIA_TYPES, NQ_DUMP, NT_DUMP, TTL_DUMP
 from server.statements import AnyQuad, as_quads
 
 #: Statements serialised at a time when a graph's lines are collected: only this much text beside the lines.
 SERIALIZE_CHUNK = 50_000
-#: Lines compressed at a time into a gzip member: the member is written without its whole text in memory.
-COMPRESS_CHUNK = 10_000
-#: Compressed bytes read at a time from each graph's N-Quads member while the N-Triples dump merges them.
+#: Compressed bytes read at a time from each graph's N-Quads pieces while the N-Triples dump merges them.
 READ_CHUNK = 1 << 16
+#: A piece of a dump ends after a line whose CRC-32 is a multiple of this (~1,000 lines a piece).
+PIECE_CUT = 1024
+
+#: Where each piece of each dump lies: dump → piece → {"offset", "length", ...} (see `write_dumps`).
+Pieces = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Previous:
+    """What a rebuild writes its dumps from: the previous release's dumps folder, the pieces `write_dumps`
+    recorded for it, and the statements added and removed since, line by line (an added statement's line was
+    not in its graph's N-Quads piece, a removed one's was and is no longer)."""
+
+    folder: Path
+    pieces: Pieces
+    added: Iterable[ox.Quad]
+    removed: Iterable[ox.Quad]
 
 
 def write_dumps(
@@ -36,50 +52,43 @@ def write_dumps(
     quads: Sequence[AnyQuad],
     sources: list[SourceFile],
     base_uri: str = DEFAULT_BASE_URI,
-    kept: dict[str, dict[str, bytes]] | None = None,
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, int]]]]:
+    previous: Previous | None = None,
+) -> tuple[dict[str, dict[str, Any]], Pieces]:
     """N-Quads (with graphs) and N-Triples gzipped, Turtle of the union; sorted so builds are reproducible.
-    Returns the dumps' manifest and, per gzipped dump, where each of its pieces lies in it.
+    Returns the dumps' manifest and, per dump, where each of its pieces lies in it.
 
-    Both gzipped dumps are a series of gzip members (one gzip file to any reader), so a piece that did not
-    change is copied from the previous release (`kept`: dump name → piece → its member) instead of being
-    compressed again, and the bytes are the same either way. N-Quads: one member per named graph, in graph
-    order, each the graph's sorted lines. N-Triples: the merge of the graphs' sorted lines without their
-    graph, duplicates dropped, cut into pieces where a line's CRC-32 says so (the same lines, the same cuts),
-    each piece known by its SHA-256. The Turtle is streamed from the N-Triples file.
+    Every dump is a series of pieces cut after a line whose CRC-32 says so (`_cuts`): the same lines give the
+    same cuts, so a rebuild (`previous`, with `quads` empty) that writes only the pieces near its change and
+    copies the others writes the bytes a full build of the same statements writes. N-Quads: per named graph,
+    in graph order, the graph's sorted lines in pieces, each a gzip member (one gzip file to any reader);
+    recorded per graph with its pieces' lengths and last lines. N-Triples: the merge of the graphs' lines
+    without their graph, duplicates dropped, in pieces, each a gzip member known by its SHA-256 and recorded
+    with its last line. Turtle: the prefixes the Turtle sources declare, then one serialisation of each
+    N-Triples piece (a subject cut between two pieces is stated twice, the triples are the same), known by the
+    SHA-256 of the prefixes and that piece.
 
-    Lines are bytes, split on line feeds only (UTF-8 sorts as code points do). One graph's lines are held at
-    a time: the N-Triples merge reads every graph's lines back from the N-Quads file, a chunk at a time."""
+    Lines are bytes, split on line feeds only (UTF-8 sorts as code points do). A full build holds one graph's
+    lines at a time: the N-Triples merge reads every graph's lines back from the N-Quads file."""
     folder.mkdir()
-    kept = kept or {}
-    by_graph: dict[str, list[AnyQuad]] = defaultdict(list)
-    for q in quads:
-        by_graph[graph_of(q)].append(q)
-    pieces: dict[str, dict[str, dict[str, int]]] = {NQ_DUMP: {}, NT_DUMP: {}}
-    with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
-        for graph in sorted(by_graph.keys() | kept.get(NQ_DUMP, {}).keys()):  # a kept graph needs no statements
-            statements = by_graph.pop(graph, [])
-            member = kept.get(NQ_DUMP, {}).get(graph)
-            if member is None:
-                out.write_lines(graph, _sorted_lines(statements))
-            else:
-                out.write(graph, member)
-            del statements
-    with open(folder / NQ_DUMP, "rb") as nq:
-        merged = heapq.merge(
-            *(_without_graph(_member_lines(nq.fileno(), at), graph) for graph, at in pieces[NQ_DUMP].items())
-        )
-        with _GzipPieces(folder / NT_DUMP, pieces[NT_DUMP]) as out:
-            for text in _nt_pieces(merged):
-                key = hashlib.sha256(text).hexdigest()
-                out.write(key, kept.get(NT_DUMP, {}).get(key) or _gzip_member(text))
-    with open(folder / NT_DUMP, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as sorted_triples:
-        ox.serialize(
-            ox.parse(typing.cast(typing.IO[bytes], sorted_triples), format=ox.RdfFormat.N_TRIPLES),
-            str(folder / "parita.ttl"),
-            format=ox.RdfFormat.TURTLE,
-            prefixes={p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()},
-        )
+    prefixes = {p: rebase_iri(ns, base_uri) for p, ns in _prefixes(sources).items()}
+    pieces: Pieces = {NQ_DUMP: {}, NT_DUMP: {}, TTL_DUMP: {}}
+    if previous is None:
+        with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
+            by_graph: dict[str, list[AnyQuad]] = defaultdict(list)
+            for q in quads:
+                by_graph[graph_of(q)].append(q)
+            for graph in sorted(by_graph):
+                out.write_graph(graph, _cut(_sorted_lines(by_graph.pop(graph))))
+        with open(folder / NQ_DUMP, "rb") as nq:
+            merged = heapq.merge(
+                *(
+                    _without_graph(_range_lines(nq.fileno(), at["offset"], at["length"]), graph)
+                    for graph, at in pieces[NQ_DUMP].items()
+                )
+            )
+            _write_triples(folder, _cut(_unique(merged)), pieces, prefixes, None)
+    else:
+        _write_change(folder, previous, pieces, prefixes)
     files = {}
     for name, media_type in DUMP_MEDIA_TYPES.items():
         with open(folder / name, "rb") as dump:
@@ -89,10 +98,169 @@ def write_dumps(
     return files, pieces
 
 
-class _GzipPieces:
-    """A file written as a series of gzip members, recording each one's offset and length under its key."""
+#: A piece as the writers take it: new lines, or one of the previous release's pieces kept as it was (its
+#: gzip member and last line; an N-Triples piece's SHA-256 first).
+NqPiece = list[bytes] | tuple[bytes, bytes]
+NtPiece = list[bytes] | tuple[str, bytes, bytes]
 
-    def __init__(self, path: Path, where: dict[str, dict[str, int]]) -> None:
+
+def _write_triples(
+    folder: Path,
+    nt_pieces: Iterable[NtPiece],
+    pieces: Pieces,
+    prefixes: dict[str, str],
+    old_turtle: tuple[bytes, dict[str, dict[str, Any]]] | None,
+) -> None:
+    """The N-Triples and Turtle dumps from their pieces in order. `old_turtle`, in a rebuild: the previous
+    release's Turtle (its bytes and pieces), whose piece of an N-Triples piece kept is copied when the prefixes
+    are the same."""
+    header = _turtle_header(prefixes)
+    old_text, old_where = old_turtle if old_turtle is not None else (b"", {})
+    with _GzipPieces(folder / NT_DUMP, pieces[NT_DUMP]) as nt, open(folder / TTL_DUMP, "wb") as ttl:
+        ttl.write(header)
+        turtle = _Plain(ttl, pieces[TTL_DUMP], len(header))
+        for piece in nt_pieces:
+            if isinstance(piece, tuple):
+                key, member, last = piece
+                text = None
+            else:
+                text, last = _lines(piece), piece[-1]
+                key = hashlib.sha256(text).hexdigest()
+                member = _gzip_member(text)
+            nt.write(key, member, last=last.decode())
+            turtle_key = hashlib.sha256(header + b"\0" + key.encode()).hexdigest()
+            kept = old_where.get(turtle_key)
+            if kept is not None:
+                turtle.write(turtle_key, old_text[kept["offset"] : kept["offset"] + kept["length"]])
+            else:
+                turtle.write(turtle_key, _turtle(text if text is not None else _member_text(member), prefixes, header))
+
+
+def _write_change(folder: Path, previous: Previous, pieces: Pieces, prefixes: dict[str, str]) -> None:
+    """A rebuild's dumps: the previous release's pieces, those the change falls in rewritten."""
+    more: dict[str, list[bytes]] = defaultdict(list)
+    fewer: dict[str, list[bytes]] = defaultdict(list)
+    for into, quads in ((more, list(previous.added)), (fewer, list(previous.removed))):
+        for q, line in zip(quads, _line_list(quads), strict=True):
+            into[graph_of(q)].append(line)
+    old_nq = (previous.folder / NQ_DUMP).read_bytes()
+
+    with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
+        for graph in sorted(previous.pieces[NQ_DUMP].keys() | more.keys() | fewer.keys()):
+            at = previous.pieces[NQ_DUMP].get(graph)
+            old = _graph_parts(at) if at is not None else []
+            if at is not None and graph not in more and graph not in fewer:
+                out.copy_graph(graph, old_nq[at["offset"] : at["offset"] + at["length"]], at["parts"])
+                continue
+            members = [(old_nq[offset : offset + length], last) for offset, length, last in old]
+            followed = _follow(members, more.get(graph, []), fewer.get(graph, []))
+            out.write_graph(graph, (members[p] if isinstance(p, int) else p for p in followed))
+    # a triple stays in the N-Triples dump while any graph states it: the graphs that lost its line are looked up
+    added = {_triple_line(line, graph) for graph, lines in more.items() for line in lines}
+    removed = {_triple_line(line, graph) for graph, lines in fewer.items() for line in lines} - added
+    with open(folder / NQ_DUMP, "rb") as nq:
+        stated = _Lookup(nq.fileno(), pieces[NQ_DUMP])
+        gone = {t for t in removed if not any(stated.has(t, graph) for graph in pieces[NQ_DUMP])}
+    old_nt = (previous.folder / NT_DUMP).read_bytes()
+    order = sorted(previous.pieces[NT_DUMP].items(), key=lambda kv: int(kv[1]["offset"]))
+    kept = [(key, old_nt[at["offset"] : at["offset"] + at["length"]], str(at["last"]).encode()) for key, at in order]
+    followed = _follow([(member, last) for _, member, last in kept], added, gone)
+    old_turtle = ((previous.folder / TTL_DUMP).read_bytes(), previous.pieces[TTL_DUMP])
+    _write_triples(folder, (kept[p] if isinstance(p, int) else p for p in followed), pieces, prefixes, old_turtle)
+
+
+class _Lookup:
+    """Whether a graph of the N-Quads dump being written states a triple: its piece found by its last lines,
+    read once."""
+
+    def __init__(self, fd: int, where: dict[str, dict[str, Any]]) -> None:
+        self.fd = fd
+        self.parts = {graph: _graph_parts(at) for graph, at in where.items()}
+        self.lasts = {graph: [last for _, _, last in parts] for graph, parts in self.parts.items()}
+        self.read: dict[tuple[str, int], set[bytes]] = {}
+
+    def has(self, triple: bytes, graph: str) -> bool:
+        line = triple[:-1] + f"<{graph}> .".encode()
+        n = bisect_left(self.lasts[graph], line)
+        if n == len(self.lasts[graph]):
+            return False
+        if (graph, n) not in self.read:
+            offset, length, _ = self.parts[graph][n]
+            self.read[graph, n] = set(_member_text(os.pread(self.fd, length, offset)).split(b"\n"))
+        return line in self.read[graph, n]
+
+
+def _graph_parts(at: dict[str, Any]) -> list[tuple[int, int, bytes]]:
+    """A graph's N-Quads pieces as recorded: (offset, length, last line) each."""
+    parts, offset = [], int(at["offset"])
+    for length, last in at["parts"]:
+        parts.append((offset, int(length), str(last).encode()))
+        offset += int(length)
+    return parts
+
+
+def _follow(
+    old: list[tuple[bytes, bytes]], added: Iterable[bytes], removed: Iterable[bytes]
+) -> Iterator[int | list[bytes]]:
+    """The pieces (`_cut`) of sorted, distinct lines after a change, from the pieces before it (each a gzip
+    member and its last line): an old piece's number where it stays as it was, else a new piece's lines. Only
+    the pieces the change falls in are read, and those after them until a cut is where it was."""
+    if not old:
+        yield from _cut(sorted(set(added) - set(removed)))
+        return
+    lasts = [last for _, last in old]
+    more: dict[int, set[bytes]] = defaultdict(set)
+    fewer: dict[int, set[bytes]] = defaultdict(set)
+    end = len(lasts) - 1  # a line after the last piece's last line joins the last piece
+    for lines, into in ((added, more), (removed, fewer)):
+        for line in lines:
+            into[min(bisect_left(lasts, line), end)].add(line)
+    pending: list[bytes] = []
+    for n in range(len(old)):
+        if not pending and n not in more and n not in fewer:
+            yield n
+            continue
+        lines = _text_lines(_member_text(old[n][0]))
+        if n in more or n in fewer:
+            lines = sorted((set(lines) - fewer[n]) | more[n])
+        for line in lines:
+            pending.append(line)
+            if _cuts(line):
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
+def _cuts(line: bytes) -> bool:
+    """Whether a piece ends after this line: the content decides, so a change moves only the cuts near it."""
+    return zlib.crc32(line) % PIECE_CUT == 0
+
+
+def _cut(sorted_lines: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """Sorted lines in pieces, each ending with a line that `_cuts` (the last one with the last line)."""
+    piece: list[bytes] = []
+    for line in sorted_lines:
+        piece.append(line)
+        if _cuts(line):
+            yield piece
+            piece = []
+    if piece:
+        yield piece
+
+
+def _unique(sorted_lines: Iterable[bytes]) -> Iterator[bytes]:
+    last = None
+    for line in sorted_lines:
+        if line != last:
+            yield line
+        last = line
+
+
+class _GzipPieces:
+    """A file written as a series of gzip members, recording where each piece lies under its key."""
+
+    def __init__(self, path: Path, where: dict[str, dict[str, Any]]) -> None:
         self.path, self.where, self.offset = path, where, 0
 
     def __enter__(self) -> _GzipPieces:
@@ -102,30 +270,44 @@ class _GzipPieces:
     def __exit__(self, *exc: object) -> None:
         self.out.close()
 
-    def write(self, key: str, member: bytes) -> None:
+    def write(self, key: str, member: bytes, **more: Any) -> None:
         self.out.write(member)
-        self.where.setdefault(key, {"offset": self.offset, "length": len(member)})
+        self.where.setdefault(key, {"offset": self.offset, "length": len(member), **more})
         self.offset += len(member)
 
-    def write_lines(self, key: str, lines: list[bytes]) -> None:
-        """The member `_gzip_member(_text(lines))`, compressed and written a chunk of lines at a time."""
-        packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
-        length = 0
-        for start in range(0, max(len(lines), 1), COMPRESS_CHUNK):
-            length += self.out.write(packer.compress(_text(lines[start : start + COMPRESS_CHUNK])))
-        length += self.out.write(packer.flush())
-        self.where.setdefault(key, {"offset": self.offset, "length": length})
-        self.offset += length
+    def write_graph(self, graph: str, graph_pieces: Iterable[NqPiece]) -> None:
+        """A graph's pieces, recorded under the graph with each one's length and last line (a graph without
+        lines has none)."""
+        start, parts = self.offset, []
+        for piece in graph_pieces:
+            member, last = piece if isinstance(piece, tuple) else (_gzip_member(_lines(piece)), piece[-1])
+            self.out.write(member)
+            parts.append([len(member), last.decode()])
+            self.offset += len(member)
+        if parts:
+            self.where[graph] = {"offset": start, "length": self.offset - start, "parts": parts}
+
+    def copy_graph(self, graph: str, members: bytes, parts: list[Any]) -> None:
+        """A graph's pieces copied whole from the previous release (`parts` as it recorded them)."""
+        self.out.write(members)
+        self.where[graph] = {"offset": self.offset, "length": len(members), "parts": parts}
+        self.offset += len(members)
 
 
-def graph_piece(lines: Iterable[bytes]) -> bytes:
-    """A graph's member of the N-Quads dump from its lines (each a statement as pyoxigraph writes it), the bytes
-    `write_dumps` writes for its statements: for a rebuild that knows a changed graph's lines, not its statements."""
-    return _gzip_member(_text(sorted(set(lines))))
+class _Plain:
+    """Pieces of a plain file, recording where each lies under its key."""
+
+    def __init__(self, out: BinaryIO, where: dict[str, dict[str, Any]], offset: int) -> None:
+        self.out, self.where, self.offset = out, where, offset
+
+    def write(self, key: str, text: bytes) -> None:
+        self.out.write(text)
+        self.where.setdefault(key, {"offset": self.offset, "length": len(text)})
+        self.offset += len(text)
 
 
 #: gzip.compress(text, mtime=0) is zlib's gzip format at level 9 (no name, mtime 0): the same bytes for the
-#: same data, so the same checksum; `_GzipPieces.write_lines` gives those bytes a chunk at a time.
+#: same data, so the same checksum.
 GZIP_LEVEL, GZIP_WBITS = 9, 31
 
 
@@ -133,20 +315,45 @@ def _gzip_member(text: bytes) -> bytes:
     return zlib.compress(text, level=GZIP_LEVEL, wbits=GZIP_WBITS)
 
 
-def _text(lines: list[bytes]) -> bytes:
+def _member_text(member: bytes) -> bytes:
+    return zlib.decompress(member, GZIP_WBITS)
+
+
+def _lines(lines: list[bytes]) -> bytes:
+    """A piece's text: its lines, each ended by a line feed."""
     return b"\n".join(lines) + b"\n"
 
 
-def _member_lines(fd: int, at: dict[str, int]) -> Iterator[bytes]:
-    """The lines of the gzip member at `at` (its offset and length) in the file `fd`, read a chunk at a time."""
+def _text_lines(text: bytes) -> list[bytes]:
+    return text.split(b"\n")[:-1]
+
+
+def _line_list(quads: list[ox.Quad]) -> list[bytes]:
+    """Each statement's N-Quads line, in order."""
+    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
+
+
+def _triple_line(line: bytes, graph: str) -> bytes:
+    """A graph's N-Quads line as an N-Triples line."""
+    return line[: -len(f" <{graph}> .".encode())] + b" ."
+
+
+def _range_lines(fd: int, offset: int, length: int) -> Iterator[bytes]:
+    """The lines of the gzip members at `offset` in the file `fd`, over `length` bytes, read a chunk at a time."""
     unzip = zlib.decompressobj(wbits=GZIP_WBITS)
-    offset, end, rest = at["offset"], at["offset"] + at["length"], b""
+    end, rest = offset + length, b""
     while offset < end:
         chunk = os.pread(fd, min(READ_CHUNK, end - offset), offset)
         if not chunk:
-            raise OSError(f"the dump ends inside a gzip member ({at})")
+            raise OSError(f"the dump ends inside a gzip member (at {offset}, before {end})")
         offset += len(chunk)
-        *lines, rest = (rest + unzip.decompress(chunk)).split(b"\n")
+        text = b""
+        while chunk:
+            text += unzip.decompress(chunk)
+            chunk = b""
+            if unzip.eof:  # the next member starts in what is left
+                chunk, unzip = unzip.unused_data, zlib.decompressobj(wbits=GZIP_WBITS)
+        *lines, rest = (rest + text).split(b"\n")
         yield from lines
     *lines, rest = (rest + unzip.flush()).split(b"\n")
     yield from lines
@@ -157,26 +364,6 @@ def _without_graph(lines: Iterable[bytes], graph: str) -> Iterator[bytes]:
     and what precedes it ends a term, so cutting it off keeps the order."""
     cut = len(f" <{graph}> .".encode())
     return (line[:-cut] + b" ." for line in lines)
-
-
-#: A piece of the N-Triples dump ends after a line whose CRC-32 is a multiple of this (~1,000 lines a piece).
-NT_PIECE = 1024
-
-
-def _nt_pieces(sorted_lines: Iterable[bytes]) -> Iterator[bytes]:
-    """Sorted lines without duplicates, cut where the content says: a change moves only the cuts near it."""
-    piece: list[bytes] = []
-    last = None
-    for line in sorted_lines:
-        if line == last:
-            continue
-        last = line
-        piece.append(line)
-        if zlib.crc32(line) % NT_PIECE == 0:
-            yield _text(piece)
-            piece = []
-    if piece:
-        yield _text(piece)
 
 
 def _sorted_lines(quads: list[AnyQuad]) -> list[bytes]:
@@ -191,6 +378,25 @@ def _sorted_lines(quads: list[AnyQuad]) -> list[bytes]:
         )
     lines.discard(b"")
     return sorted(lines)
+
+
+def _turtle_header(prefixes: dict[str, str]) -> bytes:
+    """The prefix declarations the Turtle dump starts with, as pyoxigraph writes them."""
+    if not prefixes:
+        return b""
+    sample = ox.Triple(ox.BlankNode("h"), ox.NamedNode("urn:h"), ox.BlankNode("h"))
+    out = ox.serialize([sample], format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+    return b"".join(line + b"\n" for line in out.split(b"\n")[: len(prefixes)])
+
+
+def _turtle(nt_text: bytes, prefixes: dict[str, str], header: bytes) -> bytes:
+    """An N-Triples piece in Turtle, without the prefix declarations (`header`) pyoxigraph writes first: its
+    blank nodes keep their labels, so the pieces are one document."""
+    parsed = ox.parse(nt_text, format=ox.RdfFormat.N_TRIPLES)
+    out = ox.serialize(parsed, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+    if not out.startswith(header):
+        raise RuntimeError("pyoxigraph's Turtle does not start with the prefixes it was given")
+    return out[len(header) :]
 
 
 def _prefixes(sources: list[SourceFile]) -> dict[str, str]:

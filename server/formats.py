@@ -159,11 +159,11 @@ class Dump:
     gzip: bool
 
 
-NQ_DUMP, NT_DUMP = "parita.nq.gz", "parita.nt.gz"
+NQ_DUMP, NT_DUMP, TTL_DUMP = "parita.nq.gz", "parita.nt.gz", "parita.ttl"
 DUMPS = (
     Dump(NQ_DUMP, BY_NAME["nquads"], True),
     Dump(NT_DUMP, BY_NAME["ntriples"], True),
-    Dump("parita.ttl", BY_NAME["turtle"], False),
+    Dump(TTL_DUMP, BY_NAME["turtle"], False),
 )
 #: Dump file → the media type of the syntax inside (what the catalog and release.json state).
 DUMP_MEDIA_TYPES = {d.name: d.format.media_type for d in DUMPS}
