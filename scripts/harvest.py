@@ -641,11 +641,12 @@ class Entities:
         """Those of `targets` some entity refers to."""
         return {row[0] for row in self._chunks("SELECT DISTINCT target FROM ref WHERE target IN ({})", targets)}
 
-    def contribution(self) -> str:
-        """Every entity's lines, in IRI order: an entity that did not change keeps its bytes and its place."""
-        blocks = [row[0] or "" for row in self.db.execute("SELECT nq FROM entity ORDER BY iri")]
+    def contribution(self) -> bytes:
+        """Every entity's lines, in IRI order: an entity that did not change keeps its bytes and its place. As
+        the UTF-8 the file holds, read so from SQLite (half the time of text decoded, joined and encoded again)."""
+        blocks = [row[0] or b"" for row in self.db.execute("SELECT CAST(nq AS BLOB) FROM entity ORDER BY iri")]
         self.set_meta("count", str(len(blocks)))
-        return "".join(blocks)
+        return b"".join(blocks)
 
 
 # --- Checks and publishing ----------------------------------------------------------------------------
@@ -916,20 +917,20 @@ def provenance(source: Source, settings: Settings, retrieved: str, facts: dict[s
     return out
 
 
-def nquads(triples: list[ox.Triple], source: Source) -> str:
+def nquads(triples: list[ox.Triple], source: Source) -> bytes:
     """`triples` as N-Quads lines in the source's graph (written against the default base), sorted, once each."""
     graph = ox.NamedNode(graph_iri(DEFAULT_BASE_URI, f"publisher/{source.id}"))
     quads = sorted({ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples}, key=str)
-    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode()
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def publish(settings: Settings, source: Source, text: str, reconciled: list[ox.Quad] | None = None) -> Path:
+def publish(settings: Settings, source: Source, text: bytes, reconciled: list[ox.Quad] | None = None) -> Path:
     """A release in which only `graph/publisher/ID` (its N-Quads `text`) and `graph/reconciled` (when given)
     change; BuildError (SHACL) leaves everything as it was."""
     work = settings.build_dir / f".tmp-harvest-{os.getpid()}-{source.id}"
     work.mkdir(parents=True, exist_ok=True)
     candidates = {source.id: work / f"{source.id}.nq"}
-    candidates[source.id].write_text(text, encoding="utf-8")
+    candidates[source.id].write_bytes(text)
     if reconciled is not None:
         candidates[RECONCILED_KEY] = work / f"{RECONCILED_KEY}.nq"
         candidates[RECONCILED_KEY].write_bytes(
@@ -1033,7 +1034,7 @@ def publish_entities(
     release = publish(settings, source, text, reconciled)
     _lap(phases, "build", clock)
     reconcile.save_decisions(settings, source.id, decisions)  # once published: they describe what is
-    return release, lines.count("\n"), decisions
+    return release, lines.count(b"\n"), decisions
 
 
 def publish_triples(
