@@ -4,6 +4,7 @@ previous release."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import heapq
@@ -86,7 +87,7 @@ def write_dumps(
                     for graph, at in pieces[NQ_DUMP].items()
                 )
             )
-            _write_triples(folder, _cut(_unique(merged)), pieces, prefixes, None)
+            _write_triples(folder, _cut(_unique(merged)), pieces, prefixes)
     else:
         _write_change(folder, previous, pieces, prefixes)
     files = {}
@@ -98,40 +99,58 @@ def write_dumps(
     return files, pieces
 
 
-#: A piece as the writers take it: new lines, or one of the previous release's pieces kept as it was (its
-#: gzip member and last line; an N-Triples piece's SHA-256 first).
-NqPiece = list[bytes] | tuple[bytes, bytes]
-NtPiece = list[bytes] | tuple[str, bytes, bytes]
+@dataclasses.dataclass(frozen=True)
+class _Old:
+    """A piece of one of the previous release's dumps, kept or read where a change falls: where it lies in
+    its file (`fd`), its last line, and its key (an N-Triples piece's SHA-256)."""
+
+    fd: int
+    offset: int
+    length: int
+    last: bytes
+    key: str = ""
+
+    def member(self) -> bytes:
+        return _read(self.fd, self.offset, self.length)
+
+
+def _read(fd: int, offset: int, length: int) -> bytes:
+    """`length` bytes at `offset` of the previous release's dump `fd`."""
+    data = os.pread(fd, length, offset)
+    if len(data) != length:
+        raise OSError(f"the previous release's dump ends inside a piece (at {offset})")
+    return data
+
+
+#: A piece as the writers take it: new lines, or one of the previous release's kept as it was.
+Piece = list[bytes] | _Old
 
 
 def _write_triples(
     folder: Path,
-    nt_pieces: Iterable[NtPiece],
+    nt_pieces: Iterable[Piece],
     pieces: Pieces,
     prefixes: dict[str, str],
-    old_turtle: tuple[bytes, dict[str, dict[str, Any]]] | None,
+    old_turtle: tuple[int, dict[str, dict[str, Any]]] | None = None,
 ) -> None:
     """The N-Triples and Turtle dumps from their pieces in order. `old_turtle`, in a rebuild: the previous
-    release's Turtle (its bytes and pieces), whose piece of an N-Triples piece kept is copied when the prefixes
+    release's Turtle (its file and pieces), whose piece of an N-Triples piece kept is copied when the prefixes
     are the same."""
     header = _turtle_header(prefixes)
-    old_text, old_where = old_turtle if old_turtle is not None else (b"", {})
     with _GzipPieces(folder / NT_DUMP, pieces[NT_DUMP]) as nt, open(folder / TTL_DUMP, "wb") as ttl:
         ttl.write(header)
         turtle = _Plain(ttl, pieces[TTL_DUMP], len(header))
         for piece in nt_pieces:
-            if isinstance(piece, tuple):
-                key, member, last = piece
-                text = None
+            if isinstance(piece, _Old):
+                key, member, last, text = piece.key, piece.member(), piece.last, None
             else:
                 text, last = _lines(piece), piece[-1]
-                key = hashlib.sha256(text).hexdigest()
-                member = _gzip_member(text)
+                key, member = hashlib.sha256(text).hexdigest(), _gzip_member(text)
             nt.write(key, member, last=last.decode())
             turtle_key = hashlib.sha256(header + b"\0" + key.encode()).hexdigest()
-            kept = old_where.get(turtle_key)
-            if kept is not None:
-                turtle.write(turtle_key, old_text[kept["offset"] : kept["offset"] + kept["length"]])
+            kept = old_turtle[1].get(turtle_key) if old_turtle is not None else None
+            if old_turtle is not None and kept is not None:
+                turtle.write(turtle_key, _read(old_turtle[0], kept["offset"], kept["length"]))
             else:
                 turtle.write(turtle_key, _turtle(text if text is not None else _member_text(member), prefixes, header))
 
@@ -143,30 +162,35 @@ def _write_change(folder: Path, previous: Previous, pieces: Pieces, prefixes: di
     for into, quads in ((more, list(previous.added)), (fewer, list(previous.removed))):
         for q, line in zip(quads, _line_list(quads), strict=True):
             into[graph_of(q)].append(line)
-    old_nq = (previous.folder / NQ_DUMP).read_bytes()
-
-    with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
-        for graph in sorted(previous.pieces[NQ_DUMP].keys() | more.keys() | fewer.keys()):
-            at = previous.pieces[NQ_DUMP].get(graph)
-            old = _graph_parts(at) if at is not None else []
-            if at is not None and graph not in more and graph not in fewer:
-                out.copy_graph(graph, old_nq[at["offset"] : at["offset"] + at["length"]], at["parts"])
-                continue
-            members = [(old_nq[offset : offset + length], last) for offset, length, last in old]
-            followed = _follow(members, more.get(graph, []), fewer.get(graph, []))
-            out.write_graph(graph, (members[p] if isinstance(p, int) else p for p in followed))
-    # a triple stays in the N-Triples dump while any graph states it: the graphs that lost its line are looked up
-    added = {_triple_line(line, graph) for graph, lines in more.items() for line in lines}
-    removed = {_triple_line(line, graph) for graph, lines in fewer.items() for line in lines} - added
-    with open(folder / NQ_DUMP, "rb") as nq:
-        stated = _Lookup(nq.fileno(), pieces[NQ_DUMP])
-        gone = {t for t in removed if not any(stated.has(t, graph) for graph in pieces[NQ_DUMP])}
-    old_nt = (previous.folder / NT_DUMP).read_bytes()
-    order = sorted(previous.pieces[NT_DUMP].items(), key=lambda kv: int(kv[1]["offset"]))
-    kept = [(key, old_nt[at["offset"] : at["offset"] + at["length"]], str(at["last"]).encode()) for key, at in order]
-    followed = _follow([(member, last) for _, member, last in kept], added, gone)
-    old_turtle = ((previous.folder / TTL_DUMP).read_bytes(), previous.pieces[TTL_DUMP])
-    _write_triples(folder, (kept[p] if isinstance(p, int) else p for p in followed), pieces, prefixes, old_turtle)
+    with contextlib.ExitStack() as files:
+        old_nq, old_nt, old_ttl = (
+            files.enter_context(open(previous.folder / name, "rb")).fileno() for name in (NQ_DUMP, NT_DUMP, TTL_DUMP)
+        )
+        with _GzipPieces(folder / NQ_DUMP, pieces[NQ_DUMP]) as out:
+            for graph in sorted(previous.pieces[NQ_DUMP].keys() | more.keys() | fewer.keys()):
+                at = previous.pieces[NQ_DUMP].get(graph)
+                if at is not None and graph not in more and graph not in fewer:
+                    out.copy_graph(graph, _read(old_nq, at["offset"], at["length"]), at["parts"])
+                    continue
+                old = _graph_parts(old_nq, at) if at is not None else []
+                followed = _follow(old, more.get(graph, []), fewer.get(graph, []))
+                out.write_graph(graph, (old[p] if isinstance(p, int) else p for p in followed))
+        # a triple stays in the N-Triples dump while any graph states it: the graphs that lost its line are looked up
+        added = {_triple_line(line, graph) for graph, lines in more.items() for line in lines}
+        removed = {_triple_line(line, graph) for graph, lines in fewer.items() for line in lines} - added
+        with open(folder / NQ_DUMP, "rb") as nq:
+            stated = _Lookup(nq.fileno(), pieces[NQ_DUMP])
+            gone = {t for t in removed if not any(stated.has(t, graph) for graph in pieces[NQ_DUMP])}
+        kept = sorted(
+            (
+                _Old(old_nt, at["offset"], at["length"], str(at["last"]).encode(), key)
+                for key, at in previous.pieces[NT_DUMP].items()
+            ),
+            key=lambda piece: piece.offset,
+        )
+        followed = _follow(kept, added, gone)
+        nt_pieces = (kept[p] if isinstance(p, int) else p for p in followed)
+        _write_triples(folder, nt_pieces, pieces, prefixes, (old_ttl, previous.pieces[TTL_DUMP]))
 
 
 class _Lookup:
@@ -174,9 +198,8 @@ class _Lookup:
     read once."""
 
     def __init__(self, fd: int, where: dict[str, dict[str, Any]]) -> None:
-        self.fd = fd
-        self.parts = {graph: _graph_parts(at) for graph, at in where.items()}
-        self.lasts = {graph: [last for _, _, last in parts] for graph, parts in self.parts.items()}
+        self.parts = {graph: _graph_parts(fd, at) for graph, at in where.items()}
+        self.lasts = {graph: [part.last for part in parts] for graph, parts in self.parts.items()}
         self.read: dict[tuple[str, int], set[bytes]] = {}
 
     def has(self, triple: bytes, graph: str) -> bool:
@@ -185,30 +208,27 @@ class _Lookup:
         if n == len(self.lasts[graph]):
             return False
         if (graph, n) not in self.read:
-            offset, length, _ = self.parts[graph][n]
-            self.read[graph, n] = set(_member_text(os.pread(self.fd, length, offset)).split(b"\n"))
+            self.read[graph, n] = set(_member_text(self.parts[graph][n].member()).split(b"\n"))
         return line in self.read[graph, n]
 
 
-def _graph_parts(at: dict[str, Any]) -> list[tuple[int, int, bytes]]:
-    """A graph's N-Quads pieces as recorded: (offset, length, last line) each."""
+def _graph_parts(fd: int, at: dict[str, Any]) -> list[_Old]:
+    """A graph's N-Quads pieces as recorded (in the file `fd`)."""
     parts, offset = [], int(at["offset"])
     for length, last in at["parts"]:
-        parts.append((offset, int(length), str(last).encode()))
+        parts.append(_Old(fd, offset, int(length), str(last).encode()))
         offset += int(length)
     return parts
 
 
-def _follow(
-    old: list[tuple[bytes, bytes]], added: Iterable[bytes], removed: Iterable[bytes]
-) -> Iterator[int | list[bytes]]:
-    """The pieces (`_cut`) of sorted, distinct lines after a change, from the pieces before it (each a gzip
-    member and its last line): an old piece's number where it stays as it was, else a new piece's lines. Only
-    the pieces the change falls in are read, and those after them until a cut is where it was."""
+def _follow(old: list[_Old], added: Iterable[bytes], removed: Iterable[bytes]) -> Iterator[int | list[bytes]]:
+    """The pieces (`_cut`) of sorted, distinct lines after a change, from the pieces before it: an old piece's
+    number where it stays as it was, else a new piece's lines. Only the pieces the change falls in are read,
+    and those after them until a cut is where it was."""
     if not old:
         yield from _cut(sorted(set(added) - set(removed)))
         return
-    lasts = [last for _, last in old]
+    lasts = [piece.last for piece in old]
     more: dict[int, set[bytes]] = defaultdict(set)
     fewer: dict[int, set[bytes]] = defaultdict(set)
     end = len(lasts) - 1  # a line after the last piece's last line joins the last piece
@@ -220,7 +240,7 @@ def _follow(
         if not pending and n not in more and n not in fewer:
             yield n
             continue
-        lines = _text_lines(_member_text(old[n][0]))
+        lines = _text_lines(_member_text(old[n].member()))
         if n in more or n in fewer:
             lines = sorted((set(lines) - fewer[n]) | more[n])
         for line in lines:
@@ -275,12 +295,14 @@ class _GzipPieces:
         self.where.setdefault(key, {"offset": self.offset, "length": len(member), **more})
         self.offset += len(member)
 
-    def write_graph(self, graph: str, graph_pieces: Iterable[NqPiece]) -> None:
+    def write_graph(self, graph: str, graph_pieces: Iterable[Piece]) -> None:
         """A graph's pieces, recorded under the graph with each one's length and last line (a graph without
         lines has none)."""
         start, parts = self.offset, []
         for piece in graph_pieces:
-            member, last = piece if isinstance(piece, tuple) else (_gzip_member(_lines(piece)), piece[-1])
+            member, last = (
+                (piece.member(), piece.last) if isinstance(piece, _Old) else (_gzip_member(_lines(piece)), piece[-1])
+            )
             self.out.write(member)
             parts.append([len(member), last.decode()])
             self.offset += len(member)
