@@ -688,7 +688,7 @@ def _write_candidate(
     if quads is not None:
         # grouping every statement by subject makes a few hundred thousand small tuples and no reference cycle:
         # the cycle collector's runs meanwhile walk them all and find nothing (half the phase's time)
-        with derive._no_cycle_collection():
+        with derive.no_cycle_collection():
             log = lifecycle.changelog(previous, quads)
             (work / "changelog.json").write_text(json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False))
             say("changelog written; writing the LDES stream")

@@ -70,12 +70,12 @@ def derive(quads: Sequence[AnyQuad], meta_graphs: set[str], base: str = DEFAULT_
 
 def derive_statements(quads: Sequence[AnyQuad], meta_graphs: set[str], base: str = DEFAULT_BASE_URI) -> list[Statement]:
     """`derive` as Statements sharing the terms of `quads` (a full build's form)."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _derive(quads, meta_graphs, base)
 
 
 @contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Deriving makes hundreds of thousands of small tuples and no reference cycle: the cycle collector's runs
     meanwhile (each walking every tuple alive) found nothing and took half the time."""
     enabled = gc.isenabled()
