@@ -185,3 +185,20 @@ def test_a_small_change_rewrites_only_the_pieces_it_falls_in(tmp_path: Path, mon
     assert sum(b"un'altra" in text for text in written) == 2
     write_dumps(tmp_path / "full", [*before, new], [])
     assert_same_files(tmp_path / "after", tmp_path / "full")
+
+
+def test_a_rebuild_whose_prefixes_changed_writes_the_turtle_of_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Turtle source declaring one more prefix: the kept N-Triples pieces' Turtle is written again with it."""
+    monkeypatch.setattr(dumps, "PIECE_CUT", 8)
+    source = tmp_path / "prefissi.ttl"
+    source.write_text(f"@prefix ex: <{EX}> .\n")
+    sources = [SourceFile(source, f"{EX}graph/uno")]
+    before = statements(100)
+    _, pieces = write_dumps(tmp_path / "before", before, sources)
+    source.write_text(f"@prefix ex: <{EX}> .\n@prefix cosa: <{EX}cosa/> .\n")
+    write_dumps(tmp_path / "after", [], sources, previous=dumps.Previous(tmp_path / "before", pieces, [], []))
+    write_dumps(tmp_path / "full", before, sources)
+    assert_same_files(tmp_path / "after", tmp_path / "full")
+    assert b"cosa:1 " in (tmp_path / "after" / TTL_DUMP).read_bytes()
