@@ -222,15 +222,17 @@ def oxigraph_command() -> str:
 
 # --- build --------------------------------------------------------------------------------------------------------
 
-BUILD_PROBE = """import json, resource, sys, time
+#: The build's peak is its own memory's high-water mark (VmHWM), not getrusage's ru_maxrss: Linux carries
+#: ru_maxrss over exec, so a child forked from this process would report this process's size when larger.
+BUILD_PROBE = """import json, sys, time
 from pathlib import Path
 from server.config import Settings
 from scripts.build import build
 marks = [("start", time.monotonic())]
 build(Settings.from_env(), lambda message: marks.append((message, time.monotonic())))
 marks.append(("end", time.monotonic()))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print("BUILD " + json.dumps({"marks": marks, "peak_mb": peak}))
+hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
+print("BUILD " + json.dumps({"marks": marks, "peak_mb": int(hwm.split()[1]) / 1024}))
 """
 
 
