@@ -281,21 +281,9 @@ def _piece_statements(members: dict[str, dict[str, bytes]], graph: str) -> set[o
     return set(ox.parse(gzip.decompress(member), format=ox.RdfFormat.N_QUADS)) if member is not None else set()
 
 
-def _typed(term: object) -> bool:
-    """A literal whose form a store may change ("01"^^xsd:integer is kept as "1"): a typed one, not a string."""
-    return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
-
-
 def as_stored(quads: Iterable[AnyQuad]) -> bool:
     """Whether a store gives back every typed literal of `quads` in the form it is written."""
-    typed = {q.object for q in quads if _typed(q.object)}
-    store = ox.Store()
-    store.extend(ox.Quad(ox.NamedNode(STORED), ox.NamedNode(STORED), literal, ox.DefaultGraph()) for literal in typed)
-    return {q.object for q in store} == typed
-
-
-STORED = "urn:parita:as-stored"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+    return not revalidate.rewritten_literals(q.object for q in quads)
 
 
 def rewrite_pieces(
@@ -328,7 +316,7 @@ def rewrite_pieces(
         came |= set(into.values())
         gone |= set(out.values())
         lines = (old - out.keys()) | into.keys()
-        starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if _typed(q.object)}
+        starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if revalidate.typed_literal(q.object)}
         if starts:
             same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
             alike |= set(ox.parse(b"\n".join(same), format=ox.RdfFormat.N_QUADS))

@@ -40,7 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import pyoxigraph as ox
 import pyshacl
@@ -103,17 +103,28 @@ def altered_subjects(quads: Iterable[AnyQuad], base: str = DEFAULT_BASE_URI) -> 
     """The subjects (under the default base) of statements whose literal a pyoxigraph store writes in another
     form ("01"^^xsd:integer is kept as "1"): a context read from the store would not be what was validated."""
     quads = list(quads)
-    typed = list({q.object for q in quads if isinstance(q.object, ox.Literal) and q.object.language is None})
+    changed = rewritten_literals(q.object for q in quads)
+    return {_name(q.subject, base) for q in quads if q.object in changed} if changed else set()
+
+
+def rewritten_literals(terms: Iterable[object]) -> set[ox.Literal]:
+    """The literals among `terms` that a pyoxigraph store gives back in another form than they are written:
+    typed ones only (a string or a language-tagged literal is kept as it is)."""
+    typed = list({t for t in terms if typed_literal(t)})
     store = ox.Store()
     store.extend(
         ox.Quad(ox.NamedNode(f"urn:parita:literal:{n}"), TYPE, lit, ox.DefaultGraph()) for n, lit in enumerate(typed)
     )
-    changed = {
-        typed[int(q.subject.value.rsplit(":", 1)[1])]
-        for q in store
-        if q.object.value != typed[int(q.subject.value.rsplit(":", 1)[1])].value
-    }
-    return {_name(q.subject, base) for q in quads if q.object in changed}
+    stored = {int(q.subject.value.rsplit(":", 1)[1]): q.object for q in store}
+    return {literal for n, literal in enumerate(typed) if stored[n] != literal}
+
+
+def typed_literal(term: object) -> TypeGuard[ox.Literal]:
+    """A literal whose form a store may change ("01"^^xsd:integer is kept as "1"): a typed one, not a string."""
+    return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def _name(node: ox.NamedNode | ox.BlankNode | ox.Triple, base: str) -> str:
