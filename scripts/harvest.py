@@ -52,7 +52,7 @@ import httpx
 import pyoxigraph as ox
 
 from scripts import reconcile
-from scripts.build import BuildError, build
+from scripts.build import BuildError, Progress, build
 from scripts.derive import derived_graphs
 from scripts.rdfio import UnreadableInput
 from scripts.rdfscreen import HostileInput, screen
@@ -924,9 +924,15 @@ def nquads(triples: list[ox.Triple], source: Source) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def publish(settings: Settings, source: Source, text: bytes, reconciled: list[ox.Quad] | None = None) -> Path:
+def publish(
+    settings: Settings,
+    source: Source,
+    text: bytes,
+    reconciled: list[ox.Quad] | None = None,
+    progress: Progress | None = None,
+) -> Path:
     """A release in which only `graph/publisher/ID` (its N-Quads `text`) and `graph/reconciled` (when given)
-    change; BuildError (SHACL) leaves everything as it was."""
+    change; BuildError (SHACL) leaves everything as it was. `progress` is given the build's messages."""
     work = settings.build_dir / f".tmp-harvest-{os.getpid()}-{source.id}"
     work.mkdir(parents=True, exist_ok=True)
     candidates = {source.id: work / f"{source.id}.nq"}
@@ -937,7 +943,7 @@ def publish(settings: Settings, source: Source, text: bytes, reconciled: list[ox
             ox.serialize(sorted(set(reconciled), key=str), format=ox.RdfFormat.N_QUADS) or b""
         )
     try:
-        return build(settings, None, candidates)
+        return build(settings, progress, candidates)
     finally:
         for path in candidates.values():
             path.unlink(missing_ok=True)
@@ -1001,6 +1007,7 @@ def publish_entities(
     entities: Entities,
     started: str,
     phases: dict[str, float],
+    progress: Progress | None = None,
 ) -> tuple[Path, int, dict[str, Any]]:
     """Publish an LDES source's entities; (release, triples, reconcile decisions). The work follows the entities
     whose versions this harvest applied: only their lines are made and checked, only their decisions made
@@ -1031,7 +1038,7 @@ def publish_entities(
     lines = entities.contribution()
     text = nquads(provenance(source, settings, started, {}), source) + lines
     clock = _lap(phases, "write", clock)
-    release = publish(settings, source, text, reconciled)
+    release = publish(settings, source, text, reconciled, progress)
     _lap(phases, "build", clock)
     reconcile.save_decisions(settings, source.id, decisions)  # once published: they describe what is
     return release, lines.count(b"\n"), decisions
@@ -1045,6 +1052,7 @@ def publish_triples(
     facts: dict[str, Any],
     started: str,
     phases: dict[str, float],
+    progress: Progress | None = None,
 ) -> tuple[Path, int, dict[str, Any]]:
     """Publish the whole graph a catalog's dump gave; (release, triples, reconcile decisions)."""
     clock = time.perf_counter()
@@ -1057,7 +1065,7 @@ def publish_triples(
     clock = _lap(phases, "reconcile", clock)
     text = nquads(triples + provenance(source, settings, started, facts), source)
     clock = _lap(phases, "write", clock)
-    release = publish(settings, source, text, reconciled)
+    release = publish(settings, source, text, reconciled, progress)
     _lap(phases, "build", clock)
     reconcile.save_decisions(settings, source.id, decisions)
     return release, len(triples), decisions
@@ -1069,10 +1077,12 @@ def harvest_source(
     source: Source,
     state: dict[str, Any],
     authorities: ssl.SSLContext | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Harvest one source; returns its summary (with the seconds of each phase: fetch, check, reconcile, write,
     build). `state[source.id]` (and the source's entities) are updated only as far as it succeeded.
-    `authorities`: what `trusted_authorities(settings)` returns, made once per harvest (else here)."""
+    `authorities`: what `trusted_authorities(settings)` returns, made once per harvest (else here); `progress`
+    is given the messages of the build that publishes it."""
     previous = state.get(source.id, {})
     record = json.loads(json.dumps(previous))  # a working copy: kept only on success
     fetcher = Fetcher(
@@ -1095,13 +1105,13 @@ def harvest_source(
                 summary["members_applied"] = applied
                 _lap(phases, "fetch", clock)  # fetched, parsed, applied
                 if changed and (applied or previous.get("status") != "ok"):
-                    published = publish_entities(settings, sources, source, entities, started, phases)
+                    published = publish_entities(settings, sources, source, entities, started, phases, progress)
                 entities.commit()
                 record["entity_count"] = entities.count()
             elif (got := harvest_catalog(fetcher, source, record)) is not None:
                 _lap(phases, "fetch", clock)  # fetched, verified, parsed
                 triples, facts = got
-                published = publish_triples(settings, sources, source, triples, facts, started, phases)
+                published = publish_triples(settings, sources, source, triples, facts, started, phases, progress)
         summary["fetch_seconds"] = phases.get("fetch", 0.0)
         summary["phases"] = phases
         if published is None:
@@ -1150,15 +1160,18 @@ def harvest_source(
     return summary
 
 
-def harvest(settings: Settings, sources: SourcesFile, prune: bool = False) -> list[dict[str, Any]]:
+def harvest(
+    settings: Settings, sources: SourcesFile, prune: bool = False, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Every source in turn; the state is saved after each, so a harvest killed halfway loses only that source.
     With `prune`, first the graphs of sources harvested before but no longer listed are unpublished.
-    ValueError, before anything is fetched, when PARITA_HARVEST_CA_BUNDLE cannot be read."""
+    ValueError, before anything is fetched, when PARITA_HARVEST_CA_BUNDLE cannot be read. `progress` is given
+    the messages of the builds that publish the sources."""
     authorities = trusted_authorities(settings)
     state = load_state(settings)
     summaries = prune_unlisted(settings, sources, state) if prune else []
     for source in sources.sources:
-        summaries.append(harvest_source(settings, sources, source, state, authorities))
+        summaries.append(harvest_source(settings, sources, source, state, authorities, progress))
         save_state(settings, state)
     return summaries
 

@@ -6,6 +6,7 @@ the same server (sequential GETs on one connection, so the figures compare the t
 
 from __future__ import annotations
 
+import itertools
 import random
 import shutil
 import time
@@ -26,10 +27,13 @@ PHASES = ("fetch", "check", "reconcile", "write", "build")
 
 
 def _one_harvest(settings: Settings, sources: SourcesFile) -> dict[str, Any]:
-    """`parita harvest` of the one source: its state read, the source harvested, the state saved."""
+    """`parita harvest` of the one source: its state read, the source harvested, the state saved. The summary
+    gets the build's progress messages, each with the seconds since the one before (`build_steps`)."""
+    said: list[tuple[float, str]] = []
     started = time.perf_counter()
-    (summary,) = harvest(settings, sources)
+    (summary,) = harvest(settings, sources, progress=lambda message: said.append((time.perf_counter(), message)))
     summary["seconds"] = time.perf_counter() - started
+    summary["build_steps"] = [(at - before, message) for (before, _), (at, message) in itertools.pairwise(said)]
     if summary["status"] != "ok":
         raise RuntimeError(f"the harvest did not publish: {summary}")
     return summary
@@ -122,6 +126,9 @@ def harvest_bench(scale: float, folder: Path, say: Callable[[str], None]) -> lis
         f"{ratio_time:.3f}× the time in all (target ≤ 0.05×: bytes {_met(ratio_bytes)}, fetch + apply "
         f"{_met(ratio_fetch)}, in all {_met(ratio_time)}); the aggregator's build is {build_share:.0%} of the "
         "incremental harvest",
+        "- the aggregator's build in the incremental harvest, step by step (seconds before each of its progress "
+        "messages, from the first): "
+        + "; ".join(f"{seconds:.2f} «{message}»" for seconds, message in incremental["build_steps"]),
         f"- LDES pages ({len(pages)}, N-Triples): {page_rate[0]:.1f} req/s, {page_rate[1]:.1f} MB/s; entity documents "
         f"(Turtle): {doc_rate[0]:.1f} req/s, {doc_rate[1]:.2f} MB/s; page ÷ document: {page_rate[0] / doc_rate[0]:.3f}× "
         f"the requests, {page_rate[1] / doc_rate[1]:.1f}× the bytes per second (sequential, one connection, "
