@@ -408,7 +408,7 @@ def _turtle_header(prefixes: dict[str, str]) -> bytes:
         return b""
     sample = ox.Triple(ox.BlankNode("h"), ox.NamedNode("urn:h"), ox.BlankNode("h"))
     out = ox.serialize([sample], format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
-    return b"".join(line + b"\n" for line in out.split(b"\n")[: len(prefixes)])
+    return out[: out.rindex(b"\n_:h ") + 1]  # what precedes the sample's statement
 
 
 def _turtle(nt_text: bytes, prefixes: dict[str, str], header: bytes) -> bytes:
