@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -229,7 +230,9 @@ def _reuse_key(settings: Settings) -> str:
     """What a release's pieces are reusable under: this format, the base URI, and the rules the derived graphs
     follow (a rebuild moves the previous derived graphs by the change: other rules mean a full build)."""
     rules = hashlib.sha256(b"\0".join(path.read_bytes() for path in derive.RULE_FILES)).hexdigest()
-    return f"{PIECES_VERSION} {settings.base_uri} {rules}"
+    # the pieces kept are pyoxigraph's text compressed by zlib: another version of either could write other
+    # bytes for the same statements, and a rebuild would then mix two forms no full build writes
+    return f"{PIECES_VERSION} {settings.base_uri} {rules} {ox.__version__} {zlib.ZLIB_RUNTIME_VERSION}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -316,7 +319,7 @@ def rewrite_pieces(
         came |= set(into.values())
         gone |= set(out.values())
         lines = (old - out.keys()) | into.keys()
-        starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if revalidate.typed_literal(q.object)}
+        starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if revalidate.is_typed_literal(q.object)}
         if starts:
             same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
             alike |= set(ox.parse(b"\n".join(same), format=ox.RdfFormat.N_QUADS))
@@ -495,9 +498,8 @@ def _write_store(
     report, snap = validate_quads(quads, settings, say, full_validation)
     _refuse_violations(report)
     say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
-    quads += derive.derive_statements(
-        quads, meta_graphs()
-    )  # after validation: the rules, not the sources, answer for them
+    # after validation: the rules, not the sources, answer for the derived graphs
+    quads += derive.derive_statements(quads, meta_graphs())
     quads = rebase_statements(quads, settings.base_uri)
     write_store(work / "store", quads)
     say("store written; writing dumps")

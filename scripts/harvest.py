@@ -732,7 +732,8 @@ def make_lines(entities: Entities, iris: set[str], source: Source, sources: Sour
     for iri, nt in list(entities.statements(iris)):
         triples = own_terms(list(ox.parse(nt.encode(), format=ox.RdfFormat.N_TRIPLES)), source)
         quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-        lines = dict.fromkeys((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().splitlines())
+        # split on line feeds only: a literal may hold U+2028 or U+0085, which N-Quads writes as they are
+        lines = dict.fromkeys((ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").decode().split("\n")[:-1])
         subjects = {_v(t.subject) for t in triples if isinstance(t.subject, ox.NamedNode)}
         targets = {_v(t.object) for t in triples if isinstance(t.object, ox.NamedNode) and _v(t.object).startswith(ids)}
         entities.made(

@@ -194,7 +194,8 @@ def write_stream(
                 triples += _version(ox.NamedNode(iri), [], version, time, "v" + key)
                 triples.append(ox.Triple(version, ox.NamedNode(RDF + "type"), ox.NamedNode(TOMBSTONE)))
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        data = ("\n".join(sorted(set(text.decode().splitlines()))) + "\n").encode()
+        # split on line feeds only: a literal may hold U+2028 or U+0085, which N-Triples writes as they are
+        data = b"".join(line + b"\n" for line in sorted(set(text.split(b"\n")) - {b""}))
         page = Page(page_id, created, len(versioned[start : start + PAGE_SIZE]), hashlib.sha256(data).hexdigest())
         (folder / page.file).parent.mkdir(parents=True, exist_ok=True)
         (folder / page.file).write_bytes(data)

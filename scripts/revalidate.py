@@ -54,8 +54,9 @@ from scripts.sources import graph_iri, meta_graphs, read_sources, rebase_iri, un
 from scripts.validate import Finding, Report, shapes_graph, subset_report, validate_graph
 from server.config import DEFAULT_BASE_URI, Settings
 from server.statements import AnyQuad, as_quads
+from server.vocab import XSD_STRING
 
-CACHE_FORMAT = 3  # bump when the focus rule or the state changes: a cache written under another rule is not trusted
+CACHE_FORMAT = 4  # bump when the focus rule or the state changes: a cache written under another rule is not trusted
 #: The code whose behaviour the cached findings depend on: a change to it is a change of the cache key.
 CODE = [Path(__file__).with_name(name) for name in ("revalidate.py", "validate.py", "shacl_engine.py")]
 FAR = 9  # "hop" of values reached by an inverse or chain path: nothing beyond them is readable
@@ -110,7 +111,7 @@ def altered_subjects(quads: Iterable[AnyQuad], base: str = DEFAULT_BASE_URI) -> 
 def rewritten_literals(terms: Iterable[object]) -> set[ox.Literal]:
     """The literals among `terms` that a pyoxigraph store gives back in another form than they are written:
     typed ones only (a string or a language-tagged literal is kept as it is)."""
-    typed = list({t for t in terms if typed_literal(t)})
+    typed = list({t for t in terms if is_typed_literal(t)})
     store = ox.Store()
     store.extend(
         ox.Quad(ox.NamedNode(f"urn:parita:literal:{n}"), TYPE, lit, ox.DefaultGraph()) for n, lit in enumerate(typed)
@@ -119,12 +120,9 @@ def rewritten_literals(terms: Iterable[object]) -> set[ox.Literal]:
     return {literal for n, literal in enumerate(typed) if stored[n] != literal}
 
 
-def typed_literal(term: object) -> TypeGuard[ox.Literal]:
+def is_typed_literal(term: object) -> TypeGuard[ox.Literal]:
     """A literal whose form a store may change ("01"^^xsd:integer is kept as "1"): a typed one, not a string."""
     return isinstance(term, ox.Literal) and term.language is None and term.datatype.value != XSD_STRING
-
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def _name(node: ox.NamedNode | ox.BlankNode | ox.Triple, base: str) -> str:
@@ -393,7 +391,7 @@ def _changes(
     if altered_subjects(added, base) or altered_subjects(removed, base):
         raise Unsupported("a changed literal the store writes in another form")
 
-    triple: Callable[[AnyQuad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
+    triple: Callable[[ox.Quad], Triple] = lambda q: (q.subject, q.predicate, q.object)  # noqa: E731
     new, gone_quads = set(added), {triple(q) for q in removed}
     gained = {triple(q) for q in added if triple(q) not in gone_quads and not store.stated(triple(q), new)}
     lost = {t for t in gone_quads if not store.stated(t, set())}

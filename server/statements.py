@@ -29,10 +29,6 @@ class Statement(NamedTuple):
 AnyQuad = ox.Quad | Statement
 
 
-def as_quad(statement: AnyQuad) -> ox.Quad:
-    return statement if isinstance(statement, ox.Quad) else ox.Quad(*statement)
-
-
 def as_quads(statements: Iterable[AnyQuad]) -> Iterator[ox.Quad]:
     """pyoxigraph's form of `statements`, one at a time (for its serialisers and stores)."""
     return (s if isinstance(s, ox.Quad) else ox.Quad(*s) for s in statements)

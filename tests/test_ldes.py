@@ -298,3 +298,21 @@ def test_the_same_sources_built_again_add_nothing(stream: Stream) -> None:
         stream.rebuild()
         assert page_urls(client, stream.server.url + "/ldes") == before
         assert {url: client.get(url).content for url in before} == bodies
+
+
+def test_a_page_keeps_a_literal_with_the_line_separators_of_str(tmp_path: Path) -> None:
+    """N-Triples writes U+2028, U+2029 and U+0085 as they are inside a literal: a page cut into lines at them
+    (as str.splitlines does) would not parse. Fictitious entity (example.org)."""
+    from scripts.ldes_build import write_stream
+    from server.ldes import STREAM_DIR
+
+    text = "prima\u2028seconda\u2029terza\x85quarta"
+    entity = ox.NamedNode("http://example.org/prova/id/cosa")
+    graph = ox.NamedNode("http://example.org/prova/graph/dati")
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    work = tmp_path / ".tmp-r1"
+    quads = [ox.Quad(entity, label, ox.Literal(text), graph)]
+    index = write_stream(work, None, quads, "2026-01-01T00:00:00Z", "http://example.org/prova/")
+    (page,) = index.pages
+    triples = list(ox.parse((work / STREAM_DIR / page.file).read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+    assert [t.object.value for t in triples if t.predicate == label] == [text]

@@ -35,7 +35,7 @@ from ..labels import LABEL_PROPERTIES
 from ..query import Job, Outcome
 from ..results import write_boolean, write_rows, write_triples
 from ..store import DataStore, Term, sorted_incoming
-from ..vocab import OWL
+from ..vocab import OWL, XSD_STRING
 from ..workers import PoolStats
 from .switching import (
     CONTROL_GRAPH,
@@ -55,7 +55,6 @@ RETRIES = 3
 JSON_RESULTS = "application/sparql-results+json"
 RDF_RESULTS = "application/n-triples, text/turtle;q=0.9"
 _BNODE_OK = re.compile(r"^[A-Za-z0-9_]+$")
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class StoreUnavailable(PublisherError):
