@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
 from scripts.derive import derived_graphs
-from scripts.dumps import Previous, write_dumps
+from scripts.dumps import GraphLines, Previous, write_dumps
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -63,7 +63,7 @@ Progress = Callable[[str], None]
 #: What a release keeps for the next build to reuse: each graph's inputs and where its dumps' pieces lie.
 PIECES_FILE = "pieces.json"
 #: Bump when what PIECES_FILE records, or how a release is written from it, changes: the next build is then full.
-PIECES_VERSION = 4
+PIECES_VERSION = 5
 
 
 class BuildError(Exception):
@@ -290,10 +290,13 @@ def as_stored(quads: Iterable[AnyQuad]) -> bool:
 
 
 def rewrite_pieces(
-    members: dict[str, dict[str, bytes]], added: Iterable[ox.Quad], removed: Iterable[ox.Quad]
+    members: dict[str, dict[str, bytes]],
+    recorded: dict[str, Any],
+    added: Iterable[ox.Quad],
+    removed: Iterable[ox.Quad],
 ) -> tuple[list[str], set[ox.Quad], set[ox.Quad], set[ox.Quad]]:
-    """Compare `removed`, then `added`, with the N-Quads pieces in `members`, line by line (write_dumps applies
-    them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
+    """Compare `removed`, then `added`, with the N-Quads pieces in `members` (where `recorded`, the previous
+    release's PIECES_FILE record, says they lie), line by line (write_dumps applies them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
     may take them (Delta.kept_alike: the new pieces' statements whose subject, predicate and graph are those of a
     removed statement with a typed literal); and what was really added and removed (a statement already
     there is not added, one not there or added back is not removed)."""
@@ -307,8 +310,7 @@ def rewrite_pieces(
     gone: set[ox.Quad] = set()
     pieces = members[NQ_DUMP]
     for graph, (more, fewer) in sorted(by_graph.items()):
-        member = pieces.get(graph)
-        old = _piece_lines(member)
+        old = _piece_lines(pieces.get(graph), recorded[NQ_DUMP].get(graph))
         more_lines = dict(zip(_line_list(more), more, strict=True))
         fewer_lines = {line: q for line, q in zip(_line_list(fewer), fewer, strict=True) if line in old}
         out = {line: q for line, q in fewer_lines.items() if line not in more_lines}
@@ -318,9 +320,9 @@ def rewrite_pieces(
         changed.append(graph)
         came |= set(into.values())
         gone |= set(out.values())
-        lines = (old - out.keys()) | into.keys()
         starts = {f"{q.subject} {q.predicate} ".encode() for q in out.values() if revalidate.is_typed_literal(q.object)}
-        if starts:
+        if starts:  # the graph's lines now, with those starts
+            lines = [*(line for line in old.starting(starts) if line not in out), *into]
             same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
             alike |= set(ox.parse(b"\n".join(same), format=ox.RdfFormat.N_QUADS))
     return changed, alike - came, came, gone
@@ -332,9 +334,9 @@ def _line_list(quads: list[ox.Quad]) -> list[bytes]:
     return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
 
 
-def _piece_lines(member: bytes | None) -> set[bytes]:
-    """The lines of a graph's N-Quads piece."""
-    return set(gzip.decompress(member).split(b"\n")[:-1]) if member is not None else set()
+def _piece_lines(member: bytes | None, at: dict[str, Any] | None) -> GraphLines:
+    """The lines of a graph's N-Quads piece, read where asked."""
+    return GraphLines(member, at)
 
 
 def graph_changes(
@@ -539,7 +541,7 @@ def _rewrite_store(
         say(f"{len(added) + len(removed)} statements changed, over 1/{LARGE_CHANGE} of the release: a full build")
         return None
     say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
-    changed, alike, added, removed = rewrite_pieces(members, added, removed)
+    changed, alike, added, removed = rewrite_pieces(members, reuse.pieces, added, removed)
     store = open_store_from(work / "store", reuse.previous)
     try:
         _apply(store, removed, added, alike)
@@ -556,7 +558,7 @@ def _rewrite_store(
         _refuse_violations(report)
         say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
         more, fewer = derive.derive_changes(store, added, removed, base)
-        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(members, more, fewer)
+        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(members, reuse.pieces, more, fewer)
         _apply(store, derived_removed, derived_added, derived_alike)
         store.flush()
         old = ox.Store.read_only(str(reuse.previous / "store"))
@@ -605,8 +607,7 @@ def stated_changes(
         ):
             continue
         lines = line_changes(before, source.path.read_bytes(), source.graph)
-        piece = members[NQ_DUMP].get(graph)
-        old = _piece_lines(piece)
+        old = _piece_lines(members[NQ_DUMP].get(graph), reuse.pieces[NQ_DUMP].get(graph))
         if lines is None or lines.before != len(old):
             continue
         came, gone = set(rebase(lines.came, base)), set(rebase(lines.gone, base))

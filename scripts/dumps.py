@@ -62,7 +62,7 @@ def write_dumps(
     same cuts, so a rebuild (`previous`, with `quads` empty) that writes only the pieces near its change and
     copies the others writes the bytes a full build of the same statements writes. N-Quads: per named graph,
     in graph order, the graph's sorted lines in pieces, each a gzip member (one gzip file to any reader);
-    recorded per graph with its pieces' lengths and last lines. N-Triples: the merge of the graphs' lines
+    recorded per graph with its pieces' lengths, last lines and numbers of lines. N-Triples: the merge of the graphs' lines
     without their graph, duplicates dropped, in pieces, each a gzip member known by its SHA-256 and recorded
     with its last line. Turtle: the prefixes the Turtle sources declare, then one serialisation of each
     N-Triples piece (a subject cut between two pieces is stated twice, the triples are the same), known by the
@@ -109,6 +109,7 @@ class _Old:
     length: int
     last: bytes
     key: str = ""
+    lines: int = 0  # how many (an N-Quads piece's)
 
     def member(self) -> bytes:
         return _read(self.fd, self.offset, self.length)
@@ -215,10 +216,50 @@ class _Lookup:
 def _graph_parts(fd: int, at: dict[str, Any]) -> list[_Old]:
     """A graph's N-Quads pieces as recorded (in the file `fd`)."""
     parts, offset = [], int(at["offset"])
-    for length, last in at["parts"]:
-        parts.append(_Old(fd, offset, int(length), str(last).encode()))
+    for length, last, lines in at["parts"]:
+        parts.append(_Old(fd, offset, int(length), str(last).encode(), lines=int(lines)))
         offset += int(length)
     return parts
+
+
+class GraphLines:
+    """The lines of one graph's N-Quads pieces in a release's dump, from its gzip members (`members`, the
+    graph's bytes of the dump) and what `write_dumps` recorded of them (`at`): each piece is read only where
+    a line asked about falls, so a rebuild's cost follows its change, not the graph's size."""
+
+    def __init__(self, members: bytes | None, at: dict[str, Any] | None) -> None:
+        self.members, self.parts = members or b"", []
+        if at is not None:
+            offset = 0
+            for length, last, lines in at["parts"]:
+                self.parts.append((offset, int(length), str(last).encode(), int(lines)))
+                offset += int(length)
+        self.lasts = [last for _, _, last, _ in self.parts]
+        self.read: dict[int, list[bytes]] = {}
+
+    def __len__(self) -> int:
+        return sum(lines for _, _, _, lines in self.parts)
+
+    def __contains__(self, line: object) -> bool:
+        if not isinstance(line, bytes) or (n := bisect_left(self.lasts, line)) == len(self.parts):
+            return False
+        found = self._lines(n)
+        at = bisect_left(found, line)
+        return at < len(found) and found[at] == line
+
+    def starting(self, prefixes: Iterable[bytes]) -> Iterator[bytes]:
+        """The lines that start with one of `prefixes` (sorted lines starting alike are side by side)."""
+        for prefix in sorted(set(prefixes)):
+            for n in range(bisect_left(self.lasts, prefix), len(self.parts)):
+                yield from (line for line in self._lines(n) if line.startswith(prefix))
+                if not self.lasts[n].startswith(prefix):
+                    break
+
+    def _lines(self, n: int) -> list[bytes]:
+        if n not in self.read:
+            offset, length = self.parts[n][:2]
+            self.read[n] = _text_lines(_member_text(self.members[offset : offset + length]))
+        return self.read[n]
 
 
 def _follow(old: list[_Old], added: Iterable[bytes], removed: Iterable[bytes]) -> Iterator[int | list[bytes]]:
@@ -300,11 +341,12 @@ class _GzipPieces:
         lines has none)."""
         start, parts = self.offset, []
         for piece in graph_pieces:
-            member, last = (
-                (piece.member(), piece.last) if isinstance(piece, _Old) else (_gzip_member(_lines(piece)), piece[-1])
-            )
+            if isinstance(piece, _Old):
+                member, last, lines = piece.member(), piece.last, piece.lines
+            else:
+                member, last, lines = _gzip_member(_lines(piece)), piece[-1], len(piece)
             self.out.write(member)
-            parts.append([len(member), last.decode()])
+            parts.append([len(member), last.decode(), lines])
             self.offset += len(member)
         if parts:
             self.where[graph] = {"offset": start, "length": self.offset - start, "parts": parts}

@@ -202,3 +202,26 @@ def test_a_rebuild_whose_prefixes_changed_writes_the_turtle_of_a_full_build(
     write_dumps(tmp_path / "full", before, sources)
     assert_same_files(tmp_path / "after", tmp_path / "full")
     assert b"cosa:1 " in (tmp_path / "after" / TTL_DUMP).read_bytes()
+
+
+def test_a_graphs_lines_are_found_piece_by_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GraphLines answers as the set of the graph's lines would: membership, count, lines by their start, even
+    where those run over several pieces; it reads only the pieces asked about."""
+    monkeypatch.setattr(dumps, "PIECE_CUT", 4)
+    graph = ox.NamedNode(f"{EX}graph/uno")
+    many = ox.NamedNode(f"{EX}cosa/molte")  # its lines run over several pieces
+    quads = [ox.Quad(many, LABEL, ox.Literal(f"etichetta {n}"), graph) for n in range(60)]
+    quads += [ox.Quad(ox.NamedNode(f"{EX}cosa/{n}"), LABEL, ox.Literal(f"cosa {n}"), graph) for n in range(60)]
+    _, pieces = write_dumps(tmp_path / "dumps", quads, [])
+    at = pieces[NQ_DUMP][graph.value]
+    data = (tmp_path / "dumps" / NQ_DUMP).read_bytes()[at["offset"] : at["offset"] + at["length"]]
+    lines = set(gzip.decompress(data).split(b"\n")[:-1])
+    found = dumps.GraphLines(data, at)
+    assert len(found) == len(lines) == 120 and len(at["parts"]) > 10
+    assert all(line in found for line in lines) and not found.read.keys() ^ set(range(len(at["parts"])))
+    found = dumps.GraphLines(data, at)
+    assert b"<" + EX.encode() + b"cosa/molte> nulla" not in found and b"" not in found and b"\xff" not in found
+    start = f"<{many.value}> <{LABEL.value}> ".encode()
+    assert sorted(found.starting({start})) == sorted(line for line in lines if line.startswith(start))
+    assert len(found.read) < len(at["parts"])  # the pieces of cosa/1... were not read
+    assert list(dumps.GraphLines(None, None).starting({start})) == [] and len(dumps.GraphLines(None, None)) == 0
