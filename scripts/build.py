@@ -50,7 +50,7 @@ from scripts.validate import ENGINES, Report, format_text, validate_graph
 from server import release as lifecycle
 from server.catalog import harvest_warning
 from server.config import DEFAULT_BASE_URI, Settings
-from server.formats import NQ_DUMP, NT_DUMP
+from server.formats import NQ_DUMP
 from server.release import TMP_PREFIX
 from server.statements import AnyQuad, Statement, Statements, as_quads
 from server.stats import STATS_FILE, Stats, compute
@@ -184,8 +184,6 @@ class Delta:
     """How a release's statements differ from the previous release's, found graph by graph."""
 
     previous: Path
-    # dump → piece → its gzip member in the previous release (write_dumps)
-    members: dict[str, dict[str, bytes]]
     added: set[ox.Quad]
     removed: set[ox.Quad]
     # entities whose description (LDES) may differ: the IRI subjects of the changed stated statements (derived
@@ -195,10 +193,10 @@ class Delta:
     # of a literal ("01"^^xsd:integer is "1"), so removing the one may remove the other, which is put back
     kept_alike: set[ox.Quad]
     changed: list[str]  # the graphs whose statements differ
+    pieces: dict[str, Any]  # the previous release's PIECES_FILE record: where its dumps' pieces lie
     # every typed literal of the release is written as the store holds it, so the store's answers are the
     # statements themselves (the changelog and the LDES are then looked up in it)
     as_stored: bool = False
-    pieces: dict[str, Any] = dataclasses.field(default_factory=dict)  # the previous release's PIECES_FILE record
 
 
 def file_digests(sources: list[SourceFile]) -> list[str]:
@@ -270,18 +268,28 @@ def _reusable(settings: Settings, inputs: dict[str, str]) -> Reuse | None:
     return Reuse(previous, pieces, as_stored, old_inputs, changed)
 
 
-def previous_members(previous: Path, pieces: dict[str, Any]) -> dict[str, dict[str, bytes]]:
-    """dump → piece → its gzip member in the release `previous` (where PIECES_FILE says it lies)."""
-    return {
-        name: {key: data[at["offset"] : at["offset"] + at["length"]] for key, at in pieces[name].items()}
-        for name, data in ((name, (previous / "dumps" / name).read_bytes()) for name in (NQ_DUMP, NT_DUMP))
-    }
+class PreviousDump:
+    """The previous release's N-Quads dump, a graph at a time: a rebuild reads only its changed graphs' pieces,
+    where PIECES_FILE (`pieces`) says they lie."""
 
+    def __init__(self, previous: Path, pieces: dict[str, Any]) -> None:
+        self.path, self.where = previous / "dumps" / NQ_DUMP, pieces[NQ_DUMP]
 
-def _piece_statements(members: dict[str, dict[str, bytes]], graph: str) -> set[ox.Quad]:
-    """A graph's statements in the previous release, as its N-Quads dump wrote them (every literal's form)."""
-    member = members[NQ_DUMP].get(graph)
-    return set(ox.parse(gzip.decompress(member), format=ox.RdfFormat.N_QUADS)) if member is not None else set()
+    def _members(self, graph: str) -> bytes | None:
+        at = self.where.get(graph)
+        if at is None:
+            return None
+        with open(self.path, "rb") as dump:
+            return os.pread(dump.fileno(), at["length"], at["offset"])
+
+    def lines(self, graph: str) -> GraphLines:
+        """The graph's lines, each piece decompressed only where a line asked about falls."""
+        return GraphLines(self._members(graph), self.where.get(graph))
+
+    def statements(self, graph: str) -> set[ox.Quad]:
+        """The graph's statements as the dump wrote them (every literal's form)."""
+        members = self._members(graph)
+        return set(ox.parse(gzip.decompress(members), format=ox.RdfFormat.N_QUADS)) if members else set()
 
 
 def as_stored(quads: Iterable[AnyQuad]) -> bool:
@@ -290,10 +298,7 @@ def as_stored(quads: Iterable[AnyQuad]) -> bool:
 
 
 def rewrite_pieces(
-    members: dict[str, dict[str, bytes]],
-    recorded: dict[str, Any],
-    added: Iterable[ox.Quad],
-    removed: Iterable[ox.Quad],
+    previous: PreviousDump, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]
 ) -> tuple[list[str], set[ox.Quad], set[ox.Quad], set[ox.Quad]]:
     """Compare `removed`, then `added`, with the N-Quads pieces in `members` (where `recorded`, the previous
     release's PIECES_FILE record, says they lie), line by line (write_dumps applies them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
@@ -308,9 +313,8 @@ def rewrite_pieces(
     alike: set[ox.Quad] = set()
     came: set[ox.Quad] = set()
     gone: set[ox.Quad] = set()
-    pieces = members[NQ_DUMP]
     for graph, (more, fewer) in sorted(by_graph.items()):
-        old = _piece_lines(pieces.get(graph), recorded[NQ_DUMP].get(graph))
+        old = previous.lines(graph)
         more_lines = dict(zip(_line_list(more), more, strict=True))
         fewer_lines = {line: q for line, q in zip(_line_list(fewer), fewer, strict=True) if line in old}
         out = {line: q for line, q in fewer_lines.items() if line not in more_lines}
@@ -334,13 +338,8 @@ def _line_list(quads: list[ox.Quad]) -> list[bytes]:
     return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
 
 
-def _piece_lines(member: bytes | None, at: dict[str, Any] | None) -> GraphLines:
-    """The lines of a graph's N-Quads piece, read where asked."""
-    return GraphLines(member, at)
-
-
 def graph_changes(
-    members: dict[str, dict[str, bytes]], graphs: Iterable[str], now: Iterable[ox.Quad]
+    previous: PreviousDump, graphs: Iterable[str], now: Iterable[ox.Quad]
 ) -> tuple[set[ox.Quad], set[ox.Quad]]:
     """(added, removed): `now`, every statement of `graphs` in the new release, against their previous pieces."""
     new: dict[str, set[ox.Quad]] = {graph: set() for graph in graphs}
@@ -349,7 +348,7 @@ def graph_changes(
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
     for graph, statements in new.items():
-        old = _piece_statements(members, graph)
+        old = previous.statements(graph)
         added |= statements - old
         removed |= old - statements
     return added, removed
@@ -534,14 +533,14 @@ def _rewrite_store(
     graphs whose inputs changed and comparing them with their pieces of the previous N-Quads dump. None when
     the change is too large to follow (LARGE_CHANGE): the caller builds in full."""
     base = settings.base_uri
-    members = previous_members(reuse.previous, reuse.pieces)
+    dump = PreviousDump(reuse.previous, reuse.pieces)
     say(f"reading the sources of {len(reuse.changed)} changed graph(s), of {len(sources)} files")
-    added, removed, read = stated_changes(reuse, members, sources, files, base)
+    added, removed, read = stated_changes(reuse, dump, sources, files, base)
     if (len(added) + len(removed)) * LARGE_CHANGE > _statements(reuse.previous):
         say(f"{len(added) + len(removed)} statements changed, over 1/{LARGE_CHANGE} of the release: a full build")
         return None
     say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
-    changed, alike, added, removed = rewrite_pieces(members, reuse.pieces, added, removed)
+    changed, alike, added, removed = rewrite_pieces(dump, added, removed)
     store = open_store_from(work / "store", reuse.previous)
     try:
         _apply(store, removed, added, alike)
@@ -558,7 +557,7 @@ def _rewrite_store(
         _refuse_violations(report)
         say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
         more, fewer = derive.derive_changes(store, added, removed, base)
-        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(members, reuse.pieces, more, fewer)
+        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(dump, more, fewer)
         _apply(store, derived_removed, derived_added, derived_alike)
         store.flush()
         old = ox.Store.read_only(str(reuse.previous / "store"))
@@ -570,14 +569,13 @@ def _rewrite_store(
         del store
     delta = Delta(
         reuse.previous,
-        members,
         added | derived_added,
         removed | derived_removed,
         touched,
         alike | derived_alike,
         changed + derived,
-        reuse.as_stored and as_stored(added | derived_added),
         reuse.pieces,
+        reuse.as_stored and as_stored(added | derived_added),
     )
     say(f"{len(delta.changed)} graph(s) changed since release {delta.previous.name}: reusing the others")
     say("store written; writing dumps")
@@ -585,7 +583,7 @@ def _rewrite_store(
 
 
 def stated_changes(
-    reuse: Reuse, members: dict[str, dict[str, bytes]], sources: list[SourceFile], files: dict[str, Path], base: str
+    reuse: Reuse, dump: PreviousDump, sources: list[SourceFile], files: dict[str, Path], base: str
 ) -> tuple[set[ox.Quad], set[ox.Quad], int]:
     """(added, removed, statements read) in the graphs whose inputs changed, as the store holds them (rebased).
     An N-Quads contribution whose previous copy the previous release kept (and built that release from) is
@@ -607,7 +605,7 @@ def stated_changes(
         ):
             continue
         lines = line_changes(before, source.path.read_bytes(), source.graph)
-        old = _piece_lines(members[NQ_DUMP].get(graph), reuse.pieces[NQ_DUMP].get(graph))
+        old = dump.lines(graph)
         if lines is None or lines.before != len(old):
             continue
         came, gone = set(rebase(lines.came, base)), set(rebase(lines.gone, base))
@@ -617,7 +615,7 @@ def stated_changes(
         whole.discard(graph)
         read += len(lines.came) + len(lines.gone)
     fresh = rebase(read_sources(sources, {s.graph for s in sources if rebase_iri(s.graph, base) in whole}), base)
-    more, fewer = graph_changes(members, whole, fresh)
+    more, fewer = graph_changes(dump, whole, fresh)
     return added | more, removed | fewer, read + len(fresh)
 
 
