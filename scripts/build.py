@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from scripts import derive, ldes_build, revalidate
 from scripts.derive import derived_graphs
-from scripts.dumps import GraphLines, Previous, write_dumps
+from scripts.dumps import GraphLines, Previous, statement_lines, write_dumps
 from scripts.rdfio import (
     SourceFile,
     UnreadableInput,
@@ -297,11 +297,11 @@ def as_stored(quads: Iterable[AnyQuad]) -> bool:
     return not revalidate.rewritten_literals(q.object for q in quads)
 
 
-def rewrite_pieces(
+def real_changes(
     previous: PreviousDump, added: Iterable[ox.Quad], removed: Iterable[ox.Quad]
 ) -> tuple[list[str], set[ox.Quad], set[ox.Quad], set[ox.Quad]]:
-    """Compare `removed`, then `added`, with the N-Quads pieces in `members` (where `recorded`, the previous
-    release's PIECES_FILE record, says they lie), line by line (write_dumps applies them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
+    """Compare `removed`, then `added`, with the previous release's N-Quads pieces, line by line (write_dumps
+    applies them to the dumps). Returns the graphs that changed; the statements the store must keep though a removal
     may take them (Delta.kept_alike: the new pieces' statements whose subject, predicate and graph are those of a
     removed statement with a typed literal); and what was really added and removed (a statement already
     there is not added, one not there or added back is not removed)."""
@@ -315,8 +315,8 @@ def rewrite_pieces(
     gone: set[ox.Quad] = set()
     for graph, (more, fewer) in sorted(by_graph.items()):
         old = previous.lines(graph)
-        more_lines = dict(zip(_line_list(more), more, strict=True))
-        fewer_lines = {line: q for line, q in zip(_line_list(fewer), fewer, strict=True) if line in old}
+        more_lines = dict(zip(statement_lines(more), more, strict=True))
+        fewer_lines = {line: q for line, q in zip(statement_lines(fewer), fewer, strict=True) if line in old}
         out = {line: q for line, q in fewer_lines.items() if line not in more_lines}
         into = {line: q for line, q in more_lines.items() if line not in old}
         if not out and not into:
@@ -330,12 +330,6 @@ def rewrite_pieces(
             same = [line for line in lines if line[: line.find(b" ", line.find(b" ") + 1) + 1] in starts]
             alike |= set(ox.parse(b"\n".join(same), format=ox.RdfFormat.N_QUADS))
     return changed, alike - came, came, gone
-
-
-def _line_list(quads: list[ox.Quad]) -> list[bytes]:
-    """Each statement's N-Quads line, in order (split on line feeds only, as scripts/dumps.py does: a literal
-    may hold other line breaks)."""
-    return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
 
 
 def graph_changes(
@@ -540,7 +534,7 @@ def _rewrite_store(
         say(f"{len(added) + len(removed)} statements changed, over 1/{LARGE_CHANGE} of the release: a full build")
         return None
     say(f"read {read} statements of {len(reuse.changed)} changed graph(s); validating against the shapes")
-    changed, alike, added, removed = rewrite_pieces(dump, added, removed)
+    changed, alike, added, removed = real_changes(dump, added, removed)
     store = open_store_from(work / "store", reuse.previous)
     try:
         _apply(store, removed, added, alike)
@@ -557,7 +551,7 @@ def _rewrite_store(
         _refuse_violations(report)
         say(f"valid ({len(report.warnings)} warning(s)); deriving graph/entailed and graph/derived")
         more, fewer = derive.derive_changes(store, added, removed, base)
-        derived, derived_alike, derived_added, derived_removed = rewrite_pieces(dump, more, fewer)
+        derived, derived_alike, derived_added, derived_removed = real_changes(dump, more, fewer)
         _apply(store, derived_removed, derived_added, derived_alike)
         store.flush()
         old = ox.Store.read_only(str(reuse.previous / "store"))
@@ -610,7 +604,7 @@ def stated_changes(
             continue
         came, gone = set(rebase(lines.came, base)), set(rebase(lines.gone, base))
         new = sorted(came - gone, key=str)
-        added |= {q for q, line in zip(new, _line_list(new), strict=True) if line not in old}
+        added |= {q for q, line in zip(new, statement_lines(new), strict=True) if line not in old}
         removed |= gone - came
         whole.discard(graph)
         read += len(lines.came) + len(lines.gone)

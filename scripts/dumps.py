@@ -161,7 +161,7 @@ def _write_change(folder: Path, previous: Previous, pieces: Pieces, prefixes: di
     more: dict[str, list[bytes]] = defaultdict(list)
     fewer: dict[str, list[bytes]] = defaultdict(list)
     for into, quads in ((more, list(previous.added)), (fewer, list(previous.removed))):
-        for q, line in zip(quads, _line_list(quads), strict=True):
+        for q, line in zip(quads, statement_lines(quads), strict=True):
             into[graph_of(q)].append(line)
     with contextlib.ExitStack() as files:
         old_nq, old_nt, old_ttl = (
@@ -177,8 +177,8 @@ def _write_change(folder: Path, previous: Previous, pieces: Pieces, prefixes: di
                 followed = _follow(old, more.get(graph, []), fewer.get(graph, []))
                 out.write_graph(graph, (old[p] if isinstance(p, int) else p for p in followed))
         # a triple stays in the N-Triples dump while any graph states it: the graphs that lost its line are looked up
-        added = {_triple_line(line, graph) for graph, lines in more.items() for line in lines}
-        removed = {_triple_line(line, graph) for graph, lines in fewer.items() for line in lines} - added
+        added = {line for graph, lines in more.items() for line in _without_graph(lines, graph)}
+        removed = {line for graph, lines in fewer.items() for line in _without_graph(lines, graph)} - added
         with open(folder / NQ_DUMP, "rb") as nq:
             stated = _Lookup(nq.fileno(), pieces[NQ_DUMP])
             gone = {t for t in removed if not any(stated.has(t, graph) for graph in pieces[NQ_DUMP])}
@@ -392,14 +392,9 @@ def _text_lines(text: bytes) -> list[bytes]:
     return text.split(b"\n")[:-1]
 
 
-def _line_list(quads: list[ox.Quad]) -> list[bytes]:
-    """Each statement's N-Quads line, in order."""
+def statement_lines(quads: list[ox.Quad]) -> list[bytes]:
+    """Each statement's N-Quads line, in order (split on line feeds only: a literal may hold other line breaks)."""
     return (ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"").split(b"\n")[:-1]
-
-
-def _triple_line(line: bytes, graph: str) -> bytes:
-    """A graph's N-Quads line as an N-Triples line."""
-    return line[: -len(f" <{graph}> .".encode())] + b" ."
 
 
 def _range_lines(fd: int, offset: int, length: int) -> Iterator[bytes]:

@@ -643,7 +643,7 @@ class Entities:
 
     def contribution(self) -> bytes:
         """Every entity's lines, in IRI order: an entity that did not change keeps its bytes and its place. As
-        the UTF-8 the file holds, read so from SQLite (half the time of text decoded, joined and encoded again)."""
+        the UTF-8 the file holds, read so from SQLite (not decoded, joined and encoded again)."""
         blocks = [row[0] or b"" for row in self.db.execute("SELECT CAST(nq AS BLOB) FROM entity ORDER BY iri")]
         self.set_meta("count", str(len(blocks)))
         return b"".join(blocks)

@@ -257,7 +257,7 @@ def test_a_store_moved_by_a_difference_holds_what_a_new_store_would(tmp_path: Pa
     dump = build_module.PreviousDump(previous, pieces)
     added, removed = build_module.graph_changes(dump, {graph.value}, new)
     assert removed == {old[1]} and added == {new[1]}
-    changed, alike, really_added, really_removed = build_module.rewrite_pieces(dump, added, removed)
+    changed, alike, really_added, really_removed = build_module.real_changes(dump, added, removed)
     assert changed == [graph.value] and alike == {old[0]}  # "1" is put back: removing "01" takes it with it
     assert (really_added, really_removed) == (added, removed)
     delta = build_module.Delta(previous, added, removed, set(), alike, changed, pieces)

@@ -84,9 +84,9 @@ def test_a_dump_is_its_pieces_compressed_one_by_one(tmp_path: Path, monkeypatch:
 def rebuilt(tmp_path: Path, name: str, before: list[ox.Quad], after: list[ox.Quad], sources: list[SourceFile]) -> Path:
     """The dumps of `after` written from those of `before` and the difference, line by line."""
     _, pieces = write_dumps(tmp_path / f"{name}-before", before, sources)
-    lines = {line: q for q in {*before, *after} for line in [dumps._line_list([q])[0]]}
-    old = {dumps._line_list([q])[0] for q in before}
-    new = {dumps._line_list([q])[0] for q in after}
+    lines = {line: q for q in {*before, *after} for line in [dumps.statement_lines([q])[0]]}
+    old = {dumps.statement_lines([q])[0] for q in before}
+    new = {dumps.statement_lines([q])[0] for q in after}
     change = dumps.Previous(
         tmp_path / f"{name}-before", pieces, [lines[x] for x in new - old], [lines[x] for x in old - new]
     )
@@ -115,7 +115,7 @@ def test_a_rebuild_writes_the_dumps_a_full_build_writes(tmp_path: Path, monkeypa
     in_two = next(q for q in before if q.graph_name == due)  # the same triple is in graph/uno too
     in_both = [q for q in before if ox.Triple(q.subject, q.predicate, q.object) == in_two.triple]
     assert {q.graph_name for q in in_both} >= {uno, due}
-    cut_lines = [q for q in before if zlib.crc32(dumps._line_list([q])[0]) % 8 == 0]
+    cut_lines = [q for q in before if zlib.crc32(dumps.statement_lines([q])[0]) % 8 == 0]
     added = [
         ox.Quad(ox.NamedNode(f"{EX}cosa/{n}"), LABEL, ox.Literal(f"nuova {n}", language="it"), graph)
         for n in range(0, 400, 37)
